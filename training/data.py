@@ -1,0 +1,313 @@
+"""Reads labelled articles, splits them and checks them before any training starts.
+
+    splits = load_splits(config)          # {"train": Dataset, "validation": Dataset, ...}
+    label_lists = fit_labels(config, splits["train"])
+
+Files are read with the ``datasets`` library (CSV, TSV, JSON, JSONL, ``.gz`` and Parquet). Every
+problem is a :class:`DataError` naming the file, the row (1-based, as a person counts rows; for
+CSV the header is not counted) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
+
+from inference.windowing import article_text
+
+from .config import Config
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+
+
+class DataError(ValueError):
+    """Training or evaluation data that cannot be used as it is."""
+
+
+def file_format(path: Path) -> str:
+    """The ``datasets`` builder for a file, from its extension (``.gz`` looks one further)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst"):
+        suffixes = suffixes[:-1]
+    if not suffixes or suffixes[-1] not in FORMATS:
+        raise DataError(f"{path}: unknown file type; expected one of {', '.join(FORMATS)} (optionally .gz)")
+    return FORMATS[suffixes[-1]]
+
+
+def read_table(path: str | Path) -> datasets.Dataset:
+    """Reads one data file into a ``datasets.Dataset``."""
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"{file}: no such data file")
+    builder = file_format(file)
+    options: dict[str, Any] = {"sep": "\t"} if ".tsv" in [s.lower() for s in file.suffixes] else {}
+    try:
+        return datasets.load_dataset(builder, data_files=str(file), split="train", **options)
+    except Exception as error:  # the builders raise many types; all mean the file is unreadable
+        cause = error.__cause__ or error
+        raise DataError(f"{file}: cannot read it as {builder}: {type(cause).__name__}: {cause}") from error
+
+
+def require_columns(table: datasets.Dataset, columns: list[str], file: str | Path) -> None:
+    """Raises if any of ``columns`` is missing, suggesting the closest existing column."""
+    for column in columns:
+        if column not in table.column_names:
+            close = difflib.get_close_matches(column, table.column_names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{file}: no column {column!r}{hint} (columns: {', '.join(table.column_names)})")
+
+
+def read_rows(path: str | Path) -> datasets.Dataset:
+    """:func:`read_table` plus ``_file`` and ``_row`` columns, so errors can point at the file's row."""
+    table = read_table(path)
+    table = table.add_column("_row", list(range(1, len(table) + 1)))
+    return table.add_column("_file", [str(path)] * len(table))
+
+
+def where(part: datasets.Dataset, index: int) -> str:
+    """``file, row N`` for a row of a table made by :func:`read_rows`."""
+    if "_row" in part.column_names:
+        return f"{part[index]['_file']}, row {part[index]['_row']}"
+    return f"row {index + 1}"
+
+
+def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled: bool = True) -> datasets.Dataset:
+    """Adds the joined ``text`` column and clean string labels, dropping or refusing bad rows.
+
+    Text fields that a file lacks are an error only when it has none of them.
+    """
+    fields = [f for f in config.data.text_fields if f in table.column_names]
+    if not fields:
+        require_columns(table, config.data.text_fields[:1], file)
+    tasks = config.tasks if labelled else []
+    require_columns(table, [task.label_column for task in tasks], file)
+    texts, labels, keep = [], {task.name: [] for task in tasks}, []
+    columns = {name: table[name] for name in [*fields, *(task.label_column for task in tasks)]}
+    for row in range(len(table)):
+        text = article_text({f: columns[f][row] for f in fields}, fields)
+        if not text:
+            if config.data.empty_text == "drop":
+                continue
+            raise DataError(
+                f"{where(table, row)}: empty text in {fields} (expected article text; "
+                "set data.empty_text=drop to skip such rows)"
+            )
+        row_labels = {}
+        for task in tasks:
+            raw = columns[task.label_column][row]
+            label = "" if raw is None else str(raw).strip()
+            if label and task.label_map:
+                label = task.label_map.get(label, label)
+            if not label:
+                break
+            row_labels[task.name] = label
+        if len(row_labels) < len(tasks):
+            if config.data.missing_label == "drop":
+                continue
+            missing = next(t for t in tasks if t.name not in row_labels)
+            raise DataError(
+                f"{where(table, row)}, column {missing.label_column!r}: empty label "
+                "(set data.missing_label=drop to skip such rows)"
+            )
+        keep.append(row)
+        texts.append(text)
+        for name, label in row_labels.items():
+            labels[name].append(label)
+    dropped = len(table) - len(keep)
+    if dropped:
+        logger.warning("%s: dropped %d of %d rows with empty text or label", file, dropped, len(table))
+    result = table.select(keep) if dropped else table
+    result = result.add_column("text", texts) if "text" not in result.column_names else _replace(result, "text", texts)
+    for task in tasks:
+        result = _replace(result, f"label_{task.name}", labels[task.name])
+    return result
+
+
+def _replace(table: datasets.Dataset, column: str, values: list[Any]) -> datasets.Dataset:
+    if column in table.column_names:
+        table = table.remove_columns(column)
+    return table.add_column(column, values)
+
+
+def _read_split_file(config: Config) -> dict[str, str]:
+    split = config.data.split
+    path = Path(split.file)
+    if not path.is_file():
+        raise DataError(f"{path}: no such split file (data.split.file)")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for column in (split.id_column, split.column):
+            if column not in (reader.fieldnames or []):
+                close = difflib.get_close_matches(column, reader.fieldnames or [], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise DataError(f"{path}: no column {column!r}{hint} (columns: {', '.join(reader.fieldnames or [])})")
+        return {row[split.id_column]: row[split.column] for row in reader}
+
+
+def _split_by_values(table: datasets.Dataset, values: list[Any], config: Config) -> dict[str, datasets.Dataset]:
+    split = config.data.split
+    names = {split.train: "train", split.validation: "validation", split.test: "test"}
+    rows: dict[str, list[int]] = {name: [] for name in SPLITS}
+    for row, value in enumerate(values):
+        name = names.get("" if value is None else str(value).strip())
+        if name:
+            rows[name].append(row)
+    return {name: table.select(indices) for name, indices in rows.items() if indices}
+
+
+def _seeded_split(table: datasets.Dataset, config: Config) -> dict[str, datasets.Dataset]:
+    split, seed = config.data.split, config.run.seed
+    indices = np.arange(len(table))
+    strata = table[f"label_{split.stratify_by}"] if split.stratify_by else None
+    groups = table[split.group_by] if split.group_by else None
+    if split.stratify_by and split.stratify_by not in [t.name for t in config.tasks]:
+        raise DataError(f"data.split.stratify_by: no task {split.stratify_by!r}")
+    if split.group_by:
+        require_columns(table, [split.group_by], config.data.train_file)
+
+    def draw(pool: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+        pool_strata = None if strata is None else [strata[i] for i in pool]
+        pool_groups = None if groups is None else [groups[i] for i in pool]
+        if pool_groups is not None and pool_strata is not None:
+            folds = max(2, round(1 / size))
+            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+            keep, held = next(splitter.split(pool, pool_strata, pool_groups))
+            return pool[keep], pool[held]
+        if pool_groups is not None:
+            keep, held = next(GroupShuffleSplit(1, test_size=size, random_state=seed).split(pool, groups=pool_groups))
+            return pool[keep], pool[held]
+        counts = Counter(pool_strata or [])
+        if pool_strata is not None and min(counts.values()) < 2:
+            rare = sorted(label for label, n in counts.items() if n < 2)
+            raise DataError(
+                f"{config.data.train_file}: cannot stratify by {split.stratify_by!r}: labels {rare} have "
+                "fewer than 2 rows"
+            )
+        keep, held = train_test_split(pool, test_size=size, random_state=seed, stratify=pool_strata)
+        return keep, held
+
+    result = {}
+    if split.test_size > 0:
+        indices, test = draw(indices, split.test_size)
+        result["test"] = table.select(sorted(test))
+    if split.validation_size > 0:
+        size = split.validation_size / (1 - split.test_size)
+        indices, validation = draw(indices, size)
+        result["validation"] = table.select(sorted(validation))
+    result["train"] = table.select(sorted(indices))
+    return result
+
+
+def split_rows(table: datasets.Dataset, config: Config, file: str | Path) -> dict[str, datasets.Dataset]:
+    """Splits one file's rows by the split column, the split file, or a seeded draw, and prepares them."""
+    split = config.data.split
+    if split.file:
+        require_columns(table, [split.id_column], file)
+        mapping = _read_split_file(config)
+        values = [mapping.get(str(identifier), "") for identifier in table[split.id_column]]
+    elif split.column:
+        require_columns(table, [split.column], file)
+        values = table[split.column]
+    else:
+        return _seeded_split(prepare(table, config, file), config)
+    return {name: prepare(part, config, file) for name, part in _split_by_values(table, values, config).items()}
+
+
+def load_splits(config: Config) -> dict[str, datasets.Dataset]:
+    """Reads the configured files and returns the ``train``/``validation``/``test`` splits that exist.
+
+    Each split has the original columns plus ``text`` and ``label_<task>`` (strings).
+    """
+    data = config.data
+    train_file = Path(data.train_file)
+    table = read_rows(train_file)
+    if data.validation_file:
+        splits = {"train": prepare(table, config, train_file)}
+        for name, file in (("validation", data.validation_file), ("test", data.test_file)):
+            if file:
+                splits[name] = prepare(read_rows(file), config, file)
+    else:
+        splits = split_rows(table, config, train_file)
+        if data.test_file:
+            splits["test"] = prepare(read_rows(data.test_file), config, data.test_file)
+    if "train" not in splits or len(splits["train"]) == 0:
+        raise DataError(f"{train_file}: no training rows (check data.split)")
+    for name, limit in (
+        ("train", data.max_train_samples),
+        ("validation", data.max_eval_samples),
+        ("test", data.max_eval_samples),
+    ):
+        if name in splits and limit and limit < len(splits[name]):
+            splits[name] = splits[name].shuffle(seed=config.run.seed).select(range(limit))
+    for name, part in splits.items():
+        logger.info("%s split: %d articles", name, len(part))
+    return splits
+
+
+def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
+    """Each task's label list, from the config or the training labels (sorted)."""
+    label_lists = {}
+    for task in config.tasks:
+        seen = Counter(train[f"label_{task.name}"])
+        if task.labels:
+            unknown = sorted(set(seen) - set(task.labels))
+            if unknown:
+                raise DataError(
+                    f"{config.data.train_file}, column {task.label_column!r}: labels {unknown} are not in "
+                    f"tasks.{task.name}.labels {task.labels}"
+                )
+            labels = list(task.labels)
+        else:
+            labels = sorted(seen)
+        if len(seen) < 2:
+            raise DataError(
+                f"{config.data.train_file}, column {task.label_column!r}: task {task.name!r} has a single class "
+                f"{sorted(seen)} in the training data; a classifier needs at least two"
+            )
+        label_lists[task.name] = labels
+    return label_lists
+
+
+def check_eval_labels(
+    config: Config, splits: dict[str, datasets.Dataset], label_lists: dict[str, list[str]]
+) -> dict[str, datasets.Dataset]:
+    """Refuses (or drops, with ``data.unseen_label=drop``) evaluation rows whose label training never saw."""
+    checked = dict(splits)
+    for name in ("validation", "test"):
+        if name not in splits:
+            continue
+        part = splits[name]
+        bad_rows = []
+        for task in config.tasks:
+            known = set(label_lists[task.name])
+            for row, label in enumerate(part[f"label_{task.name}"]):
+                if label not in known:
+                    if config.data.unseen_label == "error":
+                        raise DataError(
+                            f"{where(part, row)} ({name} split), column {task.label_column!r}: label {label!r} never "
+                            f"appears in training (known: {sorted(known)}); set data.unseen_label=drop to skip it"
+                        )
+                    bad_rows.append(row)
+        if bad_rows:
+            logger.warning("%s split: dropped %d rows with labels unseen in training", name, len(set(bad_rows)))
+            checked[name] = part.select(sorted(set(range(len(part))) - set(bad_rows)))
+    return checked
+
+
+def encode_labels(part: datasets.Dataset, label_lists: dict[str, list[str]]) -> dict[str, list[int]]:
+    """Label ids per task (``-100`` for a label outside the task's list)."""
+    return {
+        task: [labels.index(label) if label in labels else -100 for label in part[f"label_{task}"]]
+        for task, labels in label_lists.items()
+    }

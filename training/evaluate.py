@@ -1,0 +1,109 @@
+"""Scores a saved model on any labelled file.
+
+    python -m training.evaluate --model runs/latest/model --data data/sample/articles.jsonl
+    python -m training.evaluate --model runs/latest/model --data articles.jsonl.gz \\
+        --config configs/allsides.yaml --split test --output test_metrics.json
+    newsclf-evaluate --model DIR --data FILE --json
+
+Columns and label maps come from ``--config`` or, by default, from the model's own
+``training_config.yaml``. Every task whose label column the file has is scored: accuracy,
+macro-F1, weighted F1, per-class precision/recall/F1 and the confusion matrix. A readable table
+goes to standard output; the JSON goes to ``--output`` (written atomically) or, with ``--json``,
+to standard output instead of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.loading import ModelFolderError
+from inference.predictor import Predictor
+
+from .config import Config, ConfigError, load_config
+from .data import DataError, prepare, read_rows, split_rows, where
+from .metrics import format_report, summarise, task_scores
+from .saving import write_json_atomic
+
+
+def evaluate(
+    predictor: Predictor, config: Config, data: str | Path, split: str | None = None, unseen_label: str = "error"
+) -> dict[str, Any]:
+    """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it."""
+    table = read_rows(data)
+    config.tasks = [task for task in config.tasks if task.name in predictor.tasks]
+    present = [task for task in config.tasks if task.label_column in table.column_names]
+    if not present:
+        columns = [task.label_column for task in config.tasks]
+        raise DataError(f"{data}: none of the label columns {columns} is in the file ({', '.join(table.column_names)})")
+    config.tasks = present
+    if split:
+        parts = split_rows(table, config, data)
+        if split not in parts:
+            raise DataError(f"{data}: no rows in split {split!r} (found {sorted(parts)})")
+        rows = parts[split]
+    else:
+        rows = prepare(table, config, data)
+    dropped: set[int] = set()
+    for task in present:
+        labels = set(predictor.labels(task.name))
+        for index, label in enumerate(rows[f"label_{task.name}"]):
+            if label not in labels:
+                if unseen_label == "error":
+                    raise DataError(
+                        f"{where(rows, index)}, column {task.label_column!r}: label {label!r} is not one the model "
+                        f"knows ({sorted(labels)}); pass --unseen-label drop to skip such rows"
+                    )
+                dropped.add(index)
+    rows = rows.select([i for i in range(len(rows)) if i not in dropped]) if dropped else rows
+    probabilities = predictor.predict_proba(list(rows["text"]))
+    per_task = {}
+    for task in present:
+        labels = predictor.labels(task.name)
+        truth = [labels.index(label) for label in rows[f"label_{task.name}"]]
+        per_task[task.name] = task_scores(truth, np.asarray(probabilities[task.name]).argmax(-1), labels)
+    return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newsclf-evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
+    parser.add_argument(
+        "--data", help="labelled CSV/TSV/JSON/JSONL(.gz)/Parquet file (default: the config's train_file)"
+    )
+    parser.add_argument("--config", help="config naming the columns and splits (default: the model's own)")
+    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--split", choices=["train", "validation", "test"], help="score only this split of the file")
+    parser.add_argument(
+        "--unseen-label", choices=["error", "drop"], default="error", help="rows whose label the model does not know"
+    )
+    parser.add_argument("--output", help="write the JSON metrics to this file")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        predictor = Predictor.from_pretrained(args.model, batch_size=args.batch_size, num_threads=args.threads)
+        config = load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides)
+        data = args.data or config.data.train_file
+        result = evaluate(predictor, config, data, args.split, args.unseen_label)
+    except (ConfigError, DataError, ModelFolderError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.output:
+        write_json_atomic(args.output, result)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        header = f"{result['data']}" + (f" [{args.split}]" if args.split else "") + f": {result['articles']} articles"
+        print(header + "\n\n" + "\n\n".join(format_report(task, s) for task, s in result["tasks"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Per-task scores, classification reports and confusion-matrix plots.
+
+>>> scores = task_scores([0, 1, 1], [0, 1, 0], ["left", "right"])
+>>> round(scores["accuracy"], 3), round(scores["macro_f1"], 3)
+(0.667, 0.667)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+
+SUMMARY = ("accuracy", "macro_f1", "weighted_f1")
+
+
+def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str]) -> dict[str, Any]:
+    """Accuracy, macro and weighted F1, per-class precision/recall/F1/support and the confusion matrix.
+
+    Rows whose true label is ``-100`` (missing) are ignored.
+    """
+    true, pred = np.asarray(y_true), np.asarray(y_pred)
+    keep = true != -100
+    true, pred = true[keep], pred[keep]
+    ids = list(range(len(labels)))
+    report = classification_report(true, pred, labels=ids, target_names=labels, output_dict=True, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(true, pred)) if len(true) else 0.0,
+        "macro_f1": float(f1_score(true, pred, labels=ids, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(true, pred, labels=ids, average="weighted", zero_division=0)),
+        "support": len(true),
+        "per_class": {label: {k: float(v) for k, v in report[label].items()} for label in labels},
+        "confusion_matrix": confusion_matrix(true, pred, labels=ids).tolist(),
+        "labels": list(labels),
+    }
+
+
+def summarise(per_task: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Flat ``<task>_<metric>`` numbers plus each metric's mean over tasks (the selection metric)."""
+    flat = {f"{task}_{name}": scores[name] for task, scores in per_task.items() for name in SUMMARY}
+    for name in SUMMARY:
+        flat[name] = float(np.mean([scores[name] for scores in per_task.values()]))
+    return flat
+
+
+def make_compute_metrics(label_lists: dict[str, list[str]]) -> Callable[[Any], dict[str, float]]:
+    """A ``compute_metrics`` for the Trainer: logits and labels come as one array per task."""
+
+    def compute(prediction: Any) -> dict[str, float]:
+        logits, label_ids = prediction.predictions, prediction.label_ids
+        if len(label_lists) == 1:
+            logits, label_ids = (logits,), (label_ids,)
+        per_task = {
+            task: task_scores(label_ids[i], np.asarray(logits[i]).argmax(-1), labels)
+            for i, (task, labels) in enumerate(label_lists.items())
+        }
+        return summarise(per_task)
+
+    return compute
+
+
+def format_report(task: str, scores: dict[str, Any]) -> str:
+    """A readable per-class table for one task."""
+    width = max(12, *(len(label) for label in scores["labels"]))
+    lines = [
+        (
+            f"task: {task}   accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}   "
+            f"weighted-F1 {scores['weighted_f1']:.4f}   n={scores['support']}"
+        ),
+        f"{'label':<{width}}  precision  recall  f1      support",
+    ]
+    for label in scores["labels"]:
+        row = scores["per_class"][label]
+        lines.append(
+            f"{label:<{width}}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1-score']:6.4f}  "
+            f"{int(row['support']):7d}"
+        )
+    return "\n".join(lines)
+
+
+def plot_confusion_matrix(scores: dict[str, Any], title: str, path: str | Path) -> None:
+    """Saves a row-normalised confusion matrix, with counts in the cells, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = np.asarray(scores["confusion_matrix"], dtype=float)
+    labels = scores["labels"]
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.45 * len(labels) + 2)
+    figure, axes = plt.subplots(figsize=(size + 1, size))
+    image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    axes.set_yticks(range(len(labels)), labels, fontsize=8)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    if len(labels) <= 25:
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                colour = "white" if rates[i, j] > 0.5 else "black"
+                axes.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

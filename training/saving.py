@@ -1,0 +1,133 @@
+"""Writes a run's outputs without ever leaving a half-written file or folder behind.
+
+A model folder is written into a temporary sibling and renamed into place; JSON and text files
+are written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .config import Config, save_config
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file in the same folder."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[str, Any]) -> str:
+    """A README for the model folder: what it predicts, from what, how well, and how to use it."""
+    lines = [
+        "---",
+        "library_name: newsclf",
+        "tags: [text-classification, news, multi-task]",
+        f"base_model: {config.model.name}",
+        "---",
+        "",
+        "# newsclf news classifier",
+        "",
+        (
+            f"Fine-tuned from `{config.model.name}` with newsclf on `{config.data.train_file}`. "
+            f"One shared encoder, one head per task: {', '.join(label_lists)}."
+        ),
+        "",
+        "## Tasks",
+        "",
+        "| task | label column | labels |",
+        "|---|---|---|",
+    ]
+    for task in config.tasks:
+        labels = label_lists[task.name]
+        shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
+        lines.append(f"| {task.name} | `{task.label_column}` | {shown} |")
+    lines += [
+        "",
+        "## Input",
+        "",
+        f"Text fields `{'`, `'.join(config.data.text_fields)}`, joined by a blank line; windows of "
+        f"{config.model.max_length} tokens, strategy `{config.model.window}`"
+        + (
+            f" (at most {config.model.max_windows}, {config.model.stride} tokens overlap)"
+            if config.model.window == "chunks"
+            else ""
+        )
+        + ".",
+        "",
+        "## Metrics",
+        "",
+        "| split | task | accuracy | macro-F1 | n |",
+        "|---|---|---|---|---|",
+    ]
+    for split, per_task in metrics.get("splits", {}).items():
+        for task, scores in per_task.items():
+            lines.append(
+                f"| {split} | {task} | {scores['accuracy']:.4f} | {scores['macro_f1']:.4f} | {scores['support']} |"
+            )
+    lines += [
+        "",
+        "## Usage",
+        "",
+        "```python",
+        "from inference import Predictor",
+        'predictor = Predictor.from_pretrained("path/to/this/folder")',
+        'predictor.predict({"title": "...", "content": "..."})',
+        "```",
+        "",
+        "`training_config.yaml` is the full configuration of the run; `labels.json` the label maps.",
+        "Scores hold for data like the validation and test splits above; articles from other outlets,",
+        "periods or topics may score lower.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def save_model_folder(
+    target: Path,
+    model: Any,
+    tokenizer: Any,
+    config: Config,
+    label_lists: dict[str, list[str]],
+    metrics: dict[str, Any],
+) -> None:
+    """Writes the self-contained model folder atomically, replacing an older one only when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        labels = {spec["name"]: {k: spec[k] for k in ("kind", "id2label", "label2id")} for spec in model.config.tasks}
+        write_json_atomic(staging / "labels.json", labels)
+        save_config(config, staging / "training_config.yaml")
+        write_json_atomic(staging / "metrics.json", metrics)
+        write_text_atomic(staging / "README.md", model_card(config, label_lists, metrics))
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+        os.replace(staging, target)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

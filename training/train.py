@@ -1,0 +1,366 @@
+"""Fine-tunes one shared encoder with one head per task and writes a self-contained run folder.
+
+    python -m training.train --config configs/default.yaml
+    python -m training.train --config configs/allsides.yaml --set training.epochs=1 data.max_train_samples=2000
+    python -m training.train --resume runs/default-20261125-101500      # continue a killed run
+    newsclf-train --config configs/default.yaml --set run.name=first
+
+A run writes ``runs/<name>/``: ``config.yaml`` (as used), ``train.log``, ``checkpoints/``,
+``model/`` (weights, tokenizer, label maps, config, metrics, model card), ``metrics.json`` and
+``reports/`` (a classification report and a confusion-matrix PNG per task and split). An existing
+run folder is never overwritten unless ``--overwrite`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import transformers
+from tqdm.auto import tqdm
+from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from inference.modeling import NewsClassifier
+from inference.predictor import Predictor
+from inference.windowing import WindowConfig, encode_articles
+
+from .config import Config, ConfigError, load_config, save_config
+from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits
+from .encoders import resolve_encoder
+from .metrics import format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from .saving import save_model_folder, write_json_atomic
+from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
+
+logger = logging.getLogger("newsclf")
+progress_log = logging.getLogger("newsclf.progress")  # file only: the console already shows the Trainer's lines
+
+
+class RunFolderError(ValueError):
+    """The run folder exists (and may not be overwritten) or cannot be resumed."""
+
+
+class LogToFile(TrainerCallback):
+    """Sends the Trainer's logged numbers to the run's log, so ``tail -f train.log`` follows a run."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if logs:
+            numbers = {k: round(v, 5) if isinstance(v, float) else v for k, v in logs.items()}
+            progress_log.info("step %d/%d epoch %.2f %s", state.global_step, state.max_steps, state.epoch or 0, numbers)
+
+
+def setup_logging(run_dir: Path) -> None:
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    file_handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
+    file_handler.setFormatter(formatter)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(formatter)
+    for name in ("newsclf", "training"):
+        target = logging.getLogger(name)
+        target.handlers = [file_handler, console]
+        target.setLevel(logging.INFO)
+        target.propagate = False
+    progress_log.handlers = [file_handler]
+    progress_log.setLevel(logging.INFO)
+    progress_log.propagate = False
+    transformers.utils.logging.add_handler(file_handler)
+    transformers.utils.logging.set_verbosity_warning()
+
+
+def bf16_supported() -> bool:
+    """bf16 autocast pays off on GPUs that support it and on CPUs with AVX-512 BF16 or AMX."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        if getattr(torch.cpu, probe, lambda: False)():
+            return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def prepare_run_folder(config: Config, resume: bool, overwrite: bool) -> Path:
+    """Creates (or, to resume, reuses) ``<output_dir>/<name>``; refuses to clobber an existing one."""
+    if config.run.name is None:
+        if resume:
+            raise RunFolderError("--resume needs run.name (or --resume RUN_FOLDER) to know which run to continue")
+        stem = Path(config.source).stem if config.source else "run"
+        config.run.name = f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir = Path(config.run.output_dir) / config.run.name
+    if resume:
+        if not run_dir.is_dir():
+            raise RunFolderError(f"{run_dir}: no run to resume")
+        return run_dir
+    if run_dir.exists():
+        if not overwrite:
+            raise RunFolderError(
+                f"{run_dir} already exists; use --resume to continue it, --overwrite to replace it, "
+                "or --set run.name=NEW for a new run"
+            )
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def tokenize(tokenizer: Any, texts: list[str], window: WindowConfig, desc: str) -> list[list[list[int]]]:
+    windows: list[list[list[int]]] = []
+    step = 512
+    for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
+        windows.extend(encode_articles(tokenizer, texts[start : start + step], window))
+    return windows
+
+
+def build_model(config: Config, label_lists: dict[str, list[str]]) -> NewsClassifier:
+    overrides = {}
+    if config.model.attention_dropout is not None:
+        overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
+    window = WindowConfig(
+        strategy=config.model.window,
+        max_length=config.model.max_length,
+        stride=config.model.stride,
+        max_windows=config.model.max_windows,
+        head_fraction=config.model.head_fraction,
+    )
+    tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
+    return NewsClassifier.from_encoder(
+        resolve_encoder(config.model.name),
+        tasks,
+        encoder_overrides=overrides,
+        text_fields=config.data.text_fields,
+        window=window.to_dict(),
+        token_pooling=config.model.token_pooling,
+        window_pooling=config.model.window_pooling,
+        classifier_dropout=config.model.classifier_dropout,
+    )
+
+
+def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
+    train = config.training
+    strategy = ("steps" if train.eval_steps else "epoch") if has_validation else "no"
+    use_bf16 = train.bf16 == "true" or (train.bf16 == "auto" and bf16_supported())
+    return TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps,
+        per_device_train_batch_size=train.batch_size,
+        per_device_eval_batch_size=train.eval_batch_size,
+        gradient_accumulation_steps=train.gradient_accumulation,
+        learning_rate=train.learning_rate,
+        weight_decay=train.weight_decay,
+        warmup_steps=train.warmup_ratio,
+        max_grad_norm=train.max_grad_norm,
+        bf16=use_bf16,
+        use_cpu=not torch.cuda.is_available(),
+        eval_strategy=strategy,
+        eval_steps=train.eval_steps,
+        save_strategy=strategy if has_validation else "epoch",
+        save_steps=train.eval_steps,
+        save_total_limit=train.save_total_limit,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model=train.metric if has_validation else None,
+        greater_is_better=not train.metric.endswith("loss"),
+        logging_steps=train.logging_steps,
+        report_to="none",
+        seed=config.run.seed,
+        data_seed=config.run.seed,
+        remove_unused_columns=False,
+        label_names=[f"labels_{name}" for name in task_names],
+        dataloader_num_workers=train.dataloader_workers,
+        disable_tqdm=False,
+    )
+
+
+def score_split(
+    trainer: MultiTaskTrainer, dataset: ArticleDataset, label_lists: dict[str, list[str]]
+) -> dict[str, dict[str, Any]]:
+    prediction = trainer.predict(dataset)
+    logits = prediction.predictions if len(label_lists) > 1 else (prediction.predictions,)
+    return {
+        task: task_scores(dataset.labels[task], np.asarray(logits[i]).argmax(-1), labels)
+        for i, (task, labels) in enumerate(label_lists.items())
+    }
+
+
+def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]], plots: bool) -> str:
+    reports = run_dir / "reports"
+    reports.mkdir(exist_ok=True)
+    texts = []
+    for task, scores in per_task.items():
+        text = format_report(task, scores)
+        texts.append(f"[{split}] {text}")
+        (reports / f"{task}_{split}.txt").write_text(text + "\n", encoding="utf-8")
+        if plots:
+            plot_confusion_matrix(scores, f"{task} — {split}", reports / f"{task}_{split}_confusion.png")
+    return "\n\n".join(texts)
+
+
+def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path:
+    """Runs training as configured and returns the run folder."""
+    run_dir = prepare_run_folder(config, resume, overwrite)
+    setup_logging(run_dir)
+    if not resume:
+        save_config(config, run_dir / "config.yaml")
+    logger.info("run folder %s", run_dir)
+    if config.training.num_threads:
+        torch.set_num_threads(config.training.num_threads)
+    transformers.set_seed(config.run.seed)
+
+    splits = load_splits(config)
+    label_lists = fit_labels(config, splits["train"])
+    splits = check_eval_labels(config, splits, label_lists)
+    for task, labels in label_lists.items():
+        logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
+
+    model = build_model(config, label_lists)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
+    window = WindowConfig(**model.config.window)
+    datasets = {
+        name: ArticleDataset(tokenize(tokenizer, part["text"], window, name), encode_labels(part, label_lists))
+        for name, part in splits.items()
+    }
+    class_weights = {
+        task.name: balanced_class_weights(datasets["train"].labels[task.name], len(label_lists[task.name]))
+        for task in config.tasks
+        if task.class_weights == "balanced"
+    }
+    has_validation = "validation" in datasets
+    args = training_arguments(config, run_dir, has_validation, list(label_lists))
+    callbacks: list[TrainerCallback] = [LogToFile()]
+    if has_validation and config.training.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(config.training.early_stopping_patience))
+    trainer = MultiTaskTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets["train"],
+        eval_dataset=datasets.get("validation"),
+        data_collator=WindowCollator(tokenizer.pad_token_id),
+        compute_metrics=make_compute_metrics(label_lists),
+        callbacks=callbacks,
+        task_names=list(label_lists),
+        task_weights={task.name: task.weight for task in config.tasks},
+        class_weights=class_weights,
+    )
+    checkpoint = get_last_checkpoint(args.output_dir) if resume and Path(args.output_dir).is_dir() else None
+    if resume:
+        logger.info("resuming from %s", checkpoint or "the start (no checkpoint yet)")
+    logger.info(
+        "training on %d articles (bf16=%s, %d threads)", len(datasets["train"]), args.bf16, torch.get_num_threads()
+    )
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    seconds = time.perf_counter() - started
+
+    metrics: dict[str, Any] = {
+        "train": {
+            "seconds": round(seconds, 1),
+            "samples_per_second": result.metrics.get("train_samples_per_second"),
+            "steps": trainer.state.global_step,
+            "loss": result.metrics.get("train_loss"),
+            "best_checkpoint": trainer.state.best_model_checkpoint,
+        },
+        "splits": {},
+        "summary": {},
+    }
+    printed = []
+    evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
+    for split in (name for name in evaluated if name in datasets):
+        per_task = score_split(trainer, datasets[split], label_lists)
+        metrics["splits"][split] = per_task
+        metrics["summary"][split] = summarise(per_task)
+        printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
+    model_dir = run_dir / "model"
+    save_model_folder(model_dir, trainer.model, tokenizer, config, label_lists, metrics)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
+    _point_latest(run_dir)
+
+    print("\n" + "\n\n".join(printed) if printed else "(no validation split: nothing scored)")
+    print(f"\ntrained in {seconds:.0f} s; model saved to {model_dir}")
+    if config.evaluation.example and "validation" in splits:
+        _print_example(model_dir, splits["validation"][0], config)
+    return run_dir
+
+
+def _point_latest(run_dir: Path) -> None:
+    """Keeps ``<output_dir>/latest`` pointing at the newest finished run."""
+    link = run_dir.parent / "latest"
+    try:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(run_dir.name)
+    except OSError:
+        logger.warning("could not update %s", link)
+
+
+def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:
+    predictor = Predictor.from_pretrained(model_dir)
+    article = {field: row.get(field) for field in config.data.text_fields}
+    result = predictor.predict(article)
+    title = str(article.get(config.data.text_fields[0]) or "")[:100]
+    print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")
+    for task, outcome in result.items():
+        truth = row.get(f"label_{task}")
+        print(f"  {task}: {outcome['label']} ({outcome['score']:.2f}); true: {truth}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="newsclf-train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help="YAML config (default: configs/default.yaml, or the resumed run's)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override config values, e.g. training.epochs=1 run.name=quick",
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="RUN_FOLDER",
+        help="continue from the last checkpoint (of run.name, or of RUN_FOLDER)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config_path = args.config
+        overrides = list(args.overrides)
+        if isinstance(args.resume, str):
+            run_dir = Path(args.resume)
+            config_path = config_path or str(run_dir / "config.yaml")
+            overrides += [f"run.output_dir={run_dir.parent}", f"run.name={run_dir.name}"]
+        config = load_config(config_path or "configs/default.yaml", overrides)
+        if isinstance(args.resume, str):
+            config.source = None
+        train(config, resume=bool(args.resume), overwrite=args.overwrite)
+    except (ConfigError, DataError, RunFolderError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        if os.environ.get("NEWSCLF_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

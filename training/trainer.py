@@ -1,0 +1,107 @@
+"""The Hugging Face ``Trainer``, taught to read windowed articles and several tasks at once.
+
+Each item of an :class:`ArticleDataset` is one article: its windows and one label id per task.
+:class:`WindowCollator` flattens a batch's windows for the encoder and keeps which article each
+came from; :class:`MultiTaskTrainer` adds the tasks' weighted cross-entropies, with optional class
+weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+from torch import nn
+from transformers import Trainer
+
+from inference.windowing import collate_windows
+
+
+class ArticleDataset(torch.utils.data.Dataset):
+    """Articles as windows of token ids, with per-task label ids."""
+
+    def __init__(self, windows: list[list[list[int]]], labels: dict[str, list[int]]) -> None:
+        for task, ids in labels.items():
+            if len(ids) != len(windows):
+                raise ValueError(f"task {task!r}: {len(ids)} labels for {len(windows)} articles")
+        self.windows = windows
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        item: dict[str, Any] = {"windows": self.windows[index]}
+        for task, ids in self.labels.items():
+            item[f"labels_{task}"] = ids[index]
+        return item
+
+
+class WindowCollator:
+    """Pads the windows of a batch and stacks the label ids of each task."""
+
+    def __init__(self, pad_token_id: int) -> None:
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = collate_windows([item["windows"] for item in items], self.pad_token_id)
+        for key in items[0]:
+            if key.startswith("labels_"):
+                batch[key] = torch.tensor([item[key] for item in items], dtype=torch.long)
+        return batch
+
+
+def balanced_class_weights(label_ids: list[int], num_labels: int) -> torch.Tensor:
+    """Inverse-frequency weights (``n / (k * count)``); a class absent from training gets 1."""
+    ids = np.asarray([i for i in label_ids if i != -100])
+    present = np.unique(ids)
+    weights = np.ones(num_labels, dtype=np.float32)
+    weights[present] = compute_class_weight("balanced", classes=present, y=ids)
+    return torch.tensor(weights)
+
+
+class MultiTaskTrainer(Trainer):
+    """``Trainer`` whose loss is the weighted sum of each task's cross-entropy.
+
+    Args:
+        task_names: tasks in the model's order.
+        task_weights: loss weight per task (default 1).
+        class_weights: optional per-task class-weight tensors.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        task_names: list[str],
+        task_weights: dict[str, float] | None = None,
+        class_weights: dict[str, torch.Tensor] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.task_names = task_names
+        self.task_weights = task_weights or {}
+        self.class_weights = class_weights or {}
+
+    def compute_loss(
+        self, model: nn.Module, inputs: dict[str, torch.Tensor], return_outputs: bool = False, **kwargs: Any
+    ) -> Any:
+        features = {key: value for key, value in inputs.items() if not key.startswith("labels_")}
+        outputs = model(**features)
+        total = None
+        for task, logits in zip(self.task_names, outputs.logits):
+            labels = inputs.get(f"labels_{task}")
+            if labels is None or not (labels != -100).any():
+                continue
+            weight = self.class_weights.get(task)
+            loss_fn = nn.CrossEntropyLoss(
+                weight=None if weight is None else weight.to(logits.device), ignore_index=-100
+            )
+            loss = self.task_weights.get(task, 1.0) * loss_fn(logits.float(), labels)
+            total = loss if total is None else total + loss
+        if total is None:
+            total = sum(logits.sum() * 0.0 for logits in outputs.logits)
+        outputs["loss"] = total
+        return (total, outputs) if return_outputs else total
