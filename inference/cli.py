@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
+from .atomic import atomic_writer
 from .loading import ModelFolderError
 from .predictor import Predictor
 
@@ -105,15 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             write_predictions(predictor, articles, sys.stdout)
             return 0
         target = Path(args.output)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                count = write_predictions(predictor, articles, out)
-            os.replace(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        with atomic_writer(target) as out:
+            count = write_predictions(predictor, articles, out)
         print(f"wrote {count} predictions to {target}", file=sys.stderr)
         return 0
     except (ModelFolderError, InputError, TypeError, ValueError) as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
 from transformers import AutoTokenizer
 from transformers.utils import logging as hf_logging
 
@@ -54,7 +55,7 @@ def load_model_folder(path: str | Path, device: str = "cpu") -> tuple[NewsClassi
     try:
         model = NewsClassifier.from_pretrained(folder, use_safetensors=True, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, SafetensorError) as error:
         raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
     finally:
         hf_logging.set_verbosity(verbosity)

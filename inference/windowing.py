@@ -13,7 +13,7 @@ text is tokenized once without special tokens, then cut into windows:
 
 >>> article_text({"title": "Rates rise", "content": "The bank acted."}, ("title", "content"))
 'Rates rise\\n\\nThe bank acted.'
->>> split_tokens(list(range(10)), WindowConfig(strategy="head", max_length=6), budget=4)
+>>> split_tokens(list(range(10)), WindowConfig(strategy="head", max_length=8), budget=4)
 [[0, 1, 2, 3]]
 """
 
@@ -54,7 +54,7 @@ class WindowConfig:
             raise ValueError(f"window strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.max_length < 8:
             raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
-        if not 0 <= self.stride < self.max_length // 2:
+        if self.strategy == "chunks" and not 0 <= self.stride < self.max_length // 2:
             raise ValueError(f"stride must be in [0, max_length/2), got {self.stride}")
         if self.max_windows < 1:
             raise ValueError(f"max_windows must be at least 1, got {self.max_windows}")
@@ -76,7 +76,7 @@ def article_text(article: Article, text_fields: Sequence[str]) -> str:
         ValueError: if a mapping has none of ``text_fields``.
     """
     if isinstance(article, str):
-        return article.strip()
+        return _clean(article)
     if not isinstance(article, Mapping):
         raise TypeError(
             f"an article must be a string or a dict with fields {list(text_fields)}, got {type(article).__name__}"
@@ -88,10 +88,15 @@ def article_text(article: Article, text_fields: Sequence[str]) -> str:
     parts = []
     for field in text_fields:
         value = article.get(field)
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else _clean(str(value))
         if text:
             parts.append(text)
     return FIELD_SEPARATOR.join(parts)
+
+
+def _clean(text: str) -> str:
+    """Strips the text and replaces lone surrogates (from broken JSON escapes), which tokenizers reject."""
+    return text.encode("utf-8", "replace").decode("utf-8").strip()
 
 
 def split_tokens(tokens: list[int], config: WindowConfig, budget: int) -> list[list[int]]:

@@ -82,7 +82,9 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path
     return folder
 
 
-def tiny_config(tmp_path: Path, encoder_dir: Path, overrides: list[str] | None = None, rows: list | None = None) -> Config:
+def tiny_config(
+    tmp_path: Path, encoder_dir: Path, overrides: list[str] | None = None, rows: list | None = None
+) -> Config:
     """A config that trains the tiny encoder on small data in ``tmp_path`` in seconds."""
     data = write_jsonl(tmp_path / "data" / "articles.jsonl", rows if rows is not None else make_rows())
     base = [

@@ -300,21 +300,11 @@ def test_seeded_split_stratify_needs_two_rows_per_label(tmp_path: Path) -> None:
         load_splits(config_for(path, "data.split.column=null", "data.split.stratify_by=topic"))
 
 
-@pytest.mark.xfail(
-    reason="BUG: _seeded_split reads the label column before checking stratify_by, so a KeyError-like "
-    "ValueError from datasets escapes instead of the DataError",
-    strict=True,
-)
 def test_seeded_split_stratify_by_unknown_task(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"data\.split\.stratify_by: no task 'topc'"):
         _seeded(tmp_path, "data.split.stratify_by=topc")
 
 
-@pytest.mark.xfail(
-    reason="BUG: _seeded_split reads the group column before require_columns, so datasets' ValueError escapes "
-    "instead of a DataError naming the file with a did-you-mean",
-    strict=True,
-)
 def test_seeded_split_group_by_missing_column(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no column 'sourc'; did you mean 'source'"):
         _seeded(tmp_path, "data.split.group_by=sourc")

@@ -98,11 +98,6 @@ def test_invalid_config_json(model_copy: Path):
         load_model_folder(model_copy)
 
 
-@pytest.mark.xfail(
-    reason="BUG: safetensors' SafetensorError (an Exception, not OSError/ValueError) escapes load_model_folder "
-    "instead of becoming ModelFolderError",
-    strict=True,
-)
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_corrupted_safetensors_gives_model_folder_error(model_copy: Path, damage: str):
     weights = model_copy / "model.safetensors"

@@ -68,10 +68,6 @@ def test_task_scores_values_are_plain_python() -> None:
     assert type(scores["confusion_matrix"][0][0]) is int
 
 
-@pytest.mark.xfail(
-    reason="BUG: task_scores guards accuracy for no scored rows but sklearn's f1_score/report raise on empty input",
-    strict=True,
-)
 def test_task_scores_all_missing() -> None:
     scores = task_scores([-100, -100], [0, 1], ["x", "y"])
     assert scores["support"] == 0
@@ -137,11 +133,6 @@ def test_compute_metrics_two_tasks() -> None:
     assert metrics["macro_f1"] == pytest.approx((0.7 + leaning["macro_f1"]) / 2)
 
 
-@pytest.mark.xfail(
-    reason="BUG: for a one-task model the HF Trainer passes predictions as a 1-tuple (the model's logits tuple), "
-    "which make_compute_metrics wraps again",
-    strict=True,
-)
 def test_compute_metrics_single_task_as_the_trainer_passes_it() -> None:
     compute = make_compute_metrics({"topic": LABELS})
     prediction = SimpleNamespace(predictions=(logits_for(Y_PRED, 3),), label_ids=np.array(Y_TRUE))

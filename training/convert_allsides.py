@@ -32,16 +32,14 @@ import argparse
 import csv
 import gzip
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from tqdm import tqdm
+
+from inference.atomic import atomic_writer
 
 BIAS_LABELS: tuple[str, ...] = ("left", "center", "right")
 """Leaning labels in the order of the numeric encoding (0, 1, 2)."""
@@ -367,32 +365,6 @@ def read_splits(splits_dir: Path, article_ids: set[str]) -> tuple[dict[str, dict
     return assignments, problems
 
 
-@contextmanager
-def _atomic_writer(path: Path, binary: bool) -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path`` and move it into place on success.
-
-    Args:
-        path: Final file path.
-        binary: Open in binary mode (else UTF-8 text with ``newline=""``).
-
-    Yields:
-        The open temporary file.
-    """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        mode = "wb" if binary else "w"
-        kwargs: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_articles(articles: list[dict[str, str]], path: Path) -> None:
     """Write articles as JSON lines, gzip-compressed when ``path`` ends in ``.gz``.
 
@@ -402,7 +374,7 @@ def write_articles(articles: list[dict[str, str]], path: Path) -> None:
         articles: Converted articles, in the order to write.
         path: Destination file.
     """
-    with _atomic_writer(path, binary=True) as raw:
+    with atomic_writer(path, binary=True) as raw:
         if path.name.lower().endswith(".gz"):
             stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
         else:
@@ -424,7 +396,7 @@ def write_splits(article_ids: list[str], assignments: dict[str, dict[str, str]],
         path: Destination file.
     """
     folders = list(assignments)
-    with _atomic_writer(path, binary=False) as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["id", *(f"{folder}_split" for folder in folders)])
         for article_id in article_ids:

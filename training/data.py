@@ -10,10 +10,12 @@ CSV the header is not counted) and the column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from .config import Config
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
+BIG_FILE_BYTES = 20_000_000
 FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 
 
@@ -45,6 +48,21 @@ def file_format(path: Path) -> str:
     return FORMATS[suffixes[-1]]
 
 
+@contextlib.contextmanager
+def quiet_datasets(quiet: bool = True) -> Iterator[None]:
+    """Turns off the ``datasets`` progress bars (select, flatten, small reads) and restores them after."""
+    enabled = datasets.is_progress_bar_enabled()
+    if quiet:
+        datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if enabled:
+            datasets.enable_progress_bars()
+        else:
+            datasets.disable_progress_bars()
+
+
 def read_table(path: str | Path) -> datasets.Dataset:
     """Reads one data file into a ``datasets.Dataset``."""
     file = Path(path)
@@ -52,10 +70,11 @@ def read_table(path: str | Path) -> datasets.Dataset:
         raise DataError(f"{file}: no such data file")
     builder = file_format(file)
     options: dict[str, Any] = {"sep": "\t"} if ".tsv" in [s.lower() for s in file.suffixes] else {}
+    # a progress bar helps while a big file is read, and only clutters the output of a small one
+    loud = file.stat().st_size > BIG_FILE_BYTES
     try:
-        table = datasets.load_dataset(builder, data_files=str(file), split="train", **options)
-        datasets.disable_progress_bars()  # reading shows one; the many select/flatten steps after it need none
-        return table
+        with quiet_datasets(not loud):
+            return datasets.load_dataset(builder, data_files=str(file), split="train", **options)
     except Exception as error:  # the builders raise many types; all mean the file is unreadable
         cause = error.__cause__ or error
         raise DataError(f"{file}: cannot read it as {builder}: {type(cause).__name__}: {cause}") from error
@@ -170,13 +189,16 @@ def _split_by_values(table: datasets.Dataset, values: list[Any], config: Config)
 
 def _seeded_split(table: datasets.Dataset, config: Config) -> dict[str, datasets.Dataset]:
     split, seed = config.data.split, config.run.seed
+    task_names = [t.name for t in config.tasks]
+    if split.stratify_by and split.stratify_by not in task_names:
+        close = difflib.get_close_matches(split.stratify_by, task_names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (tasks: {task_names})"
+        raise DataError(f"data.split.stratify_by: no task {split.stratify_by!r}{hint}")
+    if split.group_by:
+        require_columns(table, [split.group_by], config.data.train_file)
     indices = np.arange(len(table))
     strata = table[f"label_{split.stratify_by}"] if split.stratify_by else None
     groups = table[split.group_by] if split.group_by else None
-    if split.stratify_by and split.stratify_by not in [t.name for t in config.tasks]:
-        raise DataError(f"data.split.stratify_by: no task {split.stratify_by!r}")
-    if split.group_by:
-        require_columns(table, [split.group_by], config.data.train_file)
 
     def draw(pool: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
         pool_strata = None if strata is None else [strata[i] for i in pool]
@@ -231,6 +253,11 @@ def load_splits(config: Config) -> dict[str, datasets.Dataset]:
 
     Each split has the original columns plus ``text`` and ``label_<task>`` (strings).
     """
+    with quiet_datasets():
+        return _load_splits(config)
+
+
+def _load_splits(config: Config) -> dict[str, datasets.Dataset]:
     data = config.data
     train_file = Path(data.train_file)
     table = read_rows(train_file)

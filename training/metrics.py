@@ -26,9 +26,20 @@ def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str])
     keep = true != -100
     true, pred = true[keep], pred[keep]
     ids = list(range(len(labels)))
+    if not len(true):
+        zeros = {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0.0}
+        return {
+            "accuracy": 0.0,
+            "macro_f1": 0.0,
+            "weighted_f1": 0.0,
+            "support": 0,
+            "per_class": {label: dict(zeros) for label in labels},
+            "confusion_matrix": [[0] * len(labels) for _ in labels],
+            "labels": list(labels),
+        }
     report = classification_report(true, pred, labels=ids, target_names=labels, output_dict=True, zero_division=0)
     return {
-        "accuracy": float(accuracy_score(true, pred)) if len(true) else 0.0,
+        "accuracy": float(accuracy_score(true, pred)),
         "macro_f1": float(f1_score(true, pred, labels=ids, average="macro", zero_division=0)),
         "weighted_f1": float(f1_score(true, pred, labels=ids, average="weighted", zero_division=0)),
         "support": len(true),
@@ -46,13 +57,16 @@ def summarise(per_task: dict[str, dict[str, Any]]) -> dict[str, float]:
     return flat
 
 
+def as_task_tuple(values: Any) -> tuple[Any, ...]:
+    """The Trainer gives one array per task as a tuple, but may unwrap a single task's array."""
+    return tuple(values) if isinstance(values, (tuple, list)) else (values,)
+
+
 def make_compute_metrics(label_lists: dict[str, list[str]]) -> Callable[[Any], dict[str, float]]:
     """A ``compute_metrics`` for the Trainer: logits and labels come as one array per task."""
 
     def compute(prediction: Any) -> dict[str, float]:
-        logits, label_ids = prediction.predictions, prediction.label_ids
-        if len(label_lists) == 1:
-            logits, label_ids = (logits,), (label_ids,)
+        logits, label_ids = as_task_tuple(prediction.predictions), as_task_tuple(prediction.label_ids)
         per_task = {
             task: task_scores(label_ids[i], np.asarray(logits[i]).argmax(-1), labels)
             for i, (task, labels) in enumerate(label_lists.items())

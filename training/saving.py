@@ -13,21 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from inference.atomic import atomic_writer, default_permissions
+
 from .config import Config, save_config
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     """Writes ``text`` to ``path`` through a temporary file in the same folder."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with atomic_writer(path) as out:
+        out.write(text)
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
@@ -111,6 +105,7 @@ def save_model_folder(
     """Writes the self-contained model folder atomically, replacing an older one only when complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
+    os.chmod(staging, default_permissions(directory=True))
     try:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)

@@ -37,7 +37,15 @@ from inference.windowing import WindowConfig, encode_articles
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits
 from .encoders import resolve_encoder
-from .metrics import SUMMARY, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from .metrics import (
+    SUMMARY,
+    as_task_tuple,
+    format_report,
+    make_compute_metrics,
+    plot_confusion_matrix,
+    summarise,
+    task_scores,
+)
 from .saving import save_model_folder, write_json_atomic
 from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 
@@ -179,7 +187,7 @@ def score_split(
     trainer: MultiTaskTrainer, dataset: ArticleDataset, label_lists: dict[str, list[str]]
 ) -> dict[str, dict[str, Any]]:
     prediction = trainer.predict(dataset)
-    logits = prediction.predictions if len(label_lists) > 1 else (prediction.predictions,)
+    logits = as_task_tuple(prediction.predictions)
     return {
         task: task_scores(dataset.labels[task], np.asarray(logits[i]).argmax(-1), labels)
         for i, (task, labels) in enumerate(label_lists.items())
@@ -211,7 +219,9 @@ def window_config(config: Config) -> WindowConfig:
             head_fraction=model.head_fraction,
         )
     except ValueError as error:
-        raise ConfigError(f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction)") from None
+        raise ConfigError(
+            f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction)"
+        ) from None
 
 
 def check_config(config: Config) -> None:
