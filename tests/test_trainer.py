@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_classifier
 from torch import nn
 from transformers import TrainingArguments
 
-from inference.modeling import NewsClassifier, NewsClassifierConfig
+from inference.modeling import NewsClassifier
 from training.metrics import make_compute_metrics
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 
@@ -29,21 +30,7 @@ LEANING_IDS = [1, 0, 0, 1]
 
 
 def tiny_model(tasks: list[tuple[str, list[str]]] | None = None, seed: int = 0) -> NewsClassifier:
-    torch.manual_seed(seed)
-    config = NewsClassifierConfig(
-        encoder={
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": 100,
-        },
-        tasks=[
-            {"name": name, "labels": labels} for name, labels in (tasks or [("topic", TOPICS), ("leaning", LEANINGS)])
-        ],
-    )
-    return NewsClassifier(config).eval()
+    return tiny_classifier(dict(tasks or [("topic", TOPICS), ("leaning", LEANINGS)]), seed=seed)
 
 
 def make_trainer(tmp_path: Path, model: NewsClassifier, **kwargs) -> MultiTaskTrainer:

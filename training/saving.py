@@ -76,6 +76,13 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
             lines.append(
                 f"| {split} | {task} | {scores['accuracy']:.4f} | {scores['macro_f1']:.4f} | {scores['support']} |"
             )
+    train = metrics.get("train")
+    if train:
+        best = Path(train["best_checkpoint"]).name if train.get("best_checkpoint") else "last"
+        lines += [
+            "",
+            f"Trained for {train.get('steps')} steps in {train.get('seconds')} s; kept checkpoint `{best}`.",
+        ]
     lines += [
         "",
         "## Usage",
