@@ -546,7 +546,7 @@ def test_default_yaml_matches_dataclass_defaults_except_deliberate_ones() -> Non
     assert differences == [
         ("data.group_column", "source", None),
         ("data.split.column", "split", None),
-        ("training.epochs", 4.0, 3.0),
+        ("training.epochs", 6.0, 3.0),
         ("training.learning_rate", 1.0e-4, 5.0e-5),
         ("training.early_stopping_patience", 3, 2),
     ]
