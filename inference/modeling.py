@@ -66,6 +66,8 @@ class NewsClassifierConfig(PretrainedConfig):
         token_pooling: ``mean`` or ``cls``: how a window becomes a vector.
         window_pooling: ``mean`` or ``max``: how an article's windows become one vector.
         classifier_dropout: dropout before each head.
+        scrub_names: outlet names to remove, with outlet boilerplate, before reading a text
+            (see :mod:`inference.scrub`); ``None``: texts are read as they are.
     """
 
     model_type = "newsclf"
@@ -79,6 +81,7 @@ class NewsClassifierConfig(PretrainedConfig):
         token_pooling: str = "mean",
         window_pooling: str = "mean",
         classifier_dropout: float = 0.1,
+        scrub_names: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.encoder = dict(encoder or {"model_type": "bert"})
@@ -92,6 +95,7 @@ class NewsClassifierConfig(PretrainedConfig):
         self.token_pooling = token_pooling
         self.window_pooling = window_pooling
         self.classifier_dropout = classifier_dropout
+        self.scrub_names = None if scrub_names is None else list(scrub_names)
         super().__init__(**kwargs)
 
     @property

@@ -17,6 +17,7 @@ import torch
 
 from .loading import load_model_folder
 from .modeling import NewsClassifier
+from .scrub import OutletScrubber
 from .windowing import Article, WindowConfig, article_text, collate_windows, encode_articles
 
 TaskResult = dict[str, Any]
@@ -41,6 +42,8 @@ class Predictor:
         self.device = device
         self.window = WindowConfig(**model.config.window)
         self.text_fields = list(model.config.text_fields)
+        names = getattr(model.config, "scrub_names", None)
+        self.scrub = None if names is None else OutletScrubber(names)
 
     @classmethod
     def from_pretrained(
@@ -106,6 +109,8 @@ class Predictor:
         if not batch:
             return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in self.tasks}
         texts = [article_text(article, self.text_fields) for article in batch]
+        if self.scrub is not None:
+            texts = [self.scrub(text) for text in texts]
         windows = encode_articles(self.tokenizer, texts, self.window)
         outputs = {task: np.zeros((len(batch), len(self.labels(task))), dtype=np.float32) for task in self.tasks}
         for indices in _length_sorted_batches(windows, self.batch_size):

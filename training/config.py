@@ -57,6 +57,7 @@ class DataConfig:
     text_fields: list[str] = field(default_factory=lambda: ["title", "content"])  # joined in order
     id_column: str | None = "id"  # optional article id, kept in predictions and reports
     group_column: str | None = None  # optional column reported per group (e.g. the outlet)
+    scrub_column: str | None = None  # remove the names in this column (the outlet) and outlet boilerplate
     split: SplitConfig = field(default_factory=SplitConfig)
     empty_text: Literal["error", "drop"] = "error"  # rows whose text fields are all empty
     missing_label: Literal["error", "drop"] = "error"  # rows with an empty label
@@ -72,6 +73,7 @@ class TaskConfig:
     kind: Literal["single"] = "single"  # one text in, one label out
     labels: list[str] | None = None  # fixed label order; None: sorted training labels
     label_map: dict[str, str] | None = None  # rename raw labels (e.g. a coarse taxonomy)
+    label_map_file: str | None = None  # YAML file with a label_map (relative to the config file)
     weight: float = 1.0  # multiplies this task's loss
     class_weights: Literal["none", "balanced"] = "none"  # balanced: inverse class frequency
 
@@ -302,7 +304,32 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for override in overrides or []:
         apply_override(data, override)
     data["source"] = str(path) if path else None
-    return config_from_dict(data)
+    config = config_from_dict(data)
+    _inline_label_maps(config, Path(path).parent if path else Path.cwd())
+    return config
+
+
+def _inline_label_maps(config: Config, base: Path) -> None:
+    """Reads each ``label_map_file`` into ``label_map`` (entries written in the config win), so the
+    config saved with a model needs no other file."""
+    for index, task in enumerate(config.tasks):
+        if not task.label_map_file:
+            continue
+        file = Path(task.label_map_file)
+        file = file if file.is_absolute() or not (base / file).is_file() else base / file
+        where = f"tasks[{index}].label_map_file"
+        if not file.is_file():
+            raise ConfigError(
+                f"{where}: no such file {task.label_map_file!r} (looked in {base} and the current folder)"
+            )
+        try:
+            mapping = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{where}: {file} is not valid YAML: {error}") from None
+        if not isinstance(mapping, dict) or not all(isinstance(v, (str, int)) for v in mapping.values()):
+            raise ConfigError(f"{where}: {file} must map each raw label to a label, e.g. `us_house: congress`")
+        task.label_map = {str(k): str(v) for k, v in mapping.items()} | (task.label_map or {})
+        task.label_map_file = None
 
 
 def save_config(config: Config, path: str | Path) -> None:

@@ -22,7 +22,9 @@ from typing import Any
 import datasets
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
+from tqdm.auto import tqdm
 
+from inference.scrub import OutletScrubber
 from inference.windowing import article_text
 
 from .config import Config
@@ -282,6 +284,25 @@ def _load_splits(config: Config) -> dict[str, datasets.Dataset]:
     for name, part in splits.items():
         logger.info("%s split: %d articles", name, len(part))
     return splits
+
+
+def scrub_splits(
+    config: Config, splits: dict[str, datasets.Dataset]
+) -> tuple[dict[str, datasets.Dataset], list[str] | None]:
+    """With ``data.scrub_column``, removes the training split's outlet names and outlet boilerplate
+    from every split's text; returns the splits and the names (saved with the model)."""
+    column = config.data.scrub_column
+    if not column:
+        return splits, None
+    require_columns(splits["train"], [column], config.data.train_file)
+    names = sorted({str(name).strip() for name in splits["train"][column] if name and str(name).strip()})
+    scrub = OutletScrubber(names)
+    scrubbed = {}
+    for name, part in splits.items():
+        texts = [scrub(text) for text in tqdm(part["text"], desc=f"scrubbing {name}", unit="article", disable=None)]
+        scrubbed[name] = _replace(part, "text", texts)
+    logger.info("scrubbed %d outlet names and outlet boilerplate from the texts", len(names))
+    return scrubbed, names
 
 
 def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:

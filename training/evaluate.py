@@ -25,6 +25,7 @@ import numpy as np
 from inference.loading import ModelFolderError
 from inference.predictor import Predictor
 
+from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
 from .data import DataError, prepare, read_rows, split_rows, where
 from .metrics import format_report, summarise, task_scores
@@ -32,7 +33,11 @@ from .saving import write_json_atomic
 
 
 def evaluate(
-    predictor: Predictor, config: Config, data: str | Path, split: str | None = None, unseen_label: str = "error"
+    predictor: Predictor | TfidfPredictor,
+    config: Config,
+    data: str | Path,
+    split: str | None = None,
+    unseen_label: str = "error",
 ) -> dict[str, Any]:
     """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it."""
     table = read_rows(data)
@@ -88,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     try:
-        predictor = Predictor.from_pretrained(args.model, batch_size=args.batch_size, num_threads=args.threads)
+        if is_baseline_folder(args.model):
+            predictor = TfidfPredictor.from_pretrained(args.model)
+        else:
+            predictor = Predictor.from_pretrained(args.model, batch_size=args.batch_size, num_threads=args.threads)
         config = load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides)
         data = args.data or config.data.train_file
         result = evaluate(predictor, config, data, args.split, args.unseen_label)

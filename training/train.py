@@ -35,7 +35,7 @@ from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles
 
 from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits
+from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits, scrub_splits
 from .encoders import resolve_encoder
 from .metrics import (
     SUMMARY,
@@ -129,7 +129,9 @@ def tokenize(tokenizer: Any, texts: list[str], window: WindowConfig, desc: str) 
     return windows
 
 
-def build_model(config: Config, label_lists: dict[str, list[str]]) -> NewsClassifier:
+def build_model(
+    config: Config, label_lists: dict[str, list[str]], scrub_names: list[str] | None = None
+) -> NewsClassifier:
     overrides = {}
     if config.model.attention_dropout is not None:
         overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
@@ -144,6 +146,7 @@ def build_model(config: Config, label_lists: dict[str, list[str]]) -> NewsClassi
         token_pooling=config.model.token_pooling,
         window_pooling=config.model.window_pooling,
         classifier_dropout=config.model.classifier_dropout,
+        scrub_names=scrub_names,
     )
 
 
@@ -247,10 +250,11 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
     splits = load_splits(config)
     label_lists = fit_labels(config, splits["train"])
     splits = check_eval_labels(config, splits, label_lists)
+    splits, scrub_names = scrub_splits(config, splits)
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
 
-    model = build_model(config, label_lists)
+    model = build_model(config, label_lists, scrub_names)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
     window = WindowConfig(**model.config.window)
     datasets = {
