@@ -6,6 +6,8 @@ of the packaged MiniLM.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import random
 from pathlib import Path
@@ -80,6 +82,23 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path
+
+
+def write_allsides_like(folder: Path) -> None:
+    """AllSides' layout: articles.jsonl.gz plus splits.csv with random, media and outlet split columns."""
+    folder.mkdir(parents=True)
+    rows = make_rows(per_cell=6)
+    with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as handle:
+        for row in rows:
+            record = {k: row[k] for k in ("id", "title", "content", "topic", "source")} | {"bias": row["leaning"]}
+            handle.write(json.dumps(record) + "\n")
+    with (folder / "splits.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "random_split", "media_split", "outlet_split"])
+        for i, row in enumerate(rows):
+            split = ["train", "train", "valid", "test", "train", ""][i % 6]
+            outlet = {"0": "train", "1": "valid"}[row["source"][-1]]
+            writer.writerow([row["id"], split, split, outlet])
 
 
 @pytest.fixture(scope="session")

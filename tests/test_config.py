@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import json
 import re
 import typing
 from pathlib import Path
@@ -43,7 +45,8 @@ def test_every_shipped_config_loads(path: Path) -> None:
     config = load_config(path)
     assert isinstance(config, Config)
     assert config.source == str(path)
-    assert [task.name for task in config.tasks] == ["topic", "leaning"]
+    expected = ["topic", "topic_coarse", "leaning"] if path.name.startswith("allsides") else ["topic", "leaning"]
+    assert [task.name for task in config.tasks] == expected
 
 
 def test_allsides_configs_extend_default() -> None:
@@ -564,3 +567,43 @@ def test_default_yaml_comments_state_the_values() -> None:
         choices = typing.get_args(hints[name])
         line = next(line for line in text.splitlines() if line.strip().startswith(f"{name}:"))
         assert " | ".join(choices) in line
+
+
+def test_label_map_file_is_read_relative_to_the_config_and_inlined(tmp_path: Path) -> None:
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "coarse.yaml").write_text("us_house: congress\nus_senate: congress\n", encoding="utf-8")
+    write(
+        tmp_path / "run.yaml",
+        "tasks:\n  - name: topic\n    label_column: topic\n    label_map_file: maps/coarse.yaml\n"
+        "    label_map: {us_senate: senate}\n",
+    )
+    config = load_config(tmp_path / "run.yaml")
+    assert config.tasks[0].label_map == {"us_house": "congress", "us_senate": "senate"}
+    assert config.tasks[0].label_map_file is None  # the saved config needs no other file
+    save_config(config, tmp_path / "saved.yaml")
+    assert load_config(tmp_path / "saved.yaml").tasks[0].label_map == config.tasks[0].label_map
+
+
+def test_missing_label_map_file_names_the_task(tmp_path: Path) -> None:
+    write(tmp_path / "run.yaml", "tasks:\n  - name: topic\n    label_map_file: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match=r"tasks\[0\]\.label_map_file: no such file 'nowhere.yaml'"):
+        load_config(tmp_path / "run.yaml")
+
+
+def test_coarse_allsides_taxonomy_has_reader_sized_sections() -> None:
+    config = load_config(ROOT / "configs" / "allsides.yaml")
+    mapping = config.task("topic_coarse").label_map
+    sections = collections.Counter(mapping.values())
+    assert len(mapping) == 108
+    assert 15 <= len(sections) <= 25
+    shared = ROOT.parent / "shared" / "data" / "allsides" / "articles.jsonl.gz"
+    if shared.is_file():
+        import gzip
+
+        with gzip.open(shared, "rt", encoding="utf-8") as handle:
+            topics = collections.Counter(json.loads(line)["topic"] for line in handle)
+        assert set(topics) == set(mapping)
+        per_section = collections.Counter()
+        for topic, count in topics.items():
+            per_section[mapping[topic]] += count
+        assert per_section["parties_and_politics"] / sum(topics.values()) < 0.10  # the catch-all stays small

