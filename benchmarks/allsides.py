@@ -15,6 +15,7 @@ scored once per reported run. The table replaces the AllSides section of ``--out
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -54,6 +55,22 @@ def majority(config: Config) -> dict[str, dict[str, dict[str, Any]]]:
             truth = [labels.index(label) for label in splits[split][f"label_{task}"]]
             result[split][task] = task_scores(truth, [top] * len(truth), labels)
     return result
+
+
+def cached_baseline(config: Config, cache: Path | None) -> dict[str, Any]:
+    """Fits the TF-IDF baseline, or reuses the metrics of an identical earlier fit kept in ``cache``."""
+    settings = config.to_dict()
+    settings.pop("source", None)
+    settings["run"].pop("name", None)
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache / f"tfidf-{key}.json" if cache else None
+    if path is not None and path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    _, metrics = fit_baseline(config)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(metrics), encoding="utf-8")
+    return metrics
 
 
 def machine() -> str:
@@ -101,7 +118,7 @@ def run(args: argparse.Namespace) -> str:
             [("TF-IDF + linear SVM, scrubbed", ["data.scrub_column=source"])] if args.scrub else []
         )
         for label, extra in variants:
-            _, metrics = fit_baseline(load_config(ROOT / "configs" / name, base + extra))
+            metrics = cached_baseline(load_config(ROOT / "configs" / name, base + extra), args.cache)
             table += rows_for(protocol, label, metrics["splits"])
             costs.append(f"| {protocol} | {label} | {metrics['train']['seconds']:.0f} s fit | – |")
         if protocol in finetuned:
@@ -158,8 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scrub", action="store_true", help="also fit TF-IDF on outlet-scrubbed text")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every fit")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "runs" / "benchmark-cache",
+        help="reuse TF-IDF results of identical configs from this folder (--cache '' to refit)",
+    )
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
+    args.cache = args.cache if args.cache and str(args.cache) not in ("", ".") else None
     section = run(args)
     write_section(args.output, section)
     print(section)
