@@ -43,9 +43,12 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
         f"random={run_dir}",
         "--output",
         str(output),
+        "--cache",
+        str(tmp_path / "cache"),
     ]
     assert benchmark.main(argv) == 0
-    assert benchmark.main(argv) == 0  # a second run replaces the section instead of appending
+    assert len(list((tmp_path / "cache").glob("tfidf-*.json"))) == 6  # 3 protocols x (plain, scrubbed)
+    assert benchmark.main(argv) == 0  # a second run reuses the fits and replaces the section instead of appending
     text = output.read_text(encoding="utf-8")
     assert text.count(benchmark.BEGIN) == 1 and "Other results stay." in text
     rows = [line for line in text.splitlines() if line.startswith("| leaning |")]

@@ -145,7 +145,7 @@ def test_python_m_inference_reads_stdin(tiny_model_dir: Path, predictor: Predict
         input="Vaccine trials at the hospital.\n\nThe central bank raised rates.\n",
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=600,
         cwd=Path(__file__).parents[1],
     )
     assert result.returncode == 0, result.stderr

@@ -95,7 +95,7 @@ def run_train_cli(data: Path | str, encoder: Path, runs: Path, *overrides: str) 
         f"run.output_dir={runs}",
         *overrides,
     ]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
 def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
@@ -220,7 +220,7 @@ def test_packaged_minilm_fine_tunes_saves_and_reloads_exactly(tmp_path):
         "assert 'training' not in sys.modules\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     reloaded = json.loads(result.stdout.strip().splitlines()[-1])
     for task in ("topic", "leaning"):
