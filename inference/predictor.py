@@ -91,11 +91,12 @@ class Predictor:
         """
         single, batch = _as_batch(articles)
         probabilities = self._probabilities(batch)
+        label_lists = {task: self.labels(task) for task in probabilities}
         results = []
         for row in range(len(batch)):
             result = {}
             for task, values in probabilities.items():
-                labels = self.labels(task)
+                labels = label_lists[task]
                 best = int(values[row].argmax())
                 result[task] = {
                     "label": labels[best],
