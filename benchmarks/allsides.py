@@ -17,18 +17,22 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from training.baseline import fit_baseline
+import numpy as np
+import torch
+
+from inference import Predictor
+from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, load_splits
 from training.metrics import task_scores
+from training.saving import replace_section
+from training.train import bf16_supported, describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,32 +61,69 @@ def majority(config: Config) -> dict[str, dict[str, dict[str, Any]]]:
     return result
 
 
-def cached_baseline(config: Config, cache: Path | None) -> dict[str, Any]:
-    """Fits the TF-IDF baseline, or reuses the metrics of an identical earlier fit kept in ``cache``."""
+def cached_baseline(config: Config, cache: Path | None) -> tuple[Path | None, dict[str, Any]]:
+    """Fits the TF-IDF baseline, or reuses an identical earlier fit kept in ``cache``.
+
+    Returns the saved model folder (``None`` without a cache) and the fit's metrics.
+    """
     settings = config.to_dict()
     settings.pop("source", None)
     settings["run"].pop("name", None)
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache / f"tfidf-{key}.json" if cache else None
-    if path is not None and path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    _, metrics = fit_baseline(config)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(metrics), encoding="utf-8")
-    return metrics
+    folder = cache / f"tfidf-{key}" if cache else None
+    if folder is not None and (folder / "metrics.json").is_file():
+        return folder, json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    predictor, metrics = fit_baseline(config)
+    if folder is not None:
+        predictor.save(folder)
+        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    return folder, metrics
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+def ensemble(
+    config: Config, run_dir: Path, tfidf_dir: Path, cache: Path | None
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, tuple[float, float]]]:
+    """Averages the fine-tuned model's probabilities with the TF-IDF model's, per task.
+
+    The TF-IDF share ``w`` and the sharpness ``t`` of its softmax over SVM scores are chosen on the
+    validation split (by macro-F1); the test split is then scored once with those settings.
+    """
+    splits = load_splits(config)
+    splits = check_eval_labels(config, splits, fit_labels(config, splits["train"]))
+    finetuned = Predictor.from_pretrained(run_dir / "model", batch_size=64)
+    tfidf = TfidfPredictor.from_pretrained(tfidf_dir)
+    scored: dict[str, dict[str, Any]] = {}
+    for split in ("validation", "test"):
+        texts = list(splits[split]["text"])
+        path = cache / f"probs-{run_dir.name}-{split}.npz" if cache else None
+        if path is not None and path.is_file():
+            with np.load(path, allow_pickle=False) as saved:
+                probs = {task: saved[task] for task in saved.files}
+        else:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported()):  # as the Trainer scored it
+                probs = finetuned.predict_proba(texts)
+            if path is not None:
+                np.savez(path, **probs)
+        scored[split] = {"finetuned": probs, "tfidf": tfidf.decision(texts)}
+    result: dict[str, dict[str, dict[str, Any]]] = {"validation": {}, "test": {}}
+    chosen: dict[str, tuple[float, float]] = {}
+    for task in finetuned.tasks:
+        labels = finetuned.labels(task)
+        truth = {s: [labels.index(label) for label in splits[s][f"label_{task}"]] for s in result}
+
+        def mix(split: str, share: float, sharpness: float, task: str = task) -> np.ndarray:
+            scores = np.asarray(scored[split]["tfidf"][task], dtype=np.float64) * sharpness
+            tfidf_probs = np.exp(scores - scores.max(1, keepdims=True))
+            tfidf_probs /= tfidf_probs.sum(1, keepdims=True)
+            return (1 - share) * scored[split]["finetuned"][task] + share * tfidf_probs
+
+        grid = [(w, t) for w in (0.0, 0.25, 0.5, 0.75, 1.0) for t in (1.0, 3.0, 10.0)]
+        validation_f1 = {wt: task_scores(truth["validation"], mix("validation", *wt).argmax(1), labels) for wt in grid}
+        best = max(grid, key=lambda wt: validation_f1[wt]["macro_f1"])
+        chosen[task] = best
+        for split in result:
+            result[split][task] = task_scores(truth[split], mix(split, *best).argmax(1), labels)
+    return result, chosen
 
 
 def rows_for(protocol: str, method: str, metrics: dict[str, Any]) -> list[str]:
@@ -101,13 +142,14 @@ def run(args: argparse.Namespace) -> str:
         "## AllSides: topic and leaning",
         "",
         f"Command: `python benchmarks/allsides.py {' '.join(args.argv)}`  ",
-        f"Machine: {machine()}  ",
+        f"Machine: {describe_machine()}  ",
         f"Date: {date.today().isoformat()}",
         "",
         "| task | protocol / split | method | accuracy | macro-F1 | n |",
         "|---|---|---|---|---|---|",
     ]
-    costs = []
+    costs: list[str] = []
+    notes: list[str] = []
     finetuned = dict(item.split("=", 1) for item in args.finetuned)
     for protocol in args.protocols:
         name, overrides = PROTOCOLS[protocol]
@@ -115,10 +157,14 @@ def run(args: argparse.Namespace) -> str:
         config = load_config(ROOT / "configs" / name, base)
         table: list[str] = rows_for(protocol, "majority class", majority(config))
         variants = [("TF-IDF + linear SVM", [])] + (
-            [("TF-IDF + linear SVM, scrubbed", ["data.scrub_column=source"])] if args.scrub else []
+            [("TF-IDF + linear SVM, scrubbed", ["data.scrub_column=source"])]
+            if args.scrub is not None and (not args.scrub or protocol in args.scrub)
+            else []
         )
+        tfidf_dirs = {}
         for label, extra in variants:
-            metrics = cached_baseline(load_config(ROOT / "configs" / name, base + extra), args.cache)
+            fit_config = load_config(ROOT / "configs" / name, base + extra)
+            tfidf_dirs[bool(extra)], metrics = cached_baseline(fit_config, args.cache)
             table += rows_for(protocol, label, metrics["splits"])
             costs.append(f"| {protocol} | {label} | {metrics['train']['seconds']:.0f} s fit | – |")
         if protocol in finetuned:
@@ -136,6 +182,17 @@ def run(args: argparse.Namespace) -> str:
                 f"| {protocol} | {label} | {train['seconds'] / 60:.0f} min training | "
                 f"{train['samples_per_second'] or 0:.1f} |"
             )
+            tfidf_dir = tfidf_dirs.get(bool(saved.data.scrub_column))
+            if args.ensemble and tfidf_dir is not None:
+                scrub = [f"data.scrub_column={saved.data.scrub_column}"] if saved.data.scrub_column else []
+                scores, chosen = ensemble(
+                    load_config(ROOT / "configs" / name, base + scrub), run_dir, tfidf_dir, args.cache
+                )
+                table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
+                notes.append(
+                    f"Ensemble weights on {protocol} (TF-IDF share w, softmax sharpness t, chosen on validation): "
+                    + ", ".join(f"{task} w={w:g} t={t:g}" for task, (w, t) in chosen.items())
+                )
         lines += sorted(table, key=lambda row: row.split("|")[1])
     lines += [
         "",
@@ -145,21 +202,9 @@ def run(args: argparse.Namespace) -> str:
         "|---|---|---|---|",
         *costs,
         "",
+        *[f"{note}  " for note in notes],
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +217,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PROTOCOL=RUN_DIR",
         help="fine-tuned run folders to report, e.g. outlet=runs/outlet-ft",
     )
-    parser.add_argument("--scrub", action="store_true", help="also fit TF-IDF on outlet-scrubbed text")
+    parser.add_argument(
+        "--scrub",
+        nargs="*",
+        metavar="PROTOCOL",
+        help="also fit TF-IDF on outlet-scrubbed text, for these protocols (all if none named)",
+    )
+    parser.add_argument(
+        "--ensemble", action="store_true", help="also score each fine-tuned run averaged with its TF-IDF model"
+    )
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every fit")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument(
@@ -185,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(argv if argv is not None else sys.argv[1:])
     args.cache = args.cache if args.cache and str(args.cache) not in ("", ".") else None
     section = run(args)
-    write_section(args.output, section)
+    replace_section(args.output, BEGIN, END, section)
     print(section)
     return 0
 

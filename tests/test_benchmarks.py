@@ -16,11 +16,12 @@ benchmark = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(benchmark)
 
 
-def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):
+def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
+    """Writes AllSides-shaped data under tmp_path, points NEWSCLF_DATA at it and fine-tunes a tiny model."""
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
     overrides = [
-        f"model.name={tiny_encoder_dir}",
+        f"model.name={encoder}",
         f"run.output_dir={tmp_path / 'runs'}",
         "run.name=ft",
         "model.max_length=32",
@@ -29,7 +30,11 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
         "evaluation.example=false",
         "evaluation.confusion_matrices=false",
     ]
-    run_dir = train(load_config(ROOT / "configs" / "allsides.yaml", overrides))
+    return train(load_config(ROOT / "configs" / "allsides.yaml", overrides))
+
+
+def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):
+    run_dir = train_tiny_allsides(tmp_path, tiny_encoder_dir, monkeypatch)
     output = tmp_path / "docs" / "benchmarks.md"
     output.parent.mkdir()
     output.write_text("# Benchmarks\n\nOther results stay.\n", encoding="utf-8")
@@ -39,6 +44,7 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
         "media",
         "outlet",
         "--scrub",
+        "--ensemble",
         "--finetuned",
         f"random={run_dir}",
         "--output",
@@ -47,7 +53,7 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
         str(tmp_path / "cache"),
     ]
     assert benchmark.main(argv) == 0
-    assert len(list((tmp_path / "cache").glob("tfidf-*.json"))) == 6  # 3 protocols x (plain, scrubbed)
+    assert len(list((tmp_path / "cache").glob("tfidf-*/metrics.json"))) == 6  # 3 protocols x (plain, scrubbed)
     assert benchmark.main(argv) == 0  # a second run reuses the fits and replaces the section instead of appending
     text = output.read_text(encoding="utf-8")
     assert text.count(benchmark.BEGIN) == 1 and "Other results stay." in text
@@ -58,3 +64,17 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
     assert any("| leaning | outlet validation |" in row for row in rows)
     assert any("| topic_coarse | random test |" in line for line in text.splitlines())
     assert "Machine:" in text and "Command: `python benchmarks/allsides.py" in text
+
+
+def test_ensemble_is_never_worse_on_validation_than_either_member(tmp_path, tiny_encoder_dir, monkeypatch):
+    """The grid holds w=0 (fine-tuned alone) and w=1 (TF-IDF alone): the validation pick matches or beats both."""
+    run_dir = train_tiny_allsides(tmp_path, tiny_encoder_dir, monkeypatch)
+    output = tmp_path / "benchmarks.md"
+    argv = ["--protocols", "random", "--ensemble", "--finetuned", f"random={run_dir}", "--output", str(output)]
+    assert benchmark.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+    lines = output.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("|") for line in lines if "| random validation |" in line]
+    f1 = {(row[1].strip(), row[3].strip().split(":")[0].split(" ")[0]): float(row[5]) for row in rows}
+    for task in ("topic", "topic_coarse", "leaning"):
+        assert f1[(task, "ensemble")] >= max(f1[(task, "TF-IDF")], f1[(task, "fine-tuned")]) - 0.05, task
+    assert (tmp_path / "cache" / "probs-ft-test.npz").is_file()

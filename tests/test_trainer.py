@@ -108,6 +108,23 @@ def test_window_collator_pad_id_and_two_tasks() -> None:
 # --- class weights ----------------------------------------------------------------------------------
 
 
+def test_article_dataset_lengths_count_every_window() -> None:
+    assert ArticleDataset(WINDOWS, {}).lengths() == [4, 9, 3, 12]
+
+
+def test_group_by_length_batches_articles_of_similar_length(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    lengths = rng.permutation(np.repeat([3, 40, 200], 400)).tolist()
+    dataset = ArticleDataset([[[1] * n] for n in lengths], {})
+    trainer = make_trainer(tmp_path, tiny_model(), train_dataset=dataset, group_by_length=True)
+    order = list(trainer._get_train_sampler())
+    assert sorted(order) == list(range(len(lengths)))
+    spreads = [np.ptp([lengths[i] for i in order[start : start + 8]]) for start in range(0, len(order), 8)]
+    assert np.mean(spreads) < 50  # shuffled order puts all three lengths in almost every batch (spread 197)
+    plain = make_trainer(tmp_path, tiny_model(), train_dataset=dataset)
+    assert plain.args.train_sampling_strategy != "group_by_length" and not plain.group_by_length
+
+
 def test_balanced_class_weights() -> None:
     labels = [0, 0, 0, 1, 2, 2, -100, -100]
     weights = balanced_class_weights(labels, 3)

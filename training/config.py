@@ -111,6 +111,7 @@ class TrainingConfig:
     save_total_limit: int = 2  # checkpoints kept (the best is always kept)
     num_threads: int | None = None  # torch CPU threads; None: torch's default
     dataloader_workers: int = 0  # background processes preparing batches
+    group_by_length: bool = False  # batch articles of similar length (less padding when lengths vary)
 
 
 @dataclass

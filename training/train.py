@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import platform
 import shutil
 import sys
 import time
@@ -96,6 +97,19 @@ def bf16_supported() -> bool:
     except OSError:
         return False
     return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def describe_machine() -> str:
+    """CPU model, core count, Python and OS: the machine line of benchmark reports."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def prepare_run_folder(config: Config, resume: bool, overwrite: bool) -> Path:
@@ -282,6 +296,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         task_names=list(label_lists),
         task_weights={task.name: task.weight for task in config.tasks},
         class_weights=class_weights,
+        group_by_length=config.training.group_by_length,
     )
     checkpoint = get_last_checkpoint(args.output_dir) if resume and Path(args.output_dir).is_dir() else None
     if resume:

@@ -16,6 +16,7 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from transformers import Trainer
+from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from inference.windowing import collate_windows
 
@@ -32,6 +33,10 @@ class ArticleDataset(torch.utils.data.Dataset):
 
     def __len__(self) -> int:
         return len(self.windows)
+
+    def lengths(self) -> list[int]:
+        """Tokens per article, all windows together (what length grouping sorts by)."""
+        return [sum(len(window) for window in article) for article in self.windows]
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         item: dict[str, Any] = {"windows": self.windows[index]}
@@ -70,6 +75,7 @@ class MultiTaskTrainer(Trainer):
         task_names: tasks in the model's order.
         task_weights: loss weight per task (default 1).
         class_weights: optional per-task class-weight tensors.
+        group_by_length: draw training batches of similar-length articles (less padding), still shuffled.
     """
 
     def __init__(
@@ -78,12 +84,21 @@ class MultiTaskTrainer(Trainer):
         task_names: list[str],
         task_weights: dict[str, float] | None = None,
         class_weights: dict[str, torch.Tensor] | None = None,
+        group_by_length: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.task_names = task_names
         self.task_weights = task_weights or {}
         self.class_weights = class_weights or {}
+        self.group_by_length = group_by_length
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if not (self.group_by_length and isinstance(dataset, ArticleDataset)):
+            return super()._get_train_sampler(train_dataset)
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return LengthGroupedSampler(batch, lengths=dataset.lengths())
 
     def compute_loss(
         self, model: nn.Module, inputs: dict[str, torch.Tensor], return_outputs: bool = False, **kwargs: Any

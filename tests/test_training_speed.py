@@ -1,0 +1,34 @@
+"""The training-speed benchmark script, run for two settings on a tiny encoder and synthetic text."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+SPEC = importlib.util.spec_from_file_location("training_speed", ROOT / "benchmarks" / "training_speed.py")
+speed = importlib.util.module_from_spec(SPEC)
+sys.modules[SPEC.name] = speed  # dataclasses look their module up there
+SPEC.loader.exec_module(speed)
+
+
+def test_training_speed_reports_each_setting_against_the_fp32_baseline(tmp_path, tiny_encoder_dir, monkeypatch):
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "no-data"))  # no AllSides here: synthetic articles
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\nEarlier text.\n", encoding="utf-8")
+    argv = ["--encoder", str(tiny_encoder_dir), "--max-length", "32", "--batch-size", "4", "--steps", "2"]
+    argv += ["--warmup", "1", "--only", "baseline", "fp32, attention", "--output", str(output)]
+    assert speed.main(argv) == 0
+    text = output.read_text(encoding="utf-8")
+    assert "Earlier text." in text and text.count(speed.BEGIN) == 1
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "samples/s" not in line]
+    assert [row[1].strip() for row in rows] == ["plain Trainer fp32 (baseline)", "fp32, attention dropout 0"]
+    assert float(rows[0][3]) == 1.0 and all(float(row[2]) > 0 for row in rows)
+    assert "Data: synthetic" in text and "Machine:" in text
+
+
+def test_synthetic_articles_are_used_without_shared_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path))
+    texts, source = speed.article_texts(5, seed=1)
+    assert source == "synthetic" and len(texts) == 5 and len({len(t) for t in texts}) > 1
