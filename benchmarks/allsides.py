@@ -85,6 +85,8 @@ def ensemble(
 ) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, tuple[float, float]]]:
     """Averages the fine-tuned model's probabilities with the TF-IDF model's, per task.
 
+    Both models read the raw split texts and apply the scrubbing they were trained with.
+
     The TF-IDF share ``w`` and the sharpness ``t`` of its softmax over SVM scores are chosen on the
     validation split (by macro-F1); the test split is then scored once with those settings.
     """
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> str:
         base = [*overrides, "data.unseen_label=drop", *args.set]
         config = load_config(ROOT / "configs" / name, base)
         table: list[str] = rows_for(protocol, "majority class", majority(config))
-        variants = [("TF-IDF + linear SVM", [])] + (
+        variants = [("TF-IDF + linear SVM", ["data.scrub_column=null"])] + (
             [("TF-IDF + linear SVM, scrubbed", ["data.scrub_column=source"])]
             if args.scrub is not None and (not args.scrub or protocol in args.scrub)
             else []
@@ -164,7 +166,7 @@ def run(args: argparse.Namespace) -> str:
         tfidf_dirs = {}
         for label, extra in variants:
             fit_config = load_config(ROOT / "configs" / name, base + extra)
-            tfidf_dirs[bool(extra)], metrics = cached_baseline(fit_config, args.cache)
+            tfidf_dirs[bool(fit_config.data.scrub_column)], metrics = cached_baseline(fit_config, args.cache)
             table += rows_for(protocol, label, metrics["splits"])
             costs.append(f"| {protocol} | {label} | {metrics['train']['seconds']:.0f} s fit | – |")
         if protocol in finetuned:
@@ -184,10 +186,7 @@ def run(args: argparse.Namespace) -> str:
             )
             tfidf_dir = tfidf_dirs.get(bool(saved.data.scrub_column))
             if args.ensemble and tfidf_dir is not None:
-                scrub = [f"data.scrub_column={saved.data.scrub_column}"] if saved.data.scrub_column else []
-                scores, chosen = ensemble(
-                    load_config(ROOT / "configs" / name, base + scrub), run_dir, tfidf_dir, args.cache
-                )
+                scores, chosen = ensemble(config, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
                 table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
                 notes.append(
                     f"Ensemble weights on {protocol} (TF-IDF share w, softmax sharpness t, chosen on validation): "
