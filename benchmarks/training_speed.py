@@ -71,7 +71,7 @@ def article_texts(count: int, seed: int) -> tuple[list[str], str]:
                 texts.append(f"{row.get('title') or ''}\n\n{row.get('content') or ''}")
                 if len(texts) >= count * 20:
                     break
-        return random.Random(seed).sample(texts, count), f"AllSides ({path.parent})"
+        return random.Random(seed).sample(texts, count), "AllSides articles"
     rng = random.Random(seed)
     words = "the council voted budget senator said policy markets court ruling election voters health".split()
     return [" ".join(rng.choices(words, k=rng.randint(100, 1500))) for _ in range(count)], "synthetic"
