@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup train test lint clean
+.PHONY: setup train test lint benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ train: setup
 test: setup
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(ARGS)
+
+# AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
+benchmark: setup
+	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
+	$(BIN)/python benchmarks/allsides.py --protocols outlet random --train outlet random --scrub outlet --ensemble $(ARGS)
 
 lint: setup
 	$(BIN)/python -m ruff check .

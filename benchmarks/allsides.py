@@ -1,15 +1,18 @@
 """AllSides benchmark: majority class, the TF-IDF baseline and fine-tuned runs, per protocol and task.
 
-    python benchmarks/allsides.py --protocols outlet random \\
-        --finetuned outlet=runs/outlet-ft-scrub --output docs/benchmarks.md
+    python benchmarks/allsides.py --protocols outlet random --train outlet random --scrub outlet --ensemble
+    python benchmarks/allsides.py --protocols outlet random --scrub outlet --ensemble \\
+        --finetuned outlet=runs/outlet-bf16-e2 random=runs/random-bf16-e2     # runs trained before
 
 Protocols (splits of ``$NEWSCLF_DATA/allsides/splits.csv``): ``outlet`` (outlet-disjoint, the honest
 test of leaning), ``random`` (official, in-distribution) and ``media`` (official; not really
 outlet-disjoint in the released files, for comparison with published numbers only). The majority
 class and TF-IDF + linear SVM are fitted here, from the same configs as the fine-tuned model
-(``--scrub`` also fits TF-IDF on scrubbed text); fine-tuned numbers are read from the
-``metrics.json`` of runs trained with ``newsclf-train``. Validation picks settings; each test set is
-scored once per reported run. The table replaces the AllSides section of ``--output``.
+(``--scrub`` also fits TF-IDF on scrubbed text); ``--train`` fine-tunes a protocol from its config
+(about an hour each on 2 CPU cores), ``--finetuned`` reads the ``metrics.json`` of runs trained
+before with ``newsclf-train``; ``--ensemble`` mixes each fine-tuned model with the TF-IDF one.
+Validation picks settings; each test set is scored once per reported run. The table replaces the
+AllSides section of ``--output``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, load_splits
 from training.metrics import task_scores
 from training.saving import replace_section
-from training.train import bf16_supported, describe_machine
+from training.train import bf16_supported, describe_machine, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,10 +97,13 @@ def ensemble(
     splits = check_eval_labels(config, splits, fit_labels(config, splits["train"]))
     finetuned = Predictor.from_pretrained(run_dir / "model", batch_size=64)
     tfidf = TfidfPredictor.from_pretrained(tfidf_dir)
+    present = [split for split in ("validation", "test") if split in splits]
+    weights = run_dir / "model" / "model.safetensors"
+    model_key = hashlib.sha256(f"{weights.resolve()}:{weights.stat().st_mtime_ns}".encode()).hexdigest()[:8]
     scored: dict[str, dict[str, Any]] = {}
-    for split in ("validation", "test"):
+    for split in present:
         texts = list(splits[split]["text"])
-        path = cache / f"probs-{run_dir.name}-{split}.npz" if cache else None
+        path = cache / f"probs-{run_dir.name}-{model_key}-{split}.npz" if cache else None
         if path is not None and path.is_file():
             with np.load(path, allow_pickle=False) as saved:
                 probs = {task: saved[task] for task in saved.files}
@@ -107,7 +113,7 @@ def ensemble(
             if path is not None:
                 np.savez(path, **probs)
         scored[split] = {"finetuned": probs, "tfidf": tfidf.decision(texts)}
-    result: dict[str, dict[str, dict[str, Any]]] = {"validation": {}, "test": {}}
+    result: dict[str, dict[str, dict[str, Any]]] = {split: {} for split in present}
     chosen: dict[str, tuple[float, float]] = {}
     for task in finetuned.tasks:
         labels = finetuned.labels(task)
@@ -126,6 +132,15 @@ def ensemble(
         for split in result:
             result[split][task] = task_scores(truth[split], mix(split, *best).argmax(1), labels)
     return result, chosen
+
+
+def trained_run(config_name: str, overrides: list[str], protocol: str) -> Path:
+    """Fine-tunes ``protocol`` from its config into ``runs/allsides-<protocol>``, resuming a run left unfinished."""
+    config = load_config(ROOT / "configs" / config_name, [f"run.name=allsides-{protocol}", *overrides])
+    run_dir = Path(config.run.output_dir) / config.run.name
+    if (run_dir / "metrics.json").is_file():
+        return run_dir
+    return train(config, resume=run_dir.is_dir())
 
 
 def rows_for(protocol: str, method: str, metrics: dict[str, Any]) -> list[str]:
@@ -169,6 +184,8 @@ def run(args: argparse.Namespace) -> str:
             tfidf_dirs[bool(fit_config.data.scrub_column)], metrics = cached_baseline(fit_config, args.cache)
             table += rows_for(protocol, label, metrics["splits"])
             costs.append(f"| {protocol} | {label} | {metrics['train']['seconds']:.0f} s fit | – |")
+        if protocol in args.train and protocol not in finetuned:
+            finetuned[protocol] = str(trained_run(name, base, protocol))
         if protocol in finetuned:
             run_dir = Path(finetuned[protocol])
             metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
@@ -185,7 +202,7 @@ def run(args: argparse.Namespace) -> str:
                 f"{train['samples_per_second'] or 0:.1f} |"
             )
             tfidf_dir = tfidf_dirs.get(False)  # the plain baseline; each model reads text its own way
-            if args.ensemble and tfidf_dir is not None:
+            if args.ensemble and tfidf_dir is not None and "validation" in metrics["splits"]:
                 scores, chosen = ensemble(config, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
                 table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
                 notes.append(
@@ -215,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="PROTOCOL=RUN_DIR",
         help="fine-tuned run folders to report, e.g. outlet=runs/outlet-ft",
+    )
+    parser.add_argument(
+        "--train",
+        nargs="*",
+        default=[],
+        metavar="PROTOCOL",
+        help="fine-tune these protocols from their configs (runs/allsides-<protocol>, resumed if unfinished)",
     )
     parser.add_argument(
         "--scrub",

@@ -35,6 +35,9 @@ def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
 
 def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):
     run_dir = train_tiny_allsides(tmp_path, tiny_encoder_dir, monkeypatch)
+    tiny = [f"model.name={tiny_encoder_dir}", f"run.output_dir={tmp_path / 'runs'}", "model.max_length=32"]
+    tiny += ["training.epochs=1", "training.bf16=false", "evaluation.example=false"]
+    tiny += ["evaluation.confusion_matrices=false"]
     output = tmp_path / "docs" / "benchmarks.md"
     output.parent.mkdir()
     output.write_text("# Benchmarks\n\nOther results stay.\n", encoding="utf-8")
@@ -47,12 +50,19 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
         "--ensemble",
         "--finetuned",
         f"random={run_dir}",
+        "--train",
+        "random",
+        "outlet",
+        "--set",
+        *tiny,
         "--output",
         str(output),
         "--cache",
         str(tmp_path / "cache"),
     ]
     assert benchmark.main(argv) == 0
+    assert (tmp_path / "runs" / "allsides-outlet" / "metrics.json").is_file()  # trained by --train
+    assert not (tmp_path / "runs" / "allsides-random").exists()  # --finetuned given: not trained again
     assert len(list((tmp_path / "cache").glob("tfidf-*/metrics.json"))) == 6  # 3 protocols x (plain, scrubbed)
     assert benchmark.main(argv) == 0  # a second run reuses the fits and replaces the section instead of appending
     text = output.read_text(encoding="utf-8")
@@ -60,7 +70,8 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
     rows = [line for line in text.splitlines() if line.startswith("| leaning |")]
     methods = {row.split("|")[3].strip() for row in rows}
     assert {"majority class", "TF-IDF + linear SVM", "TF-IDF + linear SVM, scrubbed"} <= methods
-    assert any(method.startswith("fine-tuned") for method in methods)
+    assert any(method.startswith("fine-tuned") and "(ft)" in method for method in methods)
+    assert any(method.startswith("fine-tuned") and "(allsides-outlet)" in method for method in methods)
     assert any("| leaning | outlet validation |" in row for row in rows)
     assert any("| topic_coarse | random test |" in line for line in text.splitlines())
     assert "Machine:" in text and "Command: `python benchmarks/allsides.py" in text
@@ -77,4 +88,4 @@ def test_ensemble_is_never_worse_on_validation_than_either_member(tmp_path, tiny
     f1 = {(row[1].strip(), row[3].strip().split(":")[0].split(" ")[0]): float(row[5]) for row in rows}
     for task in ("topic", "topic_coarse", "leaning"):
         assert f1[(task, "ensemble")] >= max(f1[(task, "TF-IDF")], f1[(task, "fine-tuned")]) - 0.05, task
-    assert (tmp_path / "cache" / "probs-ft-test.npz").is_file()
+    assert len(list((tmp_path / "cache").glob("probs-ft-*-test.npz"))) == 1
