@@ -34,7 +34,7 @@ test: setup
 # AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
 benchmark: setup
 	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
-	$(BIN)/python benchmarks/allsides.py --protocols outlet random --train outlet random --scrub outlet --ensemble $(ARGS)
+	$(BIN)/python benchmarks/allsides.py --protocols outlet random media --train outlet random --scrub outlet --ensemble $(ARGS)
 
 lint: setup
 	$(BIN)/python -m ruff check .
