@@ -30,11 +30,12 @@ import numpy as np
 import torch
 
 from inference import Predictor
+from inference.atomic import atomic_writer
 from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, load_splits
 from training.metrics import task_scores
-from training.saving import replace_section
+from training.saving import replace_section, write_json_atomic
 from training.train import bf16_supported, describe_machine, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,11 +48,18 @@ PROTOCOLS = {
 BEGIN, END = "<!-- allsides:begin -->", "<!-- allsides:end -->"
 
 
-def majority(config: Config) -> dict[str, dict[str, dict[str, Any]]]:
-    """Scores of always predicting each task's most frequent training label."""
+Splits = dict[str, Any]
+
+
+def prepared_splits(config: Config) -> tuple[Splits, dict[str, list[str]]]:
+    """The protocol's splits, read once, with each task's labels and unseen evaluation labels handled."""
     splits = load_splits(config)
     label_lists = fit_labels(config, splits["train"])
-    splits = check_eval_labels(config, splits, label_lists)
+    return check_eval_labels(config, splits, label_lists), label_lists
+
+
+def majority(splits: Splits, label_lists: dict[str, list[str]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Scores of always predicting each task's most frequent training label."""
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for split in ("validation", "test"):
         if split not in splits:
@@ -79,12 +87,12 @@ def cached_baseline(config: Config, cache: Path | None) -> tuple[Path | None, di
     predictor, metrics = fit_baseline(config)
     if folder is not None:
         predictor.save(folder)
-        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        write_json_atomic(folder / "metrics.json", metrics)  # written last: marks the fit complete
     return folder, metrics
 
 
 def ensemble(
-    config: Config, run_dir: Path, tfidf_dir: Path, cache: Path | None
+    splits: Splits, run_dir: Path, tfidf_dir: Path, cache: Path | None
 ) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, tuple[float, float]]]:
     """Averages the fine-tuned model's probabilities with the TF-IDF model's, per task.
 
@@ -93,8 +101,6 @@ def ensemble(
     The TF-IDF share ``w`` and the sharpness ``t`` of its softmax over SVM scores are chosen on the
     validation split (by macro-F1); the test split is then scored once with those settings.
     """
-    splits = load_splits(config)
-    splits = check_eval_labels(config, splits, fit_labels(config, splits["train"]))
     finetuned = Predictor.from_pretrained(run_dir / "model", batch_size=64)
     tfidf = TfidfPredictor.from_pretrained(tfidf_dir)
     present = [split for split in ("validation", "test") if split in splits]
@@ -111,7 +117,8 @@ def ensemble(
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported()):  # as the Trainer scored it
                 probs = finetuned.predict_proba(texts)
             if path is not None:
-                np.savez(path, **probs)
+                with atomic_writer(path, binary=True) as out:
+                    np.savez(out, **probs)
         scored[split] = {"finetuned": probs, "tfidf": tfidf.decision(texts)}
     result: dict[str, dict[str, dict[str, Any]]] = {split: {} for split in present}
     chosen: dict[str, tuple[float, float]] = {}
@@ -171,8 +178,8 @@ def run(args: argparse.Namespace) -> str:
     for protocol in args.protocols:
         name, overrides = PROTOCOLS[protocol]
         base = [*overrides, "data.unseen_label=drop", *args.set]
-        config = load_config(ROOT / "configs" / name, base)
-        table: list[str] = rows_for(protocol, "majority class", majority(config))
+        splits, label_lists = prepared_splits(load_config(ROOT / "configs" / name, base))
+        table: list[str] = rows_for(protocol, "majority class", majority(splits, label_lists))
         variants = [("TF-IDF + linear SVM", ["data.scrub_column=null"])] + (
             [("TF-IDF + linear SVM, scrubbed", ["data.scrub_column=source"])]
             if args.scrub is not None and (not args.scrub or protocol in args.scrub)
@@ -203,7 +210,7 @@ def run(args: argparse.Namespace) -> str:
             )
             tfidf_dir = tfidf_dirs.get(False)  # the plain baseline; each model reads text its own way
             if args.ensemble and tfidf_dir is not None and "validation" in metrics["splits"]:
-                scores, chosen = ensemble(config, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
+                scores, chosen = ensemble(splits, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
                 table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
                 notes.append(
                     f"Ensemble weights on {protocol} (TF-IDF share w, softmax sharpness t, chosen on validation): "

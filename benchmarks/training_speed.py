@@ -30,7 +30,7 @@ import transformers
 from transformers import TrainerCallback, TrainingArguments
 
 from inference.modeling import NewsClassifier
-from inference.windowing import WindowConfig, encode_articles
+from inference.windowing import WindowConfig, article_text, encode_articles
 from training.encoders import resolve_encoder
 from training.saving import replace_section
 from training.train import bf16_supported, describe_machine
@@ -68,7 +68,7 @@ def article_texts(count: int, seed: int) -> tuple[list[str], str]:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
-                texts.append(f"{row.get('title') or ''}\n\n{row.get('content') or ''}")
+                texts.append(article_text(row, ["title", "content"]))
                 if len(texts) >= count * 20:
                     break
         return random.Random(seed).sample(texts, count), "AllSides articles"
