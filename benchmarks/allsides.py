@@ -31,12 +31,13 @@ import torch
 
 from inference import Predictor
 from inference.atomic import atomic_writer
+from inference.backends import bf16_supported
 from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, load_splits
 from training.metrics import task_scores
 from training.saving import replace_section, write_json_atomic
-from training.train import bf16_supported, describe_machine, train
+from training.train import describe_machine, train
 
 ROOT = Path(__file__).resolve().parents[1]
 

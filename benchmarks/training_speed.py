@@ -29,11 +29,12 @@ import torch
 import transformers
 from transformers import TrainerCallback, TrainingArguments
 
+from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.windowing import WindowConfig, article_text, encode_articles
 from training.encoders import resolve_encoder
 from training.saving import replace_section
-from training.train import bf16_supported, describe_machine
+from training.train import describe_machine
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 ROOT = Path(__file__).resolve().parents[1]

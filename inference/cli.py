@@ -95,10 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", action="append", help="an article's text (repeatable)")
     parser.add_argument("--output", help="JSONL file to write (atomically); default: standard output")
     parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto", help="what scores")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto", help="number format")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     try:
-        predictor = Predictor.from_pretrained(args.model, batch_size=args.batch_size, num_threads=args.threads)
+        predictor = Predictor.from_pretrained(
+            args.model,
+            backend=args.backend,
+            precision=args.precision,
+            batch_size=args.batch_size,
+            num_threads=args.threads,
+        )
         articles = read_articles(args.input, args.text)
         if args.output is None:
             write_predictions(predictor, articles, sys.stdout)

@@ -7,6 +7,7 @@ A model folder holds ``config.json`` (tasks, label maps, windowing, the encoder'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from safetensors import SafetensorError
 from transformers import AutoTokenizer
 from transformers.utils import logging as hf_logging
 
-from .modeling import NewsClassifier
+from .modeling import NewsClassifier, NewsClassifierConfig
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 REQUIRED_FILES = ("config.json", "model.safetensors")
@@ -49,15 +50,33 @@ def check_model_folder(path: str | Path) -> Path:
 def load_model_folder(path: str | Path, device: str = "cpu") -> tuple[NewsClassifier, Any]:
     """Loads the model (in eval mode) and its tokenizer from a model folder."""
     folder = check_model_folder(path)
+    model, tokenizer = _quietly(
+        folder,
+        lambda: NewsClassifier.from_pretrained(folder, use_safetensors=True, local_files_only=True),
+        lambda: AutoTokenizer.from_pretrained(folder, local_files_only=True),
+    )
+    return model.to(device).eval(), tokenizer
+
+
+def load_config_and_tokenizer(path: str | Path) -> tuple[NewsClassifierConfig, Any]:
+    """Loads a model folder's config and tokenizer without its weights (for the ONNX backend)."""
+    folder = check_model_folder(path)
+    return _quietly(
+        folder,
+        lambda: NewsClassifierConfig.from_pretrained(folder, local_files_only=True),
+        lambda: AutoTokenizer.from_pretrained(folder, local_files_only=True),
+    )
+
+
+def _quietly(folder: Path, *loaders: Callable[[], Any]) -> tuple[Any, ...]:
+    """Runs the loaders with transformers' logging and progress bars silenced; errors name the folder."""
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        model = NewsClassifier.from_pretrained(folder, use_safetensors=True, local_files_only=True)
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        return tuple(load() for load in loaders)
     except (OSError, ValueError, KeyError, SafetensorError) as error:
         raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
-    return model.to(device).eval(), tokenizer

@@ -102,6 +102,13 @@ class NewsClassifierConfig(PretrainedConfig):
     def task_names(self) -> list[str]:
         return [task["name"] for task in self.tasks]
 
+    def task_labels(self, task: str) -> list[str]:
+        """The labels of ``task``, in the order of its logits."""
+        for spec in self.tasks:
+            if spec["name"] == task:
+                return list(spec["labels"])
+        raise KeyError(f"no task {task!r}; the model has {self.task_names}")
+
     def encoder_config(self) -> PretrainedConfig:
         fields = dict(self.encoder)
         return AutoConfig.for_model(fields.pop("model_type"), **fields)
@@ -167,10 +174,7 @@ class NewsClassifier(PreTrainedModel):
 
     def task_labels(self, task: str) -> list[str]:
         """The labels of ``task``, in the order of its logits."""
-        for spec in self.config.tasks:
-            if spec["name"] == task:
-                return list(spec["labels"])
-        raise KeyError(f"no task {task!r}; the model has {self.config.task_names}")
+        return self.config.task_labels(task)
 
     def forward(
         self,

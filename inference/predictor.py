@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from .loading import load_model_folder
+from .backends import (
+    OnnxBackend,
+    TorchBackend,
+    bf16_supported,
+    choose_backend,
+    onnx_files,
+    onnxruntime_available,
+    softmax,
+)
+from .loading import ModelFolderError, check_model_folder, load_config_and_tokenizer, load_model_folder
 from .modeling import NewsClassifier
 from .scrub import OutletScrubber
 from .windowing import Article, WindowConfig, article_text, collate_windows, encode_articles
@@ -27,49 +36,103 @@ class Predictor:
     """Scores articles with every task of a saved model in one encoder pass.
 
     Args:
-        model: a :class:`~inference.modeling.NewsClassifier`.
+        model: a :class:`~inference.modeling.NewsClassifier`, or a backend from
+            :mod:`inference.backends` (what :meth:`from_pretrained` builds).
         tokenizer: its tokenizer.
         batch_size: most windows per forward pass.
-        device: where to run (``cpu`` or ``cuda``).
+        device: where a torch model runs (``cpu`` or ``cuda``).
+        precision: ``fp32`` or ``bf16`` (autocast) for a torch model.
     """
 
-    def __init__(self, model: NewsClassifier, tokenizer: Any, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model: NewsClassifier | TorchBackend | OnnxBackend,
+        tokenizer: Any,
+        batch_size: int = 32,
+        device: str = "cpu",
+        precision: str = "fp32",
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.model = model.to(device).eval()
+        self.backend = TorchBackend(model, device, precision) if isinstance(model, NewsClassifier) else model
+        self.config = self.backend.config
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.device = device
-        self.window = WindowConfig(**model.config.window)
-        self.text_fields = list(model.config.text_fields)
-        names = getattr(model.config, "scrub_names", None)
+        self.window = WindowConfig(**self.config.window)
+        self.text_fields = list(self.config.text_fields)
+        names = getattr(self.config, "scrub_names", None)
         self.scrub = None if names is None else OutletScrubber(names)
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, *, batch_size: int = 32, device: str = "cpu", num_threads: int | None = None
+        cls,
+        path: str | Path,
+        *,
+        backend: str = "auto",
+        precision: str = "auto",
+        batch_size: int = 32,
+        device: str = "cpu",
+        num_threads: int | None = None,
     ) -> Predictor:
         """Loads a model folder written by ``newsclf-train`` (no network, no training code).
 
         Args:
             path: the model folder (``runs/<name>/model``).
+            backend: ``torch``, ``onnx`` (a file written by ``newsclf-export``) or ``auto``: torch
+                in bf16 on CPUs with native bf16, else the int8 ONNX file when there is one, else
+                torch fp32 (see :func:`inference.backends.choose_backend`).
+            precision: ``fp32`` (exact), ``bf16`` (torch), ``int8`` (ONNX) or ``auto``.
             batch_size: most windows per forward pass.
-            device: ``cpu`` or ``cuda``.
-            num_threads: torch CPU threads; ``None`` keeps torch's setting.
+            device: ``cpu`` or ``cuda`` (torch only).
+            num_threads: CPU threads for torch and ONNX Runtime; ``None`` keeps their defaults.
+
+        Raises:
+            ModelFolderError: the folder, or the ONNX file asked for, is missing or unreadable.
+            ValueError: an unknown or impossible backend/precision combination.
+
+        >>> Predictor.from_pretrained("runs/default/model", backend="torch", precision="fp32")  # doctest: +SKIP
         """
+        folder = check_model_folder(path)
+        exported = onnx_files(folder)
+        backend, precision = choose_backend(
+            backend,
+            precision,
+            onnx_files=exported,
+            native_bf16=bf16_supported(device),
+            device=device,
+            have_onnxruntime=onnxruntime_available(),
+        )
         if num_threads is not None:
             torch.set_num_threads(num_threads)
-        model, tokenizer = load_model_folder(path, device=device)
-        return cls(model, tokenizer, batch_size=batch_size, device=device)
+        if backend == "torch":
+            model, tokenizer = load_model_folder(folder, device=device)
+            return cls(model, tokenizer, batch_size=batch_size, device=device, precision=precision)
+        if precision not in exported:
+            raise ModelFolderError(
+                f"{folder}: no {precision} ONNX model; write one with "
+                f"`newsclf-export --model {folder}{' --quantize int8' if precision == 'int8' else ''}`"
+            )
+        config, tokenizer = load_config_and_tokenizer(folder)
+        return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, batch_size=batch_size)
+
+    @property
+    def model(self) -> NewsClassifier | None:
+        """The torch model, or ``None`` under the ONNX backend."""
+        return getattr(self.backend, "model", None)
+
+    @property
+    def backend_name(self) -> str:
+        """Which backend and precision scores articles, e.g. ``torch-bf16`` or ``onnx-int8``."""
+        return f"{self.backend.name}-{self.backend.precision}"
 
     @property
     def tasks(self) -> list[str]:
         """Task names, in the model's order."""
-        return list(self.model.config.task_names)
+        return list(self.config.task_names)
 
     def labels(self, task: str) -> list[str]:
         """The labels of ``task``, in the column order of :meth:`predict_proba`."""
-        return self.model.task_labels(task)
+        return self.config.task_labels(task)
 
     def predict_proba(self, articles: Article | Sequence[Article]) -> dict[str, np.ndarray]:
         """Class probabilities per task.
@@ -115,11 +178,9 @@ class Predictor:
         windows = encode_articles(self.tokenizer, texts, self.window)
         outputs = {task: np.zeros((len(batch), len(self.labels(task))), dtype=np.float32) for task in self.tasks}
         for indices in _length_sorted_batches(windows, self.batch_size):
-            inputs = collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id)
-            with torch.inference_mode():
-                logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
+            logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id))
             for task, task_logits in zip(self.tasks, logits):
-                outputs[task][indices] = torch.softmax(task_logits.float(), dim=-1).cpu().numpy()
+                outputs[task][indices] = softmax(task_logits)
         return outputs
 
 
@@ -149,15 +210,15 @@ def _length_sorted_batches(windows: list[list[list[int]]], batch_size: int) -> l
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_predictor(path: str) -> Predictor:
-    return Predictor.from_pretrained(path)
+def _cached_predictor(path: str, backend: str, precision: str) -> Predictor:
+    return Predictor.from_pretrained(path, backend=backend, precision=precision)
 
 
 def predict(
-    articles: Article | Sequence[Article], model: str | Path
+    articles: Article | Sequence[Article], model: str | Path, *, backend: str = "auto", precision: str = "auto"
 ) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
     """One-line prediction: loads ``model`` once (cached) and predicts.
 
     >>> predict("Senate passes the budget bill", model="runs/default/model")  # doctest: +SKIP
     """
-    return _cached_predictor(str(Path(model).resolve())).predict(articles)
+    return _cached_predictor(str(Path(model).resolve()), backend, precision).predict(articles)

@@ -24,7 +24,7 @@ TASKS = ("topic", "leaning")
 
 @pytest.fixture(scope="module")
 def predictor(tiny_model_dir: Path) -> Predictor:
-    return Predictor.from_pretrained(tiny_model_dir)
+    return Predictor.from_pretrained(tiny_model_dir, precision="fp32")
 
 
 def _records(text: str) -> list[dict[str, Any]]:
@@ -41,7 +41,8 @@ def _assert_matches(record: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
+    # fp32, to compare with the fp32 predictor exactly (auto may pick bf16 on this CPU)
+    code = main([*argv, "--precision", "fp32"])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -141,7 +142,19 @@ def test_stdin_in_process(tiny_model_dir: Path, predictor: Predictor, monkeypatc
 def test_python_m_inference_reads_stdin(tiny_model_dir: Path, predictor: Predictor, tmp_path: Path):
     target = tmp_path / "out" / "predictions.jsonl"
     result = subprocess.run(
-        [sys.executable, "-m", "inference", "--model", str(tiny_model_dir), "--threads", "1", "--output", str(target)],
+        [
+            sys.executable,
+            "-m",
+            "inference",
+            "--model",
+            str(tiny_model_dir),
+            "--threads",
+            "1",
+            "--precision",
+            "fp32",
+            "--output",
+            str(target),
+        ],
         input="Vaccine trials at the hospital.\n\nThe central bank raised rates.\n",
         capture_output=True,
         text=True,

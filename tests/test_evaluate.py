@@ -56,7 +56,7 @@ def baseline(tiny_model_dir: Path, data: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def predictor(tiny_model_dir: Path) -> Predictor:
-    return Predictor.from_pretrained(tiny_model_dir)
+    return Predictor.from_pretrained(tiny_model_dir, precision="fp32")
 
 
 def accuracy_by_hand(predictor: Predictor, rows: list[dict[str, Any]], task: str, fields: tuple[str, ...]) -> float:

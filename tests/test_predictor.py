@@ -27,7 +27,7 @@ ARTICLES: list[Any] = [
 
 @pytest.fixture(scope="module")
 def predictor(tiny_model_dir: Path) -> Predictor:
-    return Predictor.from_pretrained(tiny_model_dir)
+    return Predictor.from_pretrained(tiny_model_dir, precision="fp32")
 
 
 def _assert_result(result: dict[str, Any]) -> None:
@@ -239,10 +239,10 @@ def test_very_long_text(predictor: Predictor):
 
 def test_one_line_predict(tiny_model_dir: Path, predictor: Predictor):
     text = "Vaccine trials at the hospital."
-    result = inference.predict(text, model=tiny_model_dir)
+    result = inference.predict(text, model=tiny_model_dir, precision="fp32")
     _assert_result(result)
     _assert_same(result, predictor.predict(text))
-    results = inference.predict([text, "A goal in the match."], model=str(tiny_model_dir))
+    results = inference.predict([text, "A goal in the match."], model=str(tiny_model_dir), precision="fp32")
     assert isinstance(results, list)
     assert len(results) == 2
     _assert_same(results[0], result)

@@ -165,7 +165,7 @@ def test_saved_folder_loads_and_predicts_the_same(
 ) -> None:
     target = tmp_path / "model"
     save_model_folder(target, model, tokenizer, config, LABELS, METRICS)
-    reloaded = Predictor.from_pretrained(target)
+    reloaded = Predictor.from_pretrained(target, precision="fp32")
     original = Predictor(model, tokenizer)
     articles = [{"title": "Rates rise", "content": "The bank raised interest rates."}, "Team wins the league"]
     for task, values in original.predict_proba(articles).items():

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
+from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles
@@ -83,20 +84,6 @@ def setup_logging(run_dir: Path) -> None:
     progress_log.propagate = False
     transformers.utils.logging.add_handler(file_handler)
     transformers.utils.logging.set_verbosity_warning()
-
-
-def bf16_supported() -> bool:
-    """bf16 autocast pays off on GPUs that support it and on CPUs with AVX-512 BF16 or AMX."""
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
-        if getattr(torch.cpu, probe, lambda: False)():
-            return True
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
 def describe_machine() -> str:
@@ -167,7 +154,9 @@ def build_model(
 def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
     train = config.training
     strategy = ("steps" if train.eval_steps else "epoch") if has_validation else "no"
-    use_bf16 = train.bf16 == "true" or (train.bf16 == "auto" and bf16_supported())
+    use_bf16 = train.bf16 == "true" or (
+        train.bf16 == "auto" and bf16_supported("cuda" if torch.cuda.is_available() else "cpu")
+    )
     return TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         num_train_epochs=train.epochs,

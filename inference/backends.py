@@ -1,0 +1,192 @@
+"""Where a batch of windows is scored: torch (fp32 or bf16 autocast) or ONNX Runtime (fp32 or int8).
+
+Every backend takes the padded batch that :func:`~inference.windowing.collate_windows` builds and
+returns one float32 ``(articles, labels)`` logits array per task, in the model's task order, so the
+:class:`~inference.predictor.Predictor` around it is the same whichever runs.
+
+``choose_backend`` turns ``backend="auto"`` into a concrete choice. On CPUs with native bf16 matrix
+units (AVX-512 BF16 or AMX) torch under bf16 autocast is both the fastest and the closest to fp32 of
+what we measured (docs/benchmarks.md); elsewhere an exported int8 ONNX model is used when the folder
+has one, else torch fp32.
+
+>>> choose_backend("auto", "fp32", onnx_files={}, native_bf16=True)
+('torch', 'fp32')
+>>> choose_backend("auto", "auto", onnx_files={"int8": "model.int8.onnx"}, native_bf16=False)
+('onnx', 'int8')
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .modeling import NewsClassifier, NewsClassifierConfig
+
+BACKENDS = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+ONNX_FOLDER = "onnx"
+ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+ONNX_INPUTS = ("input_ids", "attention_mask", "assignment")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with AVX-512 BF16 or AMX, where bf16 matrix products run faster than fp32."""
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        if getattr(torch.cpu, probe, lambda: False)():
+            return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def bf16_supported(device: str = "cpu") -> bool:
+    """Whether bf16 autocast pays off on ``device`` (a bf16-capable GPU, or a CPU with native bf16)."""
+    if device.startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return cpu_has_native_bf16()
+
+
+def onnx_files(folder: str | Path) -> dict[str, Path]:
+    """The exported ONNX models of a model folder, by precision (``fp32``, ``int8``)."""
+    onnx_dir = Path(folder) / ONNX_FOLDER
+    return {precision: onnx_dir / name for precision, name in ONNX_FILES.items() if (onnx_dir / name).is_file()}
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of a ``(rows, labels)`` array, computed in float32."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose_backend(
+    backend: str,
+    precision: str,
+    *,
+    onnx_files: Mapping[str, Any],
+    native_bf16: bool,
+    device: str = "cpu",
+    have_onnxruntime: bool = True,
+) -> tuple[str, str]:
+    """Resolves ``auto`` in a backend and precision request to a concrete ``(backend, precision)``.
+
+    Raises:
+        ValueError: for an unknown name or a combination that cannot run (int8 under torch, bf16
+            under ONNX, ONNX on a GPU).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if backend == "auto":
+        if precision in ("fp32", "bf16") or device != "cpu":
+            backend = "torch"
+        elif precision == "int8":
+            backend = "onnx"
+        elif native_bf16:
+            return "torch", "bf16"
+        elif "int8" in onnx_files and have_onnxruntime:
+            return "onnx", "int8"
+        else:
+            return "torch", "fp32"
+    if backend == "torch":
+        if precision == "int8":
+            raise ValueError("int8 runs on the ONNX backend: export with `newsclf-export --quantize int8`")
+        if precision == "auto":
+            precision = "bf16" if native_bf16 else "fp32"
+        return "torch", precision
+    if device != "cpu":
+        raise ValueError(f"the ONNX backend runs on the CPU only, got device={device!r}")
+    if precision == "bf16":
+        raise ValueError("bf16 runs on the torch backend; the ONNX backend has fp32 and int8")
+    if precision == "auto":
+        precision = "int8" if "int8" in onnx_files else "fp32"
+    return "onnx", precision
+
+
+class TorchBackend:
+    """Runs a :class:`NewsClassifier` with torch, in fp32 or under bf16 autocast."""
+
+    name = "torch"
+
+    def __init__(self, model: NewsClassifier, device: str = "cpu", precision: str = "fp32") -> None:
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"the torch backend runs fp32 or bf16, got {precision!r}")
+        self.model = model.to(device).eval()
+        self.config: NewsClassifierConfig = model.config
+        self.device = device
+        self.precision = precision
+
+    def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
+        inputs = {key: value.to(self.device) for key, value in batch.items()}
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        with (
+            torch.inference_mode(),
+            torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"),
+        ):
+            logits = self.model(**inputs).logits
+        return [task_logits.float().cpu().numpy() for task_logits in logits]
+
+
+class OnnxBackend:
+    """Runs an exported ONNX model (see :mod:`inference.export`) with ONNX Runtime on the CPU.
+
+    Args:
+        path: the ``.onnx`` file.
+        config: the model's :class:`NewsClassifierConfig` (tasks, labels, windowing).
+        precision: ``fp32`` or ``int8``, for reports.
+        num_threads: ONNX Runtime's intra-op threads; ``None`` lets it choose.
+    """
+
+    name = "onnx"
+
+    def __init__(
+        self, path: str | Path, config: NewsClassifierConfig, precision: str = "fp32", num_threads: int | None = None
+    ) -> None:
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ImportError(
+                "the ONNX backend needs onnxruntime: pip install 'newsclf[onnx]' (or backend='torch')"
+            ) from error
+        options = onnxruntime.SessionOptions()
+        if num_threads is not None:
+            options.intra_op_num_threads = num_threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inputs = [node.name for node in self.session.get_inputs()]
+        outputs = [node.name for node in self.session.get_outputs()]
+        if inputs != list(ONNX_INPUTS) or outputs != config.task_names:
+            raise ValueError(
+                f"{path}: takes {inputs} and gives {outputs}; expected {list(ONNX_INPUTS)} and the model's tasks "
+                f"{config.task_names} (export it again with newsclf-export)"
+            )
+        self.config = config
+        self.precision = precision
+        self.path = Path(path)
+
+    def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
+        owners = batch["window_to_article"].numpy()
+        assignment = (owners[None, :] == np.arange(owners.max() + 1)[:, None]).astype(np.float32)
+        feeds = {
+            "input_ids": batch["input_ids"].numpy(),
+            "attention_mask": batch["attention_mask"].numpy(),
+            "assignment": assignment,
+        }
+        return [np.asarray(logits, dtype=np.float32) for logits in self.session.run(None, feeds)]
