@@ -35,6 +35,8 @@ test: setup
 benchmark: setup
 	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
 	$(BIN)/python benchmarks/allsides.py --protocols outlet random media --train outlet random --scrub outlet --ensemble $(ARGS)
+	$(BIN)/python -m inference.export --model runs/allsides-random/model --quantize int8 --overwrite
+	$(BIN)/python benchmarks/inference.py --model runs/allsides-random/model --output docs/benchmarks.md
 
 lint: setup
 	$(BIN)/python -m ruff check .

@@ -1,0 +1,252 @@
+"""Inference speed on real articles: our Predictor's backends against one HF pipeline per task.
+
+    python benchmarks/inference.py --model runs/allsides-random/model --articles 1000 --output docs/benchmarks.md
+
+Each row runs in its own process (so peak RSS is its own) on the same AllSides validation articles:
+``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
+task over the same fine-tuned encoder and head, truncation on (head of the article), batch 32; the
+``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing. Reported:
+articles/s, single-article latency p50/p95, peak RSS, speed against ``pipelines``, label agreement with
+``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows need ``newsclf-export --quantize int8``
+run on the model first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inference import Predictor
+from inference.windowing import article_text
+
+ROWS = ("pipelines", "torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8")
+BEGIN, END = "<!-- inference:begin -->", "<!-- inference:end -->"
+
+
+def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int) -> tuple[Any, Any]:
+    """One text-classification pipeline per task; returns (predict all, predict one) callables."""
+    from transformers import BertConfig, PreTrainedModel, pipeline
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    predictor = Predictor.from_pretrained(model_dir, backend="torch", precision="fp32")
+    model, tokenizer = predictor.model, predictor.tokenizer
+
+    class OneTask(PreTrainedModel):
+        config_class = BertConfig
+
+        def __init__(self, task: str) -> None:
+            labels = model.task_labels(task)
+            super().__init__(
+                BertConfig(id2label=dict(enumerate(labels)), label2id={v: i for i, v in enumerate(labels)})
+            )
+            self.inner, self.index = model, model.config.task_names.index(task)
+
+        def forward(self, input_ids, attention_mask=None, **_: Any) -> SequenceClassifierOutput:
+            return SequenceClassifierOutput(
+                logits=self.inner(input_ids=input_ids, attention_mask=attention_mask).logits[self.index]
+            )
+
+    length = predictor.window.max_length
+    pipes = {
+        task: pipeline("text-classification", model=OneTask(task).eval(), tokenizer=tokenizer, device="cpu")
+        for task in predictor.tasks
+    }
+    texts = [article_text(article, predictor.text_fields) for article in articles]
+    options = {"truncation": True, "max_length": length, "batch_size": batch_size}
+
+    def run(batch: list[str]) -> dict[str, list[str]]:
+        return {task: [out["label"] for out in pipe(batch, **options)] for task, pipe in pipes.items()}
+
+    return (lambda: run(texts)), (lambda i: run([texts[i]]))
+
+
+def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int) -> tuple[Any, Any]:
+    backend, precision = row.split("-")
+    predictor = Predictor.from_pretrained(
+        model_dir, backend=backend, precision=precision, batch_size=batch_size, num_threads=torch.get_num_threads()
+    )
+
+    def run(batch: list[dict]) -> dict[str, list[str]]:
+        results = predictor.predict(batch)
+        return {task: [result[task]["label"] for result in results] for task in predictor.tasks}
+
+    return (lambda: run(articles)), (lambda i: run([articles[i]]))
+
+
+def worker(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    articles = [json.loads(line) for line in Path(args.input).read_text().splitlines()]
+    if args.worker == "pipelines":
+        run_all, run_one = pipelines_worker(args.model, articles, args.batch_size)
+    else:
+        run_all, run_one = predictor_worker(args.model, args.worker, articles, args.batch_size)
+    run_one(0)  # warm-up
+    start = time.perf_counter()
+    labels = run_all()
+    seconds = time.perf_counter() - start
+    latencies = []
+    for index in range(min(args.latency, len(articles))):
+        start = time.perf_counter()
+        run_one(index)
+        latencies.append(time.perf_counter() - start)
+    print(
+        json.dumps(
+            {
+                "labels": labels,
+                "articles_per_s": len(articles) / seconds,
+                "p50_ms": 1000 * float(np.percentile(latencies, 50)),
+                "p95_ms": 1000 * float(np.percentile(latencies, 95)),
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
+    )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM restarts at exec; ru_maxrss carries the parent's over)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def macro_f1(truth: list[str], predicted: list[str]) -> float:
+    from sklearn.metrics import f1_score
+
+    return 100 * float(f1_score(truth, predicted, average="macro", labels=sorted(set(truth)), zero_division=0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="a model folder trained on AllSides")
+    parser.add_argument(
+        "--data", help="AllSides split JSONL with title, content and label columns (default: from the model's config)"
+    )
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--latency", type=int, default=100, help="single articles timed for p50/p95")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
+    parser.add_argument("--output", help="markdown file whose inference section is replaced")
+    parser.add_argument("--worker", choices=ROWS, help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args)
+        return 0
+    articles = validation_articles(args.model, args.articles)
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as handle:
+        handle.write("".join(json.dumps(article) + "\n" for article in articles))
+        handle.flush()
+        for row in args.rows:
+            command = [
+                sys.executable,
+                __file__,
+                "--worker",
+                row,
+                "--input",
+                handle.name,
+                "--model",
+                args.model,
+                "--latency",
+                str(args.latency),
+                "--batch-size",
+                str(args.batch_size),
+                "--threads",
+                str(args.threads),
+            ]
+            print(f"{row} ...", file=sys.stderr, flush=True)
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                print(done.stderr[-2000:], file=sys.stderr)
+                continue
+            results[row] = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{row}: {results[row]['articles_per_s']:.1f} articles/s", file=sys.stderr, flush=True)
+    section = report(args, articles, results)
+    print(section)
+    if args.output:
+        from training.saving import replace_section
+
+        replace_section(args.output, BEGIN, END, section)
+    return 0
+
+
+def validation_articles(model_dir: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` validation articles of the model's own config, with gold labels."""
+    from training.config import load_config
+    from training.data import load_splits
+
+    config = load_config(Path(model_dir) / "training_config.yaml")
+    split = load_splits(config)["validation"]
+    fields = list(config.data.text_fields)
+    tasks = [task.name for task in config.tasks]
+    rows = split.select(range(min(count, len(split))))
+    return [{**{f: row[f] for f in fields}, **{f"gold_{t}": row[f"label_{t}"] for t in tasks}} for row in rows]
+
+
+def report(args: argparse.Namespace, articles: list[dict], results: dict[str, dict[str, Any]]) -> str:
+    from training.train import describe_machine
+
+    tasks = list(next(iter(results.values()))["labels"]) if results else []
+    base = results.get("pipelines", {}).get("articles_per_s")
+    reference = results.get("torch-fp32", {}).get("labels")
+    header = (
+        "| row | articles/s | × pipelines | p50 ms | p95 ms | peak RSS MB | "
+        + " | ".join(f"{t} agree % | {t} macro-F1" for t in tasks)
+        + " |"
+    )
+    lines = [
+        BEGIN,
+        "## Inference speed (AllSides validation)",
+        "",
+        (
+            f"`python benchmarks/inference.py --model {Path(args.model).name} --articles {len(articles)} "
+            f"--latency {args.latency} --threads {args.threads}`"
+        ),
+        f"on {describe_machine()}, {date.today().isoformat()}.",
+        "",
+        header,
+        "|" + "---|" * (6 + 2 * len(tasks)),
+    ]
+    for row, result in results.items():
+        cells = [
+            row,
+            f"{result['articles_per_s']:.1f}",
+            f"{result['articles_per_s'] / base:.2f}" if base else "–",
+            f"{result['p50_ms']:.0f}",
+            f"{result['p95_ms']:.0f}",
+            f"{result['peak_rss_mb']:.0f}",
+        ]
+        for task in tasks:
+            got = result["labels"][task]
+            agree = 100 * np.mean([a == b for a, b in zip(got, reference[task])]) if reference else float("nan")
+            gold = [article[f"gold_{task}"] for article in articles]
+            cells += [f"{agree:.1f}", f"{macro_f1(gold, got):.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "`pipelines` reads the head of each article (what truncation gives) while the Predictor rows read the",
+        "model's configured windows (here head+tail), so its agreement and macro-F1 differ by windowing as well;",
+        "every row reads one 256-token window per article, so the compute per article is equal except that",
+        "`pipelines` runs the encoder once per task. Agreement is with `torch-fp32` labels.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
