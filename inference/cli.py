@@ -88,25 +88,37 @@ def write_predictions(predictor: Predictor, articles: Iterator[Any], out: TextIO
     return count
 
 
+def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "auto", precision: str = "auto") -> None:
+    """Adds ``--batch-size``, ``--backend``, ``--precision`` and ``--threads`` (see ``Predictor.from_pretrained``)."""
+    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default=backend, help="what scores the windows")
+    parser.add_argument(
+        "--precision", choices=["auto", "fp32", "bf16", "int8"], default=precision, help="number format"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+
+
+def predictor_from_args(args: argparse.Namespace) -> Predictor:
+    """Loads ``args.model`` with the options :func:`add_predictor_arguments` added."""
+    return Predictor.from_pretrained(
+        args.model,
+        backend=args.backend,
+        precision=args.precision,
+        batch_size=args.batch_size,
+        num_threads=args.threads,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsclf-predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
     parser.add_argument("--input", help=".jsonl(.gz) or .txt file; default: standard input, one article a line")
     parser.add_argument("--text", action="append", help="an article's text (repeatable)")
     parser.add_argument("--output", help="JSONL file to write (atomically); default: standard output")
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto", help="what scores")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto", help="number format")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_predictor_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        predictor = Predictor.from_pretrained(
-            args.model,
-            backend=args.backend,
-            precision=args.precision,
-            batch_size=args.batch_size,
-            num_threads=args.threads,
-        )
+        predictor = predictor_from_args(args)
         articles = read_articles(args.input, args.text)
         if args.output is None:
             write_predictions(predictor, articles, sys.stdout)

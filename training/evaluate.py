@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from inference.cli import add_predictor_arguments, predictor_from_args
 from inference.loading import ModelFolderError
 from inference.predictor import Predictor
 
@@ -89,22 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", help="write the JSON metrics to this file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="torch", help="what scores")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="fp32", help="number format")
-    parser.add_argument("--threads", type=int, default=None)
+    add_predictor_arguments(parser, backend="torch", precision="fp32")  # exact scores unless asked otherwise
     args = parser.parse_args(argv)
     try:
         if is_baseline_folder(args.model):
             predictor = TfidfPredictor.from_pretrained(args.model)
         else:
-            predictor = Predictor.from_pretrained(
-                args.model,
-                backend=args.backend,
-                precision=args.precision,
-                batch_size=args.batch_size,
-                num_threads=args.threads,
-            )
+            predictor = predictor_from_args(args)
         config = load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides)
         data = args.data or config.data.train_file
         result = evaluate(predictor, config, data, args.split, args.unseen_label)
