@@ -18,6 +18,7 @@ fuses into its own attention kernel; int8 is per-channel dynamic quantization of
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shutil
 import sys
@@ -32,10 +33,10 @@ import torch
 from torch import nn
 
 from .atomic import default_permissions
-from .backends import ONNX_FILES, ONNX_FOLDER, ONNX_INPUTS, OnnxBackend, TorchBackend, softmax
+from .backends import ONNX_FILES, ONNX_FOLDER, ONNX_INPUTS, OnnxBackend
 from .loading import ModelFolderError, load_model_folder
 from .modeling import NewsClassifier
-from .windowing import WindowConfig, article_text, collate_windows, encode_articles
+from .predictor import Predictor
 
 OPSET = 17
 FP32_TOLERANCE = 1e-3  # largest |probability difference| a faithful fp32 export may show
@@ -138,20 +139,16 @@ def quantize_int8(source: Path, target: Path) -> None:
     )
 
 
-def compare(reference: TorchBackend, candidate: OnnxBackend, tokenizer: Any, articles: Sequence[Any]) -> dict:
-    """Probabilities and labels of ``candidate`` against ``reference`` on ``articles``, per task."""
-    config = reference.config
-    texts = [article_text(article, config.text_fields) for article in articles]
-    windows = encode_articles(tokenizer, texts, WindowConfig(**config.window))
-    batch = collate_windows(windows, tokenizer.pad_token_id)
-    report: dict[str, Any] = {}
-    for name, expected, got in zip(config.task_names, reference(batch), candidate(batch)):
-        expected_p, got_p = softmax(expected), softmax(got)
-        report[name] = {
-            "label_agreement": float((expected_p.argmax(1) == got_p.argmax(1)).mean()),
-            "max_abs_probability_diff": float(np.abs(expected_p - got_p).max()),
+def compare(reference: Predictor, candidate: Predictor, articles: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """Label agreement and largest probability difference of ``candidate`` against ``reference``, per task."""
+    expected, got = reference.predict_proba(articles), candidate.predict_proba(articles)
+    return {
+        task: {
+            "label_agreement": float((expected[task].argmax(1) == got[task].argmax(1)).mean()),
+            "max_abs_probability_diff": float(np.abs(expected[task] - got[task]).max()),
         }
-    return report
+        for task in reference.tasks
+    }
 
 
 def export_model_folder(
@@ -184,7 +181,7 @@ def export_model_folder(
     if target.exists() and not overwrite:
         raise ModelFolderError(f"{target} exists; pass --overwrite to replace it")
     articles = list(sample or SAMPLE_ARTICLES)
-    reference = TorchBackend(model)
+    reference = Predictor(model, tokenizer)
     record: dict[str, Any] = {
         "files": {},
         "opset": OPSET,
@@ -195,8 +192,8 @@ def export_model_folder(
     staging = Path(tempfile.mkdtemp(prefix=".onnx-", dir=folder))
     try:
         fp32 = staging / ONNX_FILES["fp32"]
-        export_onnx(_copy(model), fp32)
-        check = compare(reference, OnnxBackend(fp32, model.config, "fp32", num_threads=1), tokenizer, articles)
+        export_onnx(copy.deepcopy(model), fp32)
+        check = compare(reference, Predictor(OnnxBackend(fp32, model.config, "fp32", 1), tokenizer), articles)
         worst = max(task["max_abs_probability_diff"] for task in check.values())
         if worst > FP32_TOLERANCE:
             raise ExportError(f"fp32 ONNX probabilities differ from torch by up to {worst:.2g} (tolerance 1e-3)")
@@ -204,7 +201,7 @@ def export_model_folder(
         if quantize == "int8":
             int8 = staging / ONNX_FILES["int8"]
             quantize_int8(fp32, int8)
-            check = compare(reference, OnnxBackend(int8, model.config, "int8", num_threads=1), tokenizer, articles)
+            check = compare(reference, Predictor(OnnxBackend(int8, model.config, "int8", 1), tokenizer), articles)
             low = {
                 name: task["label_agreement"] for name, task in check.items() if task["label_agreement"] < min_agreement
             }
@@ -220,12 +217,6 @@ def export_model_folder(
         if staging.exists():
             shutil.rmtree(staging)
     return record
-
-
-def _copy(model: NewsClassifier) -> NewsClassifier:
-    clone = NewsClassifier(model.config)
-    clone.load_state_dict(model.state_dict())
-    return clone.eval()
 
 
 def _read_sample(path: str) -> list[Any]:
