@@ -95,18 +95,11 @@ def format_report(task: str, scores: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_confusion_matrix(scores: dict[str, Any], title: str, path: str | Path) -> None:
-    """Saves a row-normalised confusion matrix, with counts in the cells, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def draw_confusion_matrix(axes: Any, scores: dict[str, Any], title: str) -> None:
+    """Draws a row-normalised confusion matrix, with counts in the cells, on a Matplotlib ``Axes``."""
     counts = np.asarray(scores["confusion_matrix"], dtype=float)
     labels = scores["labels"]
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    size = max(4.0, 0.45 * len(labels) + 2)
-    figure, axes = plt.subplots(figsize=(size + 1, size))
     image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     axes.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     axes.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -118,7 +111,20 @@ def plot_confusion_matrix(scores: dict[str, Any], title: str, path: str | Path) 
             for j in range(len(labels)):
                 colour = "white" if rates[i, j] > 0.5 else "black"
                 axes.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
-    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
+    axes.figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
+
+
+def confusion_figure_size(n_labels: int) -> tuple[float, float]:
+    """A figure size that keeps the labels of an ``n_labels`` matrix readable."""
+    size = max(4.0, 0.45 * n_labels + 2)
+    return size + 1, size
+
+
+def plot_confusion_matrix(scores: dict[str, Any], title: str, path: str | Path) -> None:
+    """Saves :func:`draw_confusion_matrix` as a PNG (without pyplot, so no GUI backend is touched)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=confusion_figure_size(len(scores["labels"])))
+    draw_confusion_matrix(figure.add_subplot(), scores, title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
