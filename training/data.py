@@ -116,7 +116,8 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
     tasks = config.tasks if labelled else []
     require_columns(table, [task.label_column for task in tasks], file)
     texts, labels, keep = [], {task.name: [] for task in tasks}, []
-    columns = {name: table[name] for name in [*fields, *(task.label_column for task in tasks)]}
+    # one conversion to Python lists: indexing a datasets column row by row re-slices the Arrow table each time
+    columns = table.select_columns(list(dict.fromkeys([*fields, *(t.label_column for t in tasks)]))).to_dict()
     for row in range(len(table)):
         text = article_text({f: columns[f][row] for f in fields}, fields)
         if not text:
