@@ -96,6 +96,13 @@ def test_duplicates_ignore_case_punctuation_and_spacing():
     assert duplicate_groups(["a", "b"]) == []
 
 
+def test_near_duplicates_share_their_opening_words():
+    texts = ["The senate voted late. Details follow.", "THE SENATE VOTED late; an update", "The house voted."]
+    assert duplicate_groups(texts) == []
+    assert duplicate_groups(texts, first_words=4) == [[0, 1]]
+    assert duplicate_groups(texts, first_words=5) == []
+
+
 def test_confusion_matrix_drawing_and_file(tmp_path: Path):
     scores = task_scores([0, 1, 1, 2], [0, 1, 2, 2], ["left", "center", "right"])
     axes = Figure().add_subplot()

@@ -10,6 +10,8 @@ and in scripts alike.
 [('cnn', 2, 0.5), ('fox', 1, 1.0)]
 >>> duplicate_groups(["A  cat.", "a cat", "dog", "a cat!"])
 [[0, 1, 3]]
+>>> duplicate_groups(["A cat sat.", "A cat ran."], first_words=2)
+[[0, 1]]
 """
 
 from __future__ import annotations
@@ -113,9 +115,16 @@ def normalise_text(text: str) -> str:
     return " ".join(re.findall(r"\w+", str(text).casefold()))
 
 
-def duplicate_groups(texts: Sequence[str]) -> list[list[int]]:
-    """Indices of texts that are the same after :func:`normalise_text`, one list per repeated text."""
+def duplicate_groups(texts: Sequence[str], first_words: int | None = None) -> list[list[int]]:
+    """Indices of texts that are the same after :func:`normalise_text`, one list per repeated text.
+
+    With ``first_words``, texts that only share their first ``first_words`` words count as the same
+    (near duplicates: updated versions of a story, syndicated copies with another ending).
+    """
     seen: dict[str, list[int]] = defaultdict(list)
     for index, text in enumerate(texts):
-        seen[normalise_text(text)].append(index)
+        key = normalise_text(text)
+        if first_words is not None:
+            key = " ".join(key.split(" ")[:first_words])
+        seen[key].append(index)
     return [indices for key, indices in seen.items() if key and len(indices) > 1]
