@@ -27,11 +27,22 @@ if TYPE_CHECKING:
 # A sentence ends at . ! or ? (optionally followed by a closing quote or bracket) before white space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)\]])\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+# A piece ending in an initial or a common abbreviation ("Steven K.", "Dr.", "U.S.") continues the sentence.
+_NOT_AN_END = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|St|Jr|Sr|No|vs|etc|U\.S|U\.K))\.$")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Cuts text into sentences (a plain rule: end punctuation followed by white space)."""
-    return [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    """Cuts text into sentences: end punctuation followed by white space, except after initials and
+    common abbreviations."""
+    sentences: list[str] = []
+    for part in (piece.strip() for piece in _SENTENCE_END.split(text.strip())):
+        if not part:
+            continue
+        if sentences and _NOT_AN_END.search(sentences[-1]):
+            sentences[-1] += " " + part
+        else:
+            sentences.append(part)
+    return sentences
 
 
 @dataclass

@@ -33,13 +33,15 @@ def execute(path: Path, timeout: int = 1800, env: dict[str, str] | None = None) 
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    client.execute(env={**os.environ, **(env or {})})
+    # the inline backend even where MPLBACKEND says otherwise (Agg on servers): figures must land in the outputs
+    client.execute(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline", **(env or {})})
     return notebook
 
 
 def output_problems(notebook: nbformat.NotebookNode) -> list[str]:
     """What a committed notebook should not hold: outputs, execution counts, extra metadata."""
-    problems = [f"metadata {sorted(set(notebook.metadata) - KEPT_METADATA)}"] if set(notebook.metadata) - KEPT_METADATA else []
+    extra = sorted(set(notebook.metadata) - KEPT_METADATA)
+    problems = [f"notebook metadata {extra}"] if extra else []
     for index, cell in enumerate(notebook.cells, start=1):
         if cell.get("outputs"):
             problems.append(f"cell {index} has outputs")

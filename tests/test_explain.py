@@ -28,6 +28,10 @@ def predictor(tiny_model_dir: Path) -> Predictor:
         ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
         ('He said "stop." Then left.', ['He said "stop."', "Then left."]),
         ("Rates at 3.5 percent rose.", ["Rates at 3.5 percent rose."]),
+        (
+            "Copyright by Steven K. Green. Dr. Ames met U.S. officials. Done.",
+            ["Copyright by Steven K. Green.", "Dr. Ames met U.S. officials.", "Done."],
+        ),
         ("  ", []),
         ("No end punctuation", ["No end punctuation"]),
     ],
