@@ -35,6 +35,7 @@ from torch import nn
 from .atomic import default_permissions
 from .backends import ONNX_FILES, ONNX_FOLDER, ONNX_INPUTS, OnnxBackend
 from .loading import ModelFolderError, load_model_folder
+from .manifest import add_to_manifest
 from .modeling import NewsClassifier
 from .predictor import Predictor
 
@@ -213,6 +214,8 @@ def export_model_folder(
         if target.exists():
             shutil.rmtree(target)
         staging.replace(target)
+        files = sorted(path.relative_to(target.parent) for path in target.rglob("*") if path.is_file())
+        add_to_manifest(target.parent, files, drop_prefix=f"{ONNX_FOLDER}/")
     finally:
         if staging.exists():
             shutil.rmtree(staging)

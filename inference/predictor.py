@@ -87,7 +87,8 @@ class Predictor:
             num_threads: CPU threads for torch and ONNX Runtime; ``None`` keeps their defaults.
 
         Raises:
-            ModelFolderError: the folder, or the ONNX file asked for, is missing or unreadable.
+            ModelFolderError: the folder, or the ONNX file asked for, is missing or unreadable, or a
+                file no longer matches the SHA-256 in the folder's ``manifest.json``.
             ValueError: an unknown or impossible backend/precision combination.
 
         >>> Predictor.from_pretrained("runs/default/model", backend="torch", precision="fp32")  # doctest: +SKIP
@@ -105,14 +106,14 @@ class Predictor:
         if num_threads is not None:
             torch.set_num_threads(num_threads)
         if backend == "torch":
-            model, tokenizer = load_model_folder(folder, device=device)
+            model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
             return cls(model, tokenizer, batch_size=batch_size, device=device, precision=precision)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
                 f"`newsclf-export --model {folder}{' --quantize int8' if precision == 'int8' else ''}`"
             )
-        config, tokenizer = load_config_and_tokenizer(folder)
+        config, tokenizer = load_config_and_tokenizer(folder, verify=False)
         return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, batch_size=batch_size)
 
     @property

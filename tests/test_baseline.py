@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import make_rows, tiny_config, write_jsonl
 
+from inference import ModelFolderError
 from training.baseline import TfidfPredictor, fit_baseline, is_baseline_folder, main
 from training.evaluate import main as evaluate_main
 
@@ -32,6 +35,16 @@ def test_baseline_folder_holds_no_pickle(baseline_run):
     assert {"baseline.json", "weights.safetensors", "labels.json", "training_config.yaml", "metrics.json"} <= names
     assert not [name for name in names if name.endswith((".pkl", ".joblib", ".bin", ".pt"))]
     assert is_baseline_folder(baseline_run / "model")
+
+
+def test_baseline_folder_is_checked_against_its_manifest(baseline_run, tmp_path):
+    folder = Path(shutil.copytree(baseline_run / "model", tmp_path / "model"))
+    listed = json.loads((folder / "manifest.json").read_text())["files"]
+    assert {"baseline.json", "weights.safetensors", "labels.json", "metrics.json"} <= set(listed)
+    TfidfPredictor.from_pretrained(folder)
+    (folder / "weights.safetensors").write_bytes(b"tampered")
+    with pytest.raises(ModelFolderError, match=r"weights\.safetensors changed since the model was saved"):
+        TfidfPredictor.from_pretrained(folder)
 
 
 def test_reloaded_baseline_scores_like_the_fitted_one(tmp_path, tiny_encoder_dir):

@@ -43,6 +43,16 @@ def test_export_writes_both_files_and_its_check(exported: Path):
     assert not [path for path in exported.iterdir() if path.name.startswith(".onnx-")]
 
 
+def test_export_adds_its_files_to_the_manifest(exported: Path, tmp_path: Path):
+    listed = json.loads((exported / "manifest.json").read_text())["files"]
+    assert {"onnx/model.onnx", "onnx/model.int8.onnx", "onnx/export.json", "model.safetensors"} <= set(listed)
+    damaged = Path(shutil.copytree(exported, tmp_path / "model"))
+    with (damaged / "onnx" / "model.int8.onnx").open("ab") as out:
+        out.write(b"\0")
+    with pytest.raises(ModelFolderError, match=r"onnx/model\.int8\.onnx changed since the model was saved"):
+        Predictor.from_pretrained(damaged, backend="onnx", precision="int8")
+
+
 def test_onnx_fp32_matches_torch(exported: Path):
     torch_predictor = Predictor.from_pretrained(exported, backend="torch", precision="fp32")
     onnx_predictor = Predictor.from_pretrained(exported, backend="onnx", precision="fp32", batch_size=4)

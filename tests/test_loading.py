@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from inference import ModelFolderError, NewsClassifier, check_model_folder, load_model_folder
+from inference import ModelFolderError, NewsClassifier, Predictor, check_model_folder, load_model_folder
 
 
 @pytest.fixture
@@ -94,8 +97,50 @@ def test_pickle_next_to_safetensors_is_ignored(model_copy: Path):
 
 def test_invalid_config_json(model_copy: Path):
     (model_copy / "config.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(ModelFolderError, match="cannot load the model"):
+    with pytest.raises(ModelFolderError, match=r"config\.json changed since the model was saved"):
         load_model_folder(model_copy)
+    with pytest.raises(ModelFolderError, match="cannot load the model"):  # the loader's own check, manifest aside
+        load_model_folder(model_copy, verify=False)
+
+
+def test_saved_folder_lists_every_file_in_its_manifest(tiny_model_dir: Path):
+    manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
+    files = {p.relative_to(tiny_model_dir).as_posix() for p in tiny_model_dir.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == files - {"manifest.json"}
+    weights = manifest["files"]["model.safetensors"]
+    assert weights["sha256"] == hashlib.sha256((tiny_model_dir / "model.safetensors").read_bytes()).hexdigest()
+    assert weights["bytes"] == (tiny_model_dir / "model.safetensors").stat().st_size
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "labels.json", "README.md"])
+def test_a_changed_file_is_caught(model_copy: Path, name: str):
+    path = model_copy / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit, same size
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFolderError, match=rf"{re.escape(name)} changed since the model was saved") as excinfo:
+        Predictor.from_pretrained(model_copy)
+    assert str(model_copy) in str(excinfo.value)
+
+
+def test_a_removed_file_is_caught(model_copy: Path):
+    (model_copy / "tokenizer.json").unlink()
+    with pytest.raises(ModelFolderError, match=r"tokenizer\.json is listed in manifest\.json but missing"):
+        check_model_folder(model_copy)
+
+
+def test_a_corrupted_manifest_is_a_clear_error(model_copy: Path):
+    (model_copy / "manifest.json").write_text("[1, 2", encoding="utf-8")
+    with pytest.raises(ModelFolderError, match=r"manifest\.json: not valid JSON"):
+        check_model_folder(model_copy)
+
+
+def test_a_folder_without_manifest_loads_with_a_warning(model_copy: Path, caplog: pytest.LogCaptureFixture):
+    (model_copy / "manifest.json").unlink()
+    with caplog.at_level("WARNING", logger="newsclf"):
+        model, _ = load_model_folder(model_copy)
+    assert model.config.task_names == ["topic", "leaning"]
+    assert "has no manifest.json" in caplog.text
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
@@ -103,17 +148,10 @@ def test_corrupted_safetensors_gives_model_folder_error(model_copy: Path, damage
     weights = model_copy / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00garbage" * 3, "empty": b""}[damage])
-    with pytest.raises(ModelFolderError, match="model"):
+    with pytest.raises(ModelFolderError, match=r"model\.safetensors changed since the model was saved"):
         load_model_folder(model_copy)
-
-
-def test_corrupted_safetensors_raises(model_copy: Path):
-    """Whatever its type, a truncated weight file must not load silently."""
-    weights = model_copy / "model.safetensors"
-    data = weights.read_bytes()
-    weights.write_bytes(data[: len(data) // 2])
-    with pytest.raises(Exception, match=r"(?i)header|safetensors|model"):
-        load_model_folder(model_copy)
+    with pytest.raises(ModelFolderError, match="cannot load the model"):  # the loader's own check, manifest aside
+        load_model_folder(model_copy, verify=False)
 
 
 def test_inference_does_not_import_training():

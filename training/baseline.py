@@ -24,6 +24,8 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from inference.loading import verify_checksums
+from inference.manifest import write_manifest
 from inference.scrub import OutletScrubber
 from inference.windowing import article_text
 
@@ -109,6 +111,7 @@ class TfidfPredictor:
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> TfidfPredictor:
         folder = Path(folder)
+        verify_checksums(folder)
         meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
         tensors = load_file(str(folder / "weights.safetensors"))
         settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
@@ -197,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     predictor.save(model_dir)
     save_config(config, model_dir / "training_config.yaml")
     write_json_atomic(model_dir / "metrics.json", metrics)
+    write_manifest(model_dir)  # last: the SHA-256 of every file of the folder, checked at load
     write_json_atomic(run_dir / "metrics.json", metrics)
     reports = []
     for split, per_task in metrics["splits"].items():

@@ -1,7 +1,7 @@
 """Writes a run's outputs without ever leaving a half-written file or folder behind.
 
-A model folder is written into a temporary sibling and renamed into place; JSON and text files
-are written to a temporary file and renamed.
+A model folder is written into a temporary sibling, with a ``manifest.json`` of SHA-256 checksums,
+and renamed into place; JSON and text files are written to a temporary file and renamed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import atomic_writer, default_permissions
+from inference.manifest import write_manifest
 
 from .config import Config, save_config
 
@@ -135,6 +136,7 @@ def save_model_folder(
         save_config(config, staging / "training_config.yaml")
         write_json_atomic(staging / "metrics.json", metrics)
         write_text_atomic(staging / "README.md", model_card(config, label_lists, metrics))
+        write_manifest(staging)  # last: the SHA-256 of every file above, checked at load
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")
