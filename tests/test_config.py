@@ -183,7 +183,7 @@ def test_wrong_type_names_key_and_type() -> None:
     with pytest.raises(ConfigError) as error:
         load_config(DEFAULT_YAML, ["training.batch_size=abc"])
     message = str(error.value)
-    assert message.startswith("training.batch_size:")
+    assert ": training.batch_size: expected int" in message
     assert "expected int" in message
     assert "'abc'" in message
 
@@ -213,7 +213,7 @@ def test_literal_lists_choices() -> None:
     with pytest.raises(ConfigError) as error:
         load_config(DEFAULT_YAML, ["model.window=bogus"])
     message = str(error.value)
-    assert message.startswith("model.window:")
+    assert ": model.window: expected" in message
     for choice in ("'head'", "'head+tail'", "'chunks'"):
         assert choice in message
     assert "'bogus'" in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -538,3 +539,21 @@ def test_encode_labels(tmp_path: Path) -> None:
     assert encoded["topic"] == [{"sport": 0, "economy": 1}.get(t, -100) for t in topics]
     assert -100 in encoded["topic"]  # health is not in the list
     assert encoded["leaning"] == [["left", "center", "right"].index(x) for x in part["label_leaning"]]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".csv"])
+def test_invalid_utf8_names_line_and_byte(tmp_path: Path, suffix: str):
+    raw = b'{"a": "ok"}\n{"a": "caf\xe9 au lait"}\n' if "json" in suffix else b"a,b\nok,1\ncaf\xe9,2\n"
+    path = tmp_path / f"latin1{suffix}"
+    path.write_bytes(gzip.compress(raw) if suffix.endswith(".gz") else raw)
+    line, byte = (2, 11) if "json" in suffix else (3, 4)
+    with pytest.raises(
+        DataError, match=rf"latin1{re.escape(suffix)}, line {line}, byte {byte} of the line: not valid UTF-8"
+    ):
+        read_table(path)
+
+
+def test_valid_utf8_passes_the_check(tmp_path: Path):
+    path = tmp_path / "ok.jsonl"
+    path.write_text('{"a": "café — naïve ✓"}\n', encoding="utf-8")
+    assert read_table(path)["a"] == ["café — naïve ✓"]

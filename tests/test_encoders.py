@@ -54,6 +54,7 @@ def test_local_folder(tiny_encoder_dir: Path) -> None:
 def test_local_relative_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "encoders" / "mine").mkdir(parents=True)
     (tmp_path / "encoders" / "mine" / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "encoders" / "mine" / "model.safetensors").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
     assert resolve_encoder("encoders/mine") == "encoders/mine"
     assert resolve_encoder("./encoders/mine") == "encoders/mine"
@@ -62,6 +63,7 @@ def test_local_relative_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_home_folder_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "enc").mkdir()
     (tmp_path / "enc" / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "enc" / "model.safetensors").write_bytes(b"")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert resolve_encoder("~/enc") == str(tmp_path / "enc")
 

