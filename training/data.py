@@ -192,6 +192,11 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
     dropped = len(table) - len(keep)
     if dropped:
         logger.warning("%s: dropped %d of %d rows with empty text or label", file, dropped, len(table))
+    if dropped and not keep:
+        raise DataError(
+            f"{file}: all {len(table)} rows have an empty text or label, so none is left "
+            "(data.empty_text / data.missing_label are set to drop)"
+        )
     result = table.select(keep) if dropped else table
     result = result.add_column("text", texts) if "text" not in result.column_names else _replace(result, "text", texts)
     for task in tasks:
