@@ -18,6 +18,8 @@ import pytest
 from conftest import make_rows, write_jsonl
 
 from inference.cli import main as predict_main
+from inference.export import main as export_main
+from training.baseline import main as baseline_main
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
 
@@ -200,6 +202,12 @@ CASES = [
         lambda s: s.train_args(None, f"model.name={_pickle_only_encoder(s)}"),
         ("encoder", "pytorch_model.bin", "safetensors"),
     ),
+    Case(
+        "misspelled key for the baseline",
+        baseline_main,
+        lambda s: s.train_args(None, "data.text_field=[title]"),
+        ("unknown key 'data.text_field'", "did you mean 'text_fields'"),
+    ),
     # evaluation data
     Case(
         "unknown label in evaluation data",
@@ -231,6 +239,12 @@ CASES = [
         evaluate_main,
         lambda s: ["--model", str(_damaged_model(s, "model.safetensors")), "--data", str(s.data())],
         ("model.safetensors", "changed since the model was saved"),
+    ),
+    Case(
+        "exporting a changed model folder",
+        export_main,
+        lambda s: ["--model", str(_damaged_model(s, "labels.json"))],
+        ("labels.json", "changed since the model was saved"),
     ),
     Case("not a model folder", predict_main, lambda s: ["--model", str(s.tmp), "--text", "x"], ("config.json",)),
     # prediction input

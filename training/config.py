@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import yaml
 
+from inference.atomic import atomic_writer
+
 
 class ConfigError(ValueError):
     """A config file or override is invalid."""
@@ -341,4 +343,5 @@ def _inline_label_maps(config: Config, base: Path) -> None:
 def save_config(config: Config, path: str | Path) -> None:
     """Writes the config as YAML (it loads back with :func:`load_config`)."""
     text = yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True)
-    Path(path).write_text(text, encoding="utf-8")
+    with atomic_writer(path) as out:
+        out.write(text)
