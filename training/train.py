@@ -14,9 +14,11 @@ run folder is never overwritten unless ``--overwrite`` is given.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -29,7 +31,8 @@ import torch
 import transformers
 from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
@@ -189,6 +192,31 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
     )
 
 
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest checkpoint in ``folder`` that was written completely, or None.
+
+    The Trainer writes a checkpoint's ``trainer_state.json`` last, so a newer checkpoint without a
+    readable one was cut short (the run was killed while saving it): resuming from it would crash, and
+    the Trainer's rotation would keep it as the newest. Such checkpoints are removed with a warning.
+    """
+    if not folder.is_dir():
+        return None
+    found = []
+    for path in folder.iterdir():
+        match = re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", path.name)
+        if match and path.is_dir():
+            found.append((int(match.group(1)), path))
+    for _, path in sorted(found, reverse=True):
+        try:
+            json.loads((path / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            logger.warning("removing %s: only partly written (the run was stopped while saving it)", path)
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        return str(path)
+    return None
+
+
 def score_split(
     trainer: MultiTaskTrainer, dataset: ArticleDataset, label_lists: dict[str, list[str]]
 ) -> dict[str, dict[str, Any]]:
@@ -287,7 +315,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         class_weights=class_weights,
         group_by_length=config.training.group_by_length,
     )
-    checkpoint = get_last_checkpoint(args.output_dir) if resume and Path(args.output_dir).is_dir() else None
+    checkpoint = last_complete_checkpoint(Path(args.output_dir)) if resume else None
     if resume:
         logger.info("resuming from %s", checkpoint or "the start (no checkpoint yet)")
     logger.info(
