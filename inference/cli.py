@@ -1,91 +1,36 @@
-"""Command line prediction.
+"""Command line prediction (``newsclf-predict``, ``python -m inference``).
 
     python -m inference --model runs/default/model --input articles.jsonl --output predictions.jsonl
     echo "Senate passes the budget bill" | python -m inference --model runs/default/model
     newsclf-predict --model runs/default/model --text "Storm floods the coast"
 
-Input: ``.jsonl`` (optionally ``.gz``; one JSON object with the model's text fields, or one JSON
-string, per line), ``.txt`` or standard input (one article per line). Output: one JSON object per
-article, in input order, with the article's ``id`` when it has one.
+Input formats are those of :mod:`inference.batch`. ``--output`` is only replaced once every article
+is predicted, so it is never half-written; with ``--input FILE`` an interrupted run continues where
+it stopped when the same command runs again (:mod:`inference.resumable`), and ``--restart`` discards
+that partial work instead.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
-
-from tqdm.auto import tqdm
 
 from .atomic import atomic_writer
+from .batch import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
 from .loading import ModelFolderError
 from .predictor import Predictor
+from .resumable import PartialOutputError, ResumableOutput
 
-CHUNK = 256
-
-
-class InputError(ValueError):
-    """An input file cannot be read as articles."""
-
-
-def read_articles(path: str | None, texts: list[str] | None = None) -> Iterator[Any]:
-    """Yields articles from ``--text``, a file, or standard input."""
-    if texts:
-        yield from texts
-        return
-    if path is None:
-        yield from (line.rstrip("\n") for line in sys.stdin if line.strip())
-        return
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{file}: no such input file")
-    opener = gzip.open if file.suffix == ".gz" else open
-    is_jsonl = ".jsonl" in file.suffixes or ".json" in file.suffixes
-    try:
-        with opener(file, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                if not is_jsonl:
-                    yield line.rstrip("\n")
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InputError(
-                        f"{file}, line {number}, column {error.colno}: invalid JSON: {error.msg}"
-                    ) from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{file}: not valid UTF-8 text ({error.reason} at byte {error.start})") from None
-
-
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def write_predictions(predictor: Predictor, articles: Iterator[Any], out: TextIO) -> int:
-    """Predicts chunk by chunk and writes one JSON line per article; returns how many."""
-    count = 0
-    with tqdm(desc="predicting", unit="article", file=sys.stderr, disable=None) as progress:
-        for chunk in _chunks(articles, CHUNK):
-            for article, result in zip(chunk, predictor.predict(chunk)):
-                record = {"id": article["id"]} if isinstance(article, dict) and "id" in article else {}
-                record.update(result)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += len(chunk)
-            progress.update(len(chunk))
-    return count
+__all__ = [  # read_articles, CHUNK and InputError stay importable from here
+    "CHUNK",
+    "CHUNK_VARIABLE",
+    "InputError",
+    "add_predictor_arguments",
+    "main",
+    "predictor_from_args",
+    "read_articles",
+]
 
 
 def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "auto", precision: str = "auto") -> None:
@@ -114,23 +59,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
     parser.add_argument("--input", help=".jsonl(.gz) or .txt file; default: standard input, one article a line")
     parser.add_argument("--text", action="append", help="an article's text (repeatable)")
-    parser.add_argument("--output", help="JSONL file to write (atomically); default: standard output")
+    parser.add_argument(
+        "--output",
+        help="JSONL file to write, replaced only when complete; with --input, an interrupted run continues "
+        "where it stopped when run again; default: standard output",
+    )
+    parser.add_argument(
+        "--restart", action="store_true", help="discard the partial output of an interrupted run and start over"
+    )
     add_predictor_arguments(parser)
     args = parser.parse_args(argv)
+    resumable = None
     try:
+        size = chunk_size()
         predictor = predictor_from_args(args)
-        articles = read_articles(args.input, args.text)
         if args.output is None:
-            write_predictions(predictor, articles, sys.stdout)
+            write_located(predictor, located_articles(args.input, args.text), sys.stdout, size)
             return 0
         target = Path(args.output)
-        with atomic_writer(target) as out:
-            count = write_predictions(predictor, articles, out)
-        print(f"wrote {count} predictions to {target}", file=sys.stderr)
+        if args.input is not None and not args.text:
+            resumable = ResumableOutput(target, restart=args.restart)
+            count = resumable.run(predictor, args.input, args.model, size)
+        else:
+            with atomic_writer(target) as out:
+                count = write_located(predictor, located_articles(args.input, args.text), out, size)
+        resumed = f" ({resumable.resumed} of them predicted before)" if resumable and resumable.resumed else ""
+        print(f"wrote {count} predictions to {target}{resumed}", file=sys.stderr)
         return 0
-    except (ModelFolderError, InputError, TypeError, ValueError) as error:
+    except (ModelFolderError, InputError, PartialOutputError, TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        _say_kept(resumable)
         return 2
+    except OSError as error:
+        print(f"error: {error.filename}: {error.strerror}" if error.filename else f"error: {error}", file=sys.stderr)
+        _say_kept(resumable)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        _say_kept(resumable)
+        return 130
+
+
+def _say_kept(resumable: ResumableOutput | None) -> None:
+    if resumable is not None and resumable.done:
+        print(
+            f"{resumable.done} predictions are kept in {resumable.partial}: the same command continues from there "
+            "(--restart starts over)",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -223,7 +223,7 @@ def export_model_folder(
 
 
 def _read_sample(path: str) -> list[Any]:
-    from .cli import read_articles
+    from .batch import read_articles
 
     return list(read_articles(path))
 

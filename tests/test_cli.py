@@ -7,9 +7,11 @@ import io
 import json
 import os
 import random
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import pytest
 from conftest import make_rows, write_jsonl
 
 from inference import Predictor
-from inference.cli import CHUNK, main
+from inference.cli import CHUNK, CHUNK_VARIABLE, main
 
 TASKS = ("topic", "leaning")
 
@@ -61,7 +63,7 @@ def test_text_arguments(tiny_model_dir: Path, predictor: Predictor, capsys):
 def test_jsonl_input_keeps_ids_and_order(
     tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, monkeypatch, capsys
 ):
-    monkeypatch.setattr("inference.cli.CHUNK", 7)  # several chunks, one of them partial
+    monkeypatch.setattr("inference.batch.CHUNK", 7)  # several chunks, one of them partial
     rows = make_rows(per_cell=3)
     random.Random(1).shuffle(rows)
     articles = [{"id": row["id"], "title": row["title"], "content": row["content"]} for row in rows]
@@ -114,6 +116,15 @@ def test_jsonl_gz_input(tiny_model_dir: Path, predictor: Predictor, tmp_path: Pa
     assert [r["id"] for r in records] == ["b", "a", 7]
     for record, article in zip(records, articles):
         _assert_matches(record, predictor.predict(article))
+
+
+def test_truncated_gzip_input(tiny_model_dir: Path, tmp_path: Path, capsys):
+    path = tmp_path / "articles.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"id": 1, "content": "Rates rise."}\n' * 50)[:-12])
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert code == 2
+    assert err.startswith(f"error: {path}: not a complete gzip file")
+    assert "Traceback" not in err
 
 
 def test_txt_input_one_article_per_line(tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, capsys):
@@ -294,3 +305,299 @@ def test_model_flag_is_required(capsys):
         main(["--text", "hello"])
     assert excinfo.value.code == 2
     assert "--model" in capsys.readouterr().err
+
+
+def test_lone_surrogate_in_an_id_is_written_escaped(tiny_model_dir: Path, tmp_path: Path, capsys):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "x\\ud83d", "content": "Rates rise."}\n', encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(path), "--output", str(target)], capsys)
+    assert code == 0, err
+    assert [r["id"] for r in _records(target.read_text(encoding="utf-8"))] == ["x\ud83d"]
+
+
+def test_article_that_is_not_one_is_named_by_file_and_line(tiny_model_dir: Path, tmp_path: Path, capsys):
+    path = tmp_path / "in.jsonl"
+    path.write_text('"fine"\n\n{"headline": "x"}\n', encoding="utf-8")
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert code == 2
+    assert err.startswith(f"error: {path}, line 3: article has none of the text fields")
+    assert len(err.splitlines()) == 1
+
+
+def test_output_into_a_folder_that_is_a_file(tiny_model_dir: Path, tmp_path: Path, capsys):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    target = tmp_path / "file" / "out.jsonl"
+    code, _, err = _run(["--model", str(tiny_model_dir), "--text", "Rates rise.", "--output", str(target)], capsys)
+    assert code == 2
+    assert err.startswith("error: ")
+    assert str(tmp_path / "file") in err
+    assert "Traceback" not in err
+
+
+# Resuming an interrupted prediction into a file. CHUNK is 4 here, so 18 articles are 5 chunks.
+
+RESUME_CHUNK = 4
+
+
+@pytest.fixture(scope="module")
+def resume_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("resume") / "articles.jsonl", make_rows(per_cell=2))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_model_dir: Path, resume_input: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """What a run that is never interrupted writes for ``resume_input``."""
+    target = tmp_path_factory.mktemp("uninterrupted") / "predictions.jsonl"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+        code = main(["--model", str(tiny_model_dir), "--input", str(resume_input), "--output", str(target), *FP32])
+    assert code == 0
+    return target.read_bytes()
+
+
+FP32 = ["--precision", "fp32"]
+PREDICT = Predictor.predict
+
+
+class CountingPredict:
+    """Replaces ``Predictor.predict``: counts the articles predicted; Ctrl-C after ``chunks`` calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, chunks: int | None = None) -> None:
+        self.articles = 0
+        self.calls = 0
+        original = PREDICT
+
+        def predict(predictor: Predictor, articles: Any) -> Any:
+            if self.calls == chunks:
+                raise KeyboardInterrupt
+            self.calls += 1
+            self.articles += len(articles)
+            return original(predictor, articles)
+
+        monkeypatch.setattr(Predictor, "predict", predict)
+
+
+def _interrupted_run(
+    model: Path, source: Path, target: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """Runs into ``target``, stopped by Ctrl-C while predicting its third chunk; returns stderr."""
+    monkeypatch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+    CountingPredict(monkeypatch, chunks=2)
+    code, out, err = _run(["--model", str(model), "--input", str(source), "--output", str(target)], capsys)
+    assert code == 130, err
+    assert out == ""
+    return err
+
+
+def _partial(target: Path) -> tuple[Path, Path]:
+    return target.with_name(target.name + ".partial"), target.with_name(target.name + ".partial.json")
+
+
+def test_interrupted_prediction_resumes_where_it_stopped(
+    tiny_model_dir: Path, resume_input: Path, uninterrupted: bytes, tmp_path: Path, monkeypatch, capsys
+):
+    target = tmp_path / "predictions.jsonl"
+    target.write_text("previous run\n", encoding="utf-8")
+    partial, progress = _partial(target)
+
+    err = _interrupted_run(tiny_model_dir, resume_input, target, monkeypatch, capsys)
+    assert err.splitlines() == [
+        "interrupted",
+        f"8 predictions are kept in {partial}: the same command continues from there (--restart starts over)",
+    ]
+    assert target.read_text(encoding="utf-8") == "previous run\n"  # untouched until the end
+    assert partial.read_bytes() == b"".join(uninterrupted.splitlines(keepends=True)[:8])  # the 2 finished chunks
+    assert json.loads(progress.read_text(encoding="utf-8"))["done"] == 8
+
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(resume_input), "--output", str(target)], capsys)
+    assert code == 0, err
+    assert f"resuming: 8 articles already predicted in {partial}" in err
+    assert f"wrote 18 predictions to {target} (8 of them predicted before)" in err
+    assert (counter.articles, counter.calls) == (10, 3)  # only the rest: 4 + 4 + 2
+    assert target.read_bytes() == uninterrupted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.jsonl"]
+
+
+def test_resume_drops_the_chunk_that_was_being_written(
+    tiny_model_dir: Path, resume_input: Path, uninterrupted: bytes, tmp_path: Path, monkeypatch, capsys
+):
+    target = tmp_path / "predictions.jsonl"
+    partial, _ = _partial(target)
+    _interrupted_run(tiny_model_dir, resume_input, target, monkeypatch, capsys)
+    # killed while writing the third chunk: one whole line and half of the next reached the file
+    lines = uninterrupted.splitlines(keepends=True)
+    with partial.open("ab") as handle:
+        handle.write(lines[8] + lines[9][:25])
+
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(resume_input), "--output", str(target)], capsys)
+    assert code == 0, err
+    assert "resuming: 8 articles" in err
+    assert counter.articles == 10  # the whole third chunk again
+    assert target.read_bytes() == uninterrupted
+    assert not partial.exists()
+
+
+def test_partial_output_of_another_input_is_refused(
+    tiny_model_dir: Path, resume_input: Path, tmp_path: Path, monkeypatch, capsys
+):
+    source = tmp_path / "articles.jsonl"
+    source.write_bytes(resume_input.read_bytes())
+    target = tmp_path / "out" / "predictions.jsonl"
+    partial, progress = _partial(target)
+    _interrupted_run(tiny_model_dir, source, target, monkeypatch, capsys)
+    kept = partial.read_bytes(), progress.read_bytes()
+    other = write_jsonl(tmp_path / "other.jsonl", make_rows(per_cell=1, seed=5))
+    argv = ["--model", str(tiny_model_dir), "--output", str(target)]
+
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run([*argv, "--input", str(other)], capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        (
+            f"error: {partial} holds predictions of the first 8 articles of {source}, and those are not "
+            f"the first 8 articles of {other}; pass --restart to discard it and start over"
+        )
+    ]
+    source.write_text(source.read_text(encoding="utf-8").replace("a005", "a005-edited"), encoding="utf-8")
+    code, _, err = _run([*argv, "--input", str(source)], capsys)
+    assert code == 2
+    assert err == (
+        f"error: {partial} holds predictions of the first 8 articles of {source}, and the first 8 articles of "
+        f"{source} have changed since; pass --restart to discard it and start over\n"
+    )
+    source.write_bytes(resume_input.read_bytes())
+    recorded = json.loads(kept[1])
+    progress.write_text(json.dumps({**recorded, "backend": "onnx-int8"}), encoding="utf-8")
+    code, _, err = _run([*argv, "--input", str(source)], capsys)
+    assert code == 2
+    assert "predicted in onnx-int8, this run would use torch-fp32" in err
+    assert "--restart" in err
+    progress.write_text(json.dumps({**recorded, "model_sha256": "0" * 64}), encoding="utf-8")
+    code, _, err = _run([*argv, "--input", str(source)], capsys)
+    assert code == 2
+    assert f"{partial} holds predictions of another model" in err
+    progress.write_bytes(kept[1])
+    assert counter.articles == 0
+    assert partial.read_bytes() == kept[0]
+    assert not target.exists()
+
+    code, _, err = _run([*argv, "--input", str(other), "--restart"], capsys)
+    assert code == 0, err
+    assert "resuming" not in err
+    assert counter.articles == 9  # all of the other input
+    assert [r["id"] for r in _records(target.read_text(encoding="utf-8"))] == [r["id"] for r in make_rows(1, seed=5)]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["predictions.jsonl"]
+
+
+def test_input_that_grew_after_the_interruption_is_continued(
+    tiny_model_dir: Path, resume_input: Path, tmp_path: Path, monkeypatch, capsys
+):
+    source = tmp_path / "articles.jsonl"
+    source.write_bytes(resume_input.read_bytes())
+    target = tmp_path / "predictions.jsonl"
+    _interrupted_run(tiny_model_dir, source, target, monkeypatch, capsys)
+    with source.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + json.dumps({"id": "new", "content": "Late news about the league."}) + "\n")
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run(["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target)], capsys)
+    assert code == 0, err
+    assert counter.articles == 11
+    ids = [r["id"] for r in _records(target.read_text(encoding="utf-8"))]
+    assert ids == [row["id"] for row in make_rows(per_cell=2)] + ["new"]
+
+
+def test_partial_file_without_progress_file_is_refused(
+    tiny_model_dir: Path, resume_input: Path, tmp_path: Path, capsys
+):
+    target = tmp_path / "predictions.jsonl"
+    partial, _ = _partial(target)
+    partial.write_text("something\n", encoding="utf-8")
+    argv = ["--model", str(tiny_model_dir), "--input", str(resume_input), "--output", str(target)]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert err == (
+        f"error: {partial} has no predictions.jsonl.partial.json saying what it holds; "
+        "pass --restart to discard it and start over\n"
+    )
+    assert partial.read_text(encoding="utf-8") == "something\n"
+    code, _, err = _run([*argv, "--restart"], capsys)
+    assert code == 0, err
+    assert len(_records(target.read_text(encoding="utf-8"))) == 18
+
+
+def test_error_after_some_chunks_keeps_them(tiny_model_dir: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+    source = write_jsonl(tmp_path / "in" / "articles.jsonl", make_rows(per_cell=1))
+    with source.open("a", encoding="utf-8") as handle:
+        handle.write("{broken\n")
+    target = tmp_path / "out" / "predictions.jsonl"
+    argv = ["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target)]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert err.splitlines()[0].startswith(f"error: {source}, line 10, column 2: invalid JSON")
+    assert "8 predictions are kept in" in err
+    # fixing the broken line continues after the 8 articles already predicted
+    source.write_text(source.read_text(encoding="utf-8").replace("{broken", '"fixed"'), encoding="utf-8")
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    assert counter.articles == 2
+    assert len(_records(target.read_text(encoding="utf-8"))) == 10
+
+
+def test_killed_process_resumes(tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, monkeypatch, capsys):
+    """A real SIGKILL of ``python -m inference`` at whatever point it was, then the same command again."""
+    articles = [{"id": f"k{i}", "content": f"Report {i}: the bank raised rates and wages rose."} for i in range(600)]
+    source = write_jsonl(tmp_path / "articles.jsonl", articles)
+    target = tmp_path / "out" / "predictions.jsonl"
+    partial, progress = _partial(target)
+    argv = ["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target), *FP32]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference", *argv, "--threads", "1"],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, CHUNK_VARIABLE: "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if json.loads(progress.read_text(encoding="utf-8"))["done"] >= 2:
+                    break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, stderr.decode()
+    assert not target.exists()
+    done = json.loads(progress.read_text(encoding="utf-8"))["done"]
+    kept = partial.read_bytes()[: json.loads(progress.read_text(encoding="utf-8"))["bytes"]]
+    assert 2 <= done < 600
+    assert kept.count(b"\n") == done
+
+    counter = CountingPredict(monkeypatch)
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    assert f"resuming: {done} articles already predicted" in err
+    assert counter.articles == 600 - done
+    assert counter.calls == (600 - done) // 2  # the chunk size of the killed run
+    written = target.read_bytes()
+    assert written.startswith(kept)
+
+    monkeypatch.setenv(CHUNK_VARIABLE, "2")
+    reference = tmp_path / "reference.jsonl"
+    code, _, _ = _run(["--model", str(tiny_model_dir), "--input", str(source), "--output", str(reference)], capsys)
+    assert code == 0
+    assert written[len(kept) :] == reference.read_bytes()[len(kept) :]
+    records, expected = _records(written.decode()), _records(reference.read_text(encoding="utf-8"))
+    assert [r["id"] for r in records] == [a["id"] for a in articles]
+    for record, want in zip(records, expected):
+        _assert_matches(record, want)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["predictions.jsonl"]

@@ -1,0 +1,152 @@
+"""Reading articles for batch prediction and writing their predictions as JSON lines.
+
+Input: ``.jsonl`` (optionally ``.gz``; one JSON object with the model's text fields, or one JSON
+string, per line), ``.txt`` or standard input (one article per line). Every article keeps where it
+came from (``file, line N``), so an article that cannot be read is named in the error. Articles are
+predicted ``CHUNK`` at a time (``$NEWSCLF_PREDICT_CHUNK`` changes it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm.auto import tqdm
+
+from .predictor import Predictor
+from .windowing import article_text
+
+CHUNK = 256
+CHUNK_VARIABLE = "NEWSCLF_PREDICT_CHUNK"
+
+Located = tuple[str | None, Any]  # (where the article came from, for error messages; the article)
+
+
+class InputError(ValueError):
+    """An input file cannot be read as articles."""
+
+
+def read_articles(path: str | None, texts: list[str] | None = None) -> Iterator[Any]:
+    """Yields articles from ``--text``, a file, or standard input."""
+    for _, article in located_articles(path, texts):
+        yield article
+
+
+def located_articles(path: str | None, texts: list[str] | None = None) -> Iterator[Located]:
+    if texts:
+        yield from ((None, text) for text in texts)
+        return
+    if path is None:
+        for number, line in enumerate(sys.stdin, start=1):
+            if line.strip():
+                yield f"standard input, line {number}", line.rstrip("\n")
+        return
+    file = input_file(path)
+    yield from parsed_articles(file, file_lines(file))
+
+
+def input_file(path: str | Path) -> Path:
+    """``path`` as a ``Path``, after checking that it is a file."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{file}: no such input file")
+    return file
+
+
+def file_lines(file: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line without its newline) of every line of ``file`` that is not blank."""
+    opener = gzip.open if file.suffix == ".gz" else open
+    try:
+        with opener(file, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line.rstrip("\n")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{file}: not valid UTF-8 text ({error.reason} at byte {error.start})") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise InputError(f"{file}: not a complete gzip file ({error})") from None
+
+
+def parsed_articles(file: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Located]:
+    if ".jsonl" not in file.suffixes and ".json" not in file.suffixes:
+        yield from ((f"{file}, line {number}", line) for number, line in lines)
+        return
+    for number, line in lines:
+        try:
+            yield f"{file}, line {number}", json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{file}, line {number}, column {error.colno}: invalid JSON: {error.msg}") from None
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _output_line(article: Any, result: dict[str, Any]) -> str:
+    record = {"id": article["id"]} if isinstance(article, dict) and "id" in article else {}
+    record.update(result)
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a broken \\u escape in an id: keep it escaped
+        line = json.dumps(record)
+    return line + "\n"
+
+
+def _predict(predictor: Predictor, chunk: list[Located]) -> list[dict[str, Any]]:
+    """Predicts a chunk; an article that cannot be read is named by its file and line."""
+    try:
+        return predictor.predict([article for _, article in chunk])
+    except (TypeError, ValueError):
+        for where, article in chunk:
+            try:
+                article_text(article, predictor.text_fields)
+            except (TypeError, ValueError) as error:
+                if where is not None:
+                    raise InputError(f"{where}: {error}") from None
+        raise
+
+
+def predicted_chunks(predictor: Predictor, articles: Iterator[Located], size: int, done: int = 0) -> Iterator[str]:
+    """The output lines of each chunk of ``size`` articles, one string a chunk, with a progress bar."""
+    with tqdm(desc="predicting", unit="article", file=sys.stderr, disable=None, initial=done) as progress:
+        for chunk in _chunks(articles, size):
+            results = _predict(predictor, chunk)
+            yield "".join(_output_line(article, result) for (_, article), result in zip(chunk, results))
+            progress.update(len(chunk))
+
+
+def write_predictions(predictor: Predictor, articles: Iterator[Any], out: TextIO) -> int:
+    """Predicts chunk by chunk and writes one JSON line per article; returns how many."""
+    return write_located(predictor, ((None, article) for article in articles), out, chunk_size())
+
+
+def write_located(predictor: Predictor, articles: Iterator[Located], out: TextIO, size: int) -> int:
+    count = 0
+    for text in predicted_chunks(predictor, articles, size):
+        out.write(text)
+        count += text.count("\n")
+    return count
+
+
+def chunk_size() -> int:
+    """Articles predicted (and, into a file, saved) at a time: ``CHUNK``, or ``$NEWSCLF_PREDICT_CHUNK``."""
+    value = os.environ.get(CHUNK_VARIABLE)
+    if value is None:
+        return CHUNK
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"{CHUNK_VARIABLE} must be a whole number of articles, at least 1, got {value!r}")
+    return int(value)
