@@ -254,23 +254,13 @@ CASES = [
         lambda s: ["--model", str(s.model), "--input", str(_invalid_utf8(s, "in.jsonl"))],
         ("in.jsonl", "UTF-8"),
     ),
-    Case(
-        "a JSON number where an article is expected",
-        predict_main,
-        lambda s: ["--model", str(s.model), "--input", str(_lines(s, '{"title": "ok"}\n42\n'))],
-        ("in.jsonl, line 2", "string or a dict"),
-    ),
-    Case(
-        "a JSON null where an article is expected",
-        predict_main,
-        lambda s: ["--model", str(s.model), "--input", str(_lines(s, "null\n"))],
-        ("in.jsonl, line 1", "string or a dict"),
-    ),
-    Case(
-        "an article without the model's text fields",
-        predict_main,
-        lambda s: ["--model", str(s.model), "--input", str(_lines(s, '"fine"\n{"headline": "x"}\n'))],
-        ("in.jsonl, line 2", "title", "content"),
+    *(
+        Case(name, predict_main, lambda s, text=text: ["--model", str(s.model), "--input", str(_lines(s, text))], words)
+        for name, text, words in [
+            ("a JSON number where an article is expected", '{"title": "ok"}\n42\n', ("in.jsonl, line 2", "string")),
+            ("a JSON null where an article is expected", "null\n", ("in.jsonl, line 1", "string or a dict")),
+            ("an article without the text fields", '"fine"\n{"headline": "x"}\n', ("in.jsonl, line 2", "title")),
+        ]
     ),
 ]
 
