@@ -177,3 +177,16 @@ def test_plot_confusion_matrix_many_labels(tmp_path: Path) -> None:
     path = tmp_path / "big.png"
     plot_confusion_matrix(task_scores(true, pred, labels), "many", path)
     assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_fnc_score_follows_the_official_weights():
+    from training.metrics import fnc_score
+
+    gold = ["unrelated", "agree", "disagree", "discuss"]
+    assert fnc_score(gold, gold) == {"score": 3.25, "max_score": 3.25, "relative": 1.0}
+    # every pair: related/unrelated right gives 0.25; exact related stance 0.75 more
+    assert fnc_score(gold, ["unrelated"] * 4)["score"] == 0.25
+    assert fnc_score(gold, ["discuss", "discuss", "agree", "agree"])["score"] == 0.25 + 0.25 + 0.25
+    assert fnc_score(["agree"], ["agree"])["score"] == 1.0
+    with pytest.raises(ValueError, match="differ in length"):
+        fnc_score(gold, gold[:2])

@@ -49,6 +49,31 @@ def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str])
     }
 
 
+FNC_RELATED = ("agree", "disagree", "discuss")
+
+
+def fnc_score(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """The Fake News Challenge (FNC-1) score of stance labels, and its share of the best possible score.
+
+    A pair earns 0.25 when related/unrelated is right, and a related pair 0.75 more when its exact
+    stance (agree, disagree, discuss) is right; the best score gives every pair its due.
+
+    >>> fnc_score(["unrelated", "agree", "discuss", "agree"], ["unrelated", "discuss", "discuss", "unrelated"])
+    {'score': 1.5, 'max_score': 3.25, 'relative': 0.4615}
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true and y_pred differ in length: {len(y_true)} and {len(y_pred)}")
+    score = best = 0.0
+    for true, pred in zip(y_true, y_pred):
+        related_true, related_pred = true in FNC_RELATED, pred in FNC_RELATED
+        best += 1.0 if related_true else 0.25
+        if related_true == related_pred:
+            score += 0.25
+            if related_true and true == pred:
+                score += 0.75
+    return {"score": score, "max_score": best, "relative": round(score / best, 4) if best else 0.0}
+
+
 def summarise(per_task: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Flat ``<task>_<metric>`` numbers plus each metric's mean over tasks (the selection metric)."""
     flat = {f"{task}_{name}": scores[name] for task, scores in per_task.items() for name in SUMMARY}
