@@ -126,6 +126,58 @@ def encode_articles(tokenizer: Any, texts: Sequence[str], config: WindowConfig) 
     return [[prefix + window + suffix for window in split_tokens(tokens, config, budget)] for tokens in encoded]
 
 
+def encode_pairs(
+    tokenizer: Any, targets: Sequence[str], texts: Sequence[str], config: WindowConfig, max_target_tokens: int = 64
+) -> list[list[list[int]]]:
+    """Tokenizes (target, text) pairs, e.g. (headline, article body): every window holds the whole
+    target (its first ``max_target_tokens`` tokens) as the first segment, and a part of the text, cut
+    by ``config`` as a single text would be, as the second (``[CLS] target [SEP] text part [SEP]``).
+
+    Raises:
+        ValueError: if the target leaves no room for the text, or no room for the chunks' stride.
+    """
+    if len(targets) != len(texts):
+        raise ValueError(f"{len(targets)} targets for {len(texts)} texts; give one target per text")
+    prefix, middle, suffix = pair_special_tokens(tokenizer)
+    options = {"add_special_tokens": False, "truncation": False, "verbose": False}
+    target_ids = tokenizer(list(targets), **options)["input_ids"]
+    text_ids = tokenizer(list(texts), **options)["input_ids"]
+    pairs = []
+    for target, text in zip(target_ids, text_ids):
+        target = target[:max_target_tokens]
+        budget = config.max_length - len(prefix) - len(middle) - len(suffix) - len(target)
+        least = config.stride + 1 if config.strategy == "chunks" else 1
+        if budget < least:
+            raise ValueError(
+                f"a target of {len(target)} tokens leaves {budget} of the window's {config.max_length} for the text; "
+                f"lower max_target_tokens ({max_target_tokens}) or raise max_length"
+            )
+        pairs.append([prefix + target + middle + part + suffix for part in split_tokens(text, config, budget)])
+    return pairs
+
+
+def pair_special_tokens(tokenizer: Any) -> tuple[list[int], list[int], list[int]]:
+    """The ids a tokenizer puts before, between and after the two texts of a pair ([CLS], [SEP], [SEP])."""
+    first = tokenizer("a", add_special_tokens=False)["input_ids"]
+    second = tokenizer("b", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", "b", add_special_tokens=True)["input_ids"]
+    for start in range(len(full)):
+        if full[start : start + len(first)] != first:
+            continue
+        for middle_end in range(start + len(first), len(full) - len(second) + 1):
+            if full[middle_end : middle_end + len(second)] == second:
+                return full[:start], full[start + len(first) : middle_end], full[middle_end + len(second) :]
+    raise ValueError(f"cannot locate the two texts of a pair between {type(tokenizer).__name__}'s special tokens")
+
+
+def token_type_ids(input_ids: torch.Tensor, attention_mask: torch.Tensor, sep_token_id: int) -> torch.Tensor:
+    """Segment ids of padded windows: 1 after a window's first separator (the second text of a pair and
+    its closing separator), 0 elsewhere, so single-text windows are all 0."""
+    is_sep = (input_ids == sep_token_id).long()
+    after_first = (torch.cumsum(is_sep, dim=1) - is_sep) > 0
+    return (after_first & attention_mask.bool()).long()
+
+
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The ids a tokenizer puts before and after a single text (``[CLS]`` and ``[SEP]`` for BERT)."""
     plain = tokenizer("a", add_special_tokens=False)["input_ids"]
@@ -136,11 +188,14 @@ def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     raise ValueError(f"cannot locate the text between {type(tokenizer).__name__}'s special tokens")
 
 
-def collate_windows(articles: Sequence[Sequence[Sequence[int]]], pad_token_id: int) -> dict[str, torch.Tensor]:
+def collate_windows(
+    articles: Sequence[Sequence[Sequence[int]]], pad_token_id: int, sep_token_id: int | None = None
+) -> dict[str, torch.Tensor]:
     """Pads the windows of a batch of articles to the longest window.
 
     Returns ``input_ids``, ``attention_mask`` and ``window_to_article`` (the index, within the
-    batch, of the article each window belongs to), which is what the model's ``forward`` takes.
+    batch, of the article each window belongs to), which is what the model's ``forward`` takes,
+    and, given ``sep_token_id``, ``token_type_ids`` for (target, text) pairs.
     """
     windows = [window for article in articles for window in article]
     owners = [index for index, article in enumerate(articles) for _ in article]
@@ -150,8 +205,11 @@ def collate_windows(articles: Sequence[Sequence[Sequence[int]]], pad_token_id: i
     for row, window in enumerate(windows):
         input_ids[row, : len(window)] = torch.tensor(window, dtype=torch.long)
         attention_mask[row, : len(window)] = 1
-    return {
+    batch = {
         "input_ids": input_ids,
         "attention_mask": attention_mask,
         "window_to_article": torch.tensor(owners, dtype=torch.long),
     }
+    if sep_token_id is not None:
+        batch["token_type_ids"] = token_type_ids(input_ids, attention_mask, sep_token_id)
+    return batch

@@ -514,7 +514,7 @@ def test_default_yaml_line_parser_sees_every_key() -> None:
     headers = {path for path, _, header, _ in entries if header}
     data = yaml.safe_load(DEFAULT_YAML.read_text(encoding="utf-8"))
     assert leaves == flatten_yaml(data)
-    assert headers == {"run", "data", "data.split", "tasks", "model", "training", "evaluation"}
+    assert headers == {"run", "data", "data.split", "data.join", "tasks", "model", "training", "evaluation"}
 
 
 def test_default_yaml_keys_equal_dataclass_fields() -> None:

@@ -557,3 +557,64 @@ def test_valid_utf8_passes_the_check(tmp_path: Path):
     path = tmp_path / "ok.jsonl"
     path.write_text('{"a": "café — naïve ✓"}\n', encoding="utf-8")
     assert read_table(path)["a"] == ["café — naïve ✓"]
+
+
+def _fnc_like(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """FNC-1-shaped files: stances (headline, Body ID, label) and two body tables."""
+    stances = tmp_path / "stances.csv"
+    stances.write_text(
+        "Headline,Body ID,Stance,split\nRates rise,1,agree,train\nStorm hits,2,unrelated,train\n"
+        "Team wins,1,discuss,validation\nVaccine works,7,disagree,train\n",
+        encoding="utf-8",
+    )
+    bodies = tmp_path / "bodies.csv"
+    bodies.write_text(
+        'Body ID,articleBody\n1,"The bank raised rates, again."\n2,A storm hit the coast.\n', encoding="utf-8"
+    )
+    more = tmp_path / "more_bodies.csv"
+    more.write_text("Body ID,articleBody\n7,Doctors report results.\n", encoding="utf-8")
+    return stances, bodies, more
+
+
+def _join_config(stances: Path, files: list[Path], **extra: str) -> Config:
+    overrides = [
+        f"data.train_file={stances}",
+        f"data.join.files={json.dumps([str(f) for f in files])}",
+        "data.join.key=Body ID",
+        "data.text_fields=[Headline, articleBody]",
+        "data.split.column=split",
+        "tasks=[{name: stance, label_column: Stance}]",
+        *(f"{k}={v}" for k, v in extra.items()),
+    ]
+    return load_config(None, overrides)
+
+
+def test_join_adds_the_columns_of_the_tables_by_key(tmp_path: Path):
+    stances, bodies, more = _fnc_like(tmp_path)
+    splits = load_splits(_join_config(stances, [bodies, more]))
+    assert splits["train"]["articleBody"] == [
+        "The bank raised rates, again.",
+        "A storm hit the coast.",
+        "Doctors report results.",
+    ]
+    assert splits["validation"]["text"] == ["Team wins\n\nThe bank raised rates, again."]
+    assert splits["train"]["label_stance"] == ["agree", "unrelated", "disagree"]
+
+
+def test_join_key_missing_from_the_tables_names_row_and_key(tmp_path: Path):
+    stances, bodies, _ = _fnc_like(tmp_path)
+    with pytest.raises(DataError, match=r"stances\.csv, row 4, column 'Body ID': '7' is in none of data\.join\.files"):
+        load_splits(_join_config(stances, [bodies]))
+
+
+def test_join_refuses_conflicts(tmp_path: Path):
+    stances, bodies, more = _fnc_like(tmp_path)
+    more.write_text("Body ID,articleBody\n7,Doctors report results.\n1,Another text for body one.\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"more_bodies\.csv: Body ID '1' is listed twice with different values"):
+        load_splits(_join_config(stances, [bodies, more]))
+    labelled = tmp_path / "labelled_bodies.csv"
+    labelled.write_text("Body ID,Stance\n1,agree\n2,agree\n7,agree\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"columns \['Stance'\] are both in the data and in data\.join\.files"):
+        load_splits(_join_config(stances, [labelled]))
+    with pytest.raises(DataError, match=r"data\.join\.key: name the key column"):
+        load_splits(_join_config(stances, [bodies], **{"data.join.key": "null"}))

@@ -190,3 +190,11 @@ def test_fnc_score_follows_the_official_weights():
     assert fnc_score(["agree"], ["agree"])["score"] == 1.0
     with pytest.raises(ValueError, match="differ in length"):
         fnc_score(gold, gold[:2])
+
+
+def test_task_scores_add_the_fnc_score_for_fnc_stances():
+    labels = ["agree", "disagree", "discuss", "unrelated"]
+    scores = task_scores([3, 0, 2, 0], [3, 2, 2, 3], labels)
+    assert scores["fnc_score"] == round((0.25 + 0.25 + 1.0 + 0) / 3.25, 4)
+    assert "FNC score 46.15%" in format_report("stance", scores)
+    assert "fnc_score" not in task_scores([0, 1], [0, 1], ["left", "right"])

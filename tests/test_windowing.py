@@ -18,6 +18,8 @@ from inference.windowing import (
     article_text,
     collate_windows,
     encode_articles,
+    encode_pairs,
+    pair_special_tokens,
     split_tokens,
 )
 
@@ -412,3 +414,52 @@ def test_collate_windows_of_encoded_articles(tokenizer):
     assert batch["input_ids"].shape == (total, 16)
     assert batch["attention_mask"].sum(1).tolist() == [len(w) for windows in encoded for w in windows]
     assert batch["window_to_article"].tolist() == [0] + [1] * len(encoded[1])
+
+
+def test_pair_special_tokens_are_bert_cls_sep_sep(tokenizer):
+    assert pair_special_tokens(tokenizer) == (
+        [tokenizer.cls_token_id],
+        [tokenizer.sep_token_id],
+        [tokenizer.sep_token_id],
+    )
+
+
+@pytest.mark.parametrize("strategy", ["head", "head+tail", "chunks"])
+def test_every_pair_window_holds_the_whole_target_then_part_of_the_text(tokenizer, strategy: str):
+    config = WindowConfig(strategy=strategy, max_length=40, stride=4, max_windows=5)
+    target = "Spider burrowed through a tourist's stomach"
+    text = " ".join(f"word{i}" for i in range(120))
+    [windows] = encode_pairs(tokenizer, [target], [text], config)
+    target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
+    text_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    assert len(windows) == (1 if strategy != "chunks" else 5)
+    parts = []
+    for window in windows:
+        assert len(window) <= 40
+        assert window[: len(target_ids) + 2] == [cls, *target_ids, sep] and window[-1] == sep
+        parts.append(window[len(target_ids) + 2 : -1])
+    budget = 40 - 3 - len(target_ids)
+    assert parts == split_tokens(text_ids, config, budget)
+
+
+def test_long_targets_are_cut_and_must_leave_room(tokenizer):
+    config = WindowConfig(strategy="head", max_length=32)
+    [windows] = encode_pairs(tokenizer, ["a b c d e f g h i j"], ["text"], config, max_target_tokens=3)
+    assert tokenizer.decode(windows[0]) == "[CLS] a b c [SEP] text [SEP]"
+    with pytest.raises(ValueError, match="leaves 0 of the window's 32 for the text"):
+        encode_pairs(tokenizer, ["x " * 40], ["text"], config, max_target_tokens=29)
+    with pytest.raises(ValueError, match="give one target per text"):
+        encode_pairs(tokenizer, ["a"], ["b", "c"], config)
+
+
+def test_token_type_ids_mark_the_second_segment_only(tokenizer):
+    config = WindowConfig(strategy="head", max_length=32)
+    pair = encode_pairs(tokenizer, ["claim"], ["the body text"], config)
+    single = encode_articles(tokenizer, ["just one longer text here"], config)
+    batch = collate_windows([pair[0], single[0]], tokenizer.pad_token_id, tokenizer.sep_token_id)
+    expected = tokenizer("claim", "the body text")["token_type_ids"]
+    assert batch["token_type_ids"][0, : len(expected)].tolist() == expected
+    assert batch["token_type_ids"][1].sum() == 0
+    assert (batch["token_type_ids"] * (1 - batch["attention_mask"])).sum() == 0
+    assert "token_type_ids" not in collate_windows([pair[0]], tokenizer.pad_token_id)

@@ -52,6 +52,12 @@ class SplitConfig:
 
 
 @dataclass
+class JoinConfig:
+    files: list[str] = field(default_factory=list)  # tables whose other columns are added to each row by `key`
+    key: str | None = None  # the key column, in the data and in every table (e.g. FNC-1's "Body ID")
+
+
+@dataclass
 class DataConfig:
     train_file: str = "data/sample/articles.jsonl"  # CSV, TSV, JSON, JSONL (.gz) or Parquet
     validation_file: str | None = None  # separate validation file instead of a split
@@ -61,6 +67,7 @@ class DataConfig:
     group_column: str | None = None  # optional column reported per group (e.g. the outlet)
     scrub_column: str | None = None  # remove the names in this column (the outlet) and outlet boilerplate
     split: SplitConfig = field(default_factory=SplitConfig)
+    join: JoinConfig = field(default_factory=JoinConfig)
     empty_text: Literal["error", "drop"] = "error"  # rows whose text fields are all empty
     missing_label: Literal["error", "drop"] = "error"  # rows with an empty label
     unseen_label: Literal["error", "drop"] = "error"  # evaluation labels absent from training

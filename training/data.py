@@ -139,6 +139,48 @@ def read_rows(path: str | Path) -> datasets.Dataset:
     return table.add_column("_file", [str(path)] * len(table))
 
 
+def _join_key(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def join_columns(table: datasets.Dataset, config: Config, file: str | Path) -> datasets.Dataset:
+    """Adds the columns of the ``data.join`` tables to every row with the same ``data.join.key`` key.
+
+    Raises:
+        DataError: a key missing from the tables, a key listed twice with other values, or a
+            column both in the data and in a table, naming the file, row and key.
+    """
+    join = config.data.join
+    if not join.files:
+        return table
+    if not join.key:
+        raise DataError("data.join.key: name the key column shared by the data and data.join.files")
+    require_columns(table, [join.key], file)
+    lookup: dict[str, dict[str, Any]] = {}
+    columns: list[str] = []
+    for path in join.files:
+        extra = read_table(path)
+        require_columns(extra, [join.key], path)
+        columns += [c for c in extra.column_names if c != join.key and c not in columns]
+        for row in extra.to_list():
+            key = _join_key(row.pop(join.key))
+            if key in lookup and lookup[key] != {**lookup[key], **row}:
+                raise DataError(f"{path}: {join.key} {key!r} is listed twice with different values (data.join.files)")
+            lookup.setdefault(key, {}).update(row)
+    clash = [c for c in columns if c in table.column_names]
+    if clash:
+        raise DataError(f"{file}: columns {clash} are both in the data and in data.join.files {join.files}")
+    keys = [_join_key(value) for value in table[join.key]]
+    for index, key in enumerate(keys):
+        if key not in lookup:
+            raise DataError(
+                f"{where(table, index)}, column {join.key!r}: {key!r} is in none of data.join.files {join.files}"
+            )
+    for column in columns:
+        table = table.add_column(column, [lookup[key].get(column) for key in keys])
+    return table
+
+
 def where(part: datasets.Dataset, index: int) -> str:
     """``file, row N`` for a row of a table made by :func:`read_rows`."""
     if "_row" in part.column_names:
@@ -309,16 +351,17 @@ def load_splits(config: Config) -> dict[str, datasets.Dataset]:
 def _load_splits(config: Config) -> dict[str, datasets.Dataset]:
     data = config.data
     train_file = Path(data.train_file)
-    table = read_rows(train_file)
+    table = join_columns(read_rows(train_file), config, train_file)
     if data.validation_file:
         splits = {"train": prepare(table, config, train_file)}
         for name, file in (("validation", data.validation_file), ("test", data.test_file)):
             if file:
-                splits[name] = prepare(read_rows(file), config, file)
+                splits[name] = prepare(join_columns(read_rows(file), config, file), config, file)
     else:
         splits = split_rows(table, config, train_file)
         if data.test_file:
-            splits["test"] = prepare(read_rows(data.test_file), config, data.test_file)
+            test = join_columns(read_rows(data.test_file), config, data.test_file)
+            splits["test"] = prepare(test, config, data.test_file)
     if "train" not in splits or len(splits["train"]) == 0:
         raise DataError(f"{train_file}: no training rows (check data.split)")
     for name, limit in (

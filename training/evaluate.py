@@ -28,7 +28,7 @@ from inference.predictor import Predictor
 
 from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
-from .data import DataError, prepare, read_rows, split_rows, user_columns, where
+from .data import DataError, join_columns, prepare, read_rows, split_rows, user_columns, where
 from .metrics import format_report, summarise, task_scores
 from .saving import write_json_atomic
 
@@ -41,7 +41,7 @@ def evaluate(
     unseen_label: str = "error",
 ) -> dict[str, Any]:
     """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it."""
-    table = read_rows(data)
+    table = join_columns(read_rows(data), config, data)
     config.tasks = [task for task in config.tasks if task.name in predictor.tasks]
     present = [task for task in config.tasks if task.label_column in table.column_names]
     if not present:

@@ -17,38 +17,6 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 SUMMARY = ("accuracy", "macro_f1", "weighted_f1")
 
 
-def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str]) -> dict[str, Any]:
-    """Accuracy, macro and weighted F1, per-class precision/recall/F1/support and the confusion matrix.
-
-    Rows whose true label is ``-100`` (missing) are ignored.
-    """
-    true, pred = np.asarray(y_true), np.asarray(y_pred)
-    keep = true != -100
-    true, pred = true[keep], pred[keep]
-    ids = list(range(len(labels)))
-    if not len(true):
-        zeros = {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0.0}
-        return {
-            "accuracy": 0.0,
-            "macro_f1": 0.0,
-            "weighted_f1": 0.0,
-            "support": 0,
-            "per_class": {label: dict(zeros) for label in labels},
-            "confusion_matrix": [[0] * len(labels) for _ in labels],
-            "labels": list(labels),
-        }
-    report = classification_report(true, pred, labels=ids, target_names=labels, output_dict=True, zero_division=0)
-    return {
-        "accuracy": float(accuracy_score(true, pred)),
-        "macro_f1": float(f1_score(true, pred, labels=ids, average="macro", zero_division=0)),
-        "weighted_f1": float(f1_score(true, pred, labels=ids, average="weighted", zero_division=0)),
-        "support": len(true),
-        "per_class": {label: {k: float(v) for k, v in report[label].items()} for label in labels},
-        "confusion_matrix": confusion_matrix(true, pred, labels=ids).tolist(),
-        "labels": list(labels),
-    }
-
-
 FNC_RELATED = ("agree", "disagree", "discuss")
 
 
@@ -72,6 +40,43 @@ def fnc_score(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
             if related_true and true == pred:
                 score += 0.75
     return {"score": score, "max_score": best, "relative": round(score / best, 4) if best else 0.0}
+
+
+def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str]) -> dict[str, Any]:
+    """Accuracy, macro and weighted F1, per-class precision/recall/F1/support and the confusion matrix
+    (and ``fnc_score``, the FNC-1 score's share of its maximum, for a task whose labels are FNC-1's stances).
+
+    Rows whose true label is ``-100`` (missing) are ignored.
+    """
+    true, pred = np.asarray(y_true), np.asarray(y_pred)
+    keep = true != -100
+    true, pred = true[keep], pred[keep]
+    ids = list(range(len(labels)))
+    if not len(true):
+        zeros = {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0.0}
+        return {
+            "accuracy": 0.0,
+            "macro_f1": 0.0,
+            "weighted_f1": 0.0,
+            "support": 0,
+            "per_class": {label: dict(zeros) for label in labels},
+            "confusion_matrix": [[0] * len(labels) for _ in labels],
+            "labels": list(labels),
+        }
+    report = classification_report(true, pred, labels=ids, target_names=labels, output_dict=True, zero_division=0)
+    extra = {}
+    if set(labels) == {*FNC_RELATED, "unrelated"}:  # FNC-1's stances: its competition score too
+        extra["fnc_score"] = fnc_score([labels[i] for i in true], [labels[i] for i in pred])["relative"]
+    return {
+        **extra,
+        "accuracy": float(accuracy_score(true, pred)),
+        "macro_f1": float(f1_score(true, pred, labels=ids, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(true, pred, labels=ids, average="weighted", zero_division=0)),
+        "support": len(true),
+        "per_class": {label: {k: float(v) for k, v in report[label].items()} for label in labels},
+        "confusion_matrix": confusion_matrix(true, pred, labels=ids).tolist(),
+        "labels": list(labels),
+    }
 
 
 def summarise(per_task: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -108,6 +113,7 @@ def format_report(task: str, scores: dict[str, Any]) -> str:
         (
             f"task: {task}   accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}   "
             f"weighted-F1 {scores['weighted_f1']:.4f}   n={scores['support']}"
+            + (f"   FNC score {scores['fnc_score']:.2%}" if "fnc_score" in scores else "")
         ),
         f"{'label':<{width}}  precision  recall  f1      support",
     ]
