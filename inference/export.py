@@ -178,6 +178,8 @@ def export_model_folder(
     import onnxruntime
 
     model, tokenizer = load_model_folder(folder)
+    if model.config.reads_pairs:
+        raise ExportError(f"{folder}: ONNX export of (target, text) pair tasks is not supported yet; use torch")
     target = Path(folder) / ONNX_FOLDER
     if target.exists() and not overwrite:
         raise ModelFolderError(f"{target} exists; pass --overwrite to replace it")

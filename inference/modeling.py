@@ -26,7 +26,7 @@ from transformers.utils import ModelOutput
 
 from .windowing import WindowConfig
 
-TASK_KINDS = ("single",)
+TASK_KINDS = ("single", "pair")
 TOKEN_POOLING = ("mean", "cls")
 WINDOW_POOLING = ("mean", "max")
 
@@ -68,6 +68,10 @@ class NewsClassifierConfig(PretrainedConfig):
         classifier_dropout: dropout before each head.
         scrub_names: outlet names to remove, with outlet boilerplate, before reading a text
             (see :mod:`inference.scrub`); ``None``: texts are read as they are.
+        max_target_tokens: for ``pair`` tasks, the tokens of the target kept in every window.
+
+    Tasks of kind ``pair`` read (target, text) pairs, e.g. stance toward a headline; a model's tasks
+    are all ``single`` or all ``pair`` (one encoding of the input feeds every head).
     """
 
     model_type = "newsclf"
@@ -82,10 +86,16 @@ class NewsClassifierConfig(PretrainedConfig):
         window_pooling: str = "mean",
         classifier_dropout: float = 0.1,
         scrub_names: list[str] | None = None,
+        max_target_tokens: int = 64,
         **kwargs: Any,
     ) -> None:
         self.encoder = dict(encoder or {"model_type": "bert"})
         self.tasks = [_normalise_task(task) for task in tasks or []]
+        if len({task["kind"] for task in self.tasks}) > 1:
+            raise ValueError(
+                "a model's tasks must all be single or all be pair tasks (one input encoding feeds every head)"
+            )
+        self.max_target_tokens = max_target_tokens
         self.text_fields = list(text_fields or ["title", "content"])
         self.window = WindowConfig(**(window or {})).to_dict()
         if token_pooling not in TOKEN_POOLING:
@@ -97,6 +107,11 @@ class NewsClassifierConfig(PretrainedConfig):
         self.classifier_dropout = classifier_dropout
         self.scrub_names = None if scrub_names is None else list(scrub_names)
         super().__init__(**kwargs)
+
+    @property
+    def reads_pairs(self) -> bool:
+        """Whether the model reads (target, text) pairs (its tasks are ``pair`` tasks)."""
+        return any(task["kind"] == "pair" for task in self.tasks)
 
     @property
     def task_names(self) -> list[str]:

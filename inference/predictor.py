@@ -27,7 +27,7 @@ from .backends import (
 from .loading import ModelFolderError, check_model_folder, load_config_and_tokenizer, load_model_folder
 from .modeling import NewsClassifier
 from .scrub import OutletScrubber
-from .windowing import Article, WindowConfig, article_text, collate_windows, encode_articles
+from .windowing import Article, WindowConfig, article_text, collate_windows, encode_articles, encode_pairs
 
 TaskResult = dict[str, Any]
 
@@ -135,26 +135,41 @@ class Predictor:
         """The labels of ``task``, in the column order of :meth:`predict_proba`."""
         return self.config.task_labels(task)
 
-    def predict_proba(self, articles: Article | Sequence[Article]) -> dict[str, np.ndarray]:
+    def predict_proba(
+        self, articles: Article | Sequence[Article], target: str | Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """Class probabilities per task.
+
+        Args:
+            articles: one article (a string or a dict of text fields) or a list of them.
+            target: for a model of pair tasks (stance toward a claim or headline): one target for
+                every article, or one per article; without it, each dict article's ``target`` field.
 
         Returns:
             ``{task: array}``, the array of shape ``(n_articles, n_labels)`` for a list and
             ``(n_labels,)`` for a single article.
         """
         single, batch = _as_batch(articles)
-        probabilities = self._probabilities(batch)
+        probabilities = self._probabilities(batch, target)
         return {task: values[0] if single else values for task, values in probabilities.items()}
 
-    def predict(self, articles: Article | Sequence[Article]) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
+    def predict(
+        self, articles: Article | Sequence[Article], target: str | Sequence[str] | None = None
+    ) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
         """Label, its probability and every label's probability, per task.
+
+        ``target`` is as in :meth:`predict_proba`:
+
+        >>> stance = Predictor.from_pretrained("runs/fnc1/model")  # doctest: +SKIP
+        >>> stance.predict({"target": "Spider burrowed into tourist", "content": "..."})  # doctest: +SKIP
+        >>> stance.predict(["body one", "body two"], target="Spider burrowed into tourist")  # doctest: +SKIP
 
         Returns:
             For one article ``{task: {"label": str, "score": float, "scores": {label: float}}}``;
             for a list, a list of those in the input's order.
         """
         single, batch = _as_batch(articles)
-        probabilities = self._probabilities(batch)
+        probabilities = self._probabilities(batch, target)
         label_lists = {task: self.labels(task) for task in probabilities}
         results = []
         for row in range(len(batch)):
@@ -170,19 +185,47 @@ class Predictor:
             results.append(result)
         return results[0] if single else results
 
-    def _probabilities(self, batch: list[Article]) -> dict[str, np.ndarray]:
+    def _probabilities(self, batch: list[Article], target: str | Sequence[str] | None) -> dict[str, np.ndarray]:
+        pairs = self.config.reads_pairs
+        targets = self._targets(batch, target) if pairs else None
+        if not pairs and target is not None:
+            raise ValueError(f"this model's tasks {self.tasks} read one text: it takes no target")
         if not batch:
             return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in self.tasks}
         texts = [article_text(article, self.text_fields) for article in batch]
         if self.scrub is not None:
             texts = [self.scrub(text) for text in texts]
-        windows = encode_articles(self.tokenizer, texts, self.window)
+        if targets is None:
+            windows = encode_articles(self.tokenizer, texts, self.window)
+        else:
+            windows = encode_pairs(self.tokenizer, targets, texts, self.window, self.config.max_target_tokens)
+        sep = self.tokenizer.sep_token_id if pairs else None
         outputs = {task: np.zeros((len(batch), len(self.labels(task))), dtype=np.float32) for task in self.tasks}
         for indices in _length_sorted_batches(windows, self.batch_size):
-            logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id))
+            logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
             for task, task_logits in zip(self.tasks, logits):
                 outputs[task][indices] = softmax(task_logits)
         return outputs
+
+    def _targets(self, batch: list[Article], target: str | Sequence[str] | None) -> list[str]:
+        """One target per article: the ``target`` argument, or each article's ``target`` field."""
+        if isinstance(target, str):
+            return [article_text(target, [])] * len(batch)
+        if target is not None:
+            targets = list(target)
+            if len(targets) != len(batch):
+                raise ValueError(f"{len(targets)} targets for {len(batch)} articles; give one per article or one")
+            return [article_text("" if t is None else str(t), []) for t in targets]
+        found = []
+        for index, article in enumerate(batch):
+            value = article.get("target") if isinstance(article, Mapping) else None
+            if value is None:
+                raise ValueError(
+                    f"article {index}: this model scores each text against a target (tasks {self.tasks}); give the "
+                    "article a 'target' field, or pass target=... (one string for all articles, or one per article)"
+                )
+            found.append(article_text(str(value), []))
+        return found
 
 
 def _as_batch(articles: Article | Iterable[Article]) -> tuple[bool, list[Article]]:
@@ -216,10 +259,15 @@ def _cached_predictor(path: str, backend: str, precision: str) -> Predictor:
 
 
 def predict(
-    articles: Article | Sequence[Article], model: str | Path, *, backend: str = "auto", precision: str = "auto"
+    articles: Article | Sequence[Article],
+    model: str | Path,
+    *,
+    target: str | Sequence[str] | None = None,
+    backend: str = "auto",
+    precision: str = "auto",
 ) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
-    """One-line prediction: loads ``model`` once (cached) and predicts.
+    """One-line prediction: loads ``model`` once (cached) and predicts (``target`` for pair tasks).
 
     >>> predict("Senate passes the budget bill", model="runs/default/model")  # doctest: +SKIP
     """
-    return _cached_predictor(str(Path(model).resolve()), backend, precision).predict(articles)
+    return _cached_predictor(str(Path(model).resolve()), backend, precision).predict(articles, target=target)

@@ -45,7 +45,9 @@ def test_every_shipped_config_loads(path: Path) -> None:
     config = load_config(path)
     assert isinstance(config, Config)
     assert config.source == str(path)
-    expected = ["topic", "topic_coarse", "leaning"] if path.name.startswith("allsides") else ["topic", "leaning"]
+    expected = {"allsides": ["topic", "topic_coarse", "leaning"], "fnc1": ["stance"]}.get(
+        path.stem.split("-")[0], ["topic", "leaning"]
+    )
     assert [task.name for task in config.tasks] == expected
 
 
@@ -502,7 +504,11 @@ def test_default_yaml_every_key_is_commented() -> None:
 def test_comment_check_catches_a_missing_comment(tmp_path: Path) -> None:
     text = DEFAULT_YAML.read_text(encoding="utf-8")
     text = text.replace("  stride: 32               # chunks: tokens shared by neighbouring windows", "  stride: 32")
-    text = text.replace("    kind: single           # single: one text in, one label out", "    kind: single")
+    text = text.replace(
+        "    kind: single           # single: one text in, one label out; pair: (target, text), e.g. stance toward "
+        "a headline",
+        "    kind: single",
+    )
     copy = write(tmp_path / "default.yaml", text)
     assert [entry.split(": ", 1)[1] for entry in undocumented_keys(copy)] == ["tasks.*.kind", "model.stride"]
 

@@ -76,9 +76,14 @@ class TfidfPredictor:
         features = self.vectorizer.transform(texts)
         return {task: features @ coef.T + intercept for task, (coef, intercept) in self.heads.items()}
 
-    def predict_proba(self, articles: list[Any]) -> dict[str, np.ndarray]:
+    def predict_proba(self, articles: list[Any], target: Any = None) -> dict[str, np.ndarray]:
+        """Class probabilities per task (softmax of the SVM scores); a pair's target is read before its text."""
+        articles = list(articles)
+        if target is not None:
+            targets = [target] * len(articles) if isinstance(target, str) else list(target)
+            articles = [f"{t}\n\n{article_text(a, self.text_fields)}" for t, a in zip(targets, articles)]
         result = {}
-        for task, scores in self.decision(list(articles)).items():
+        for task, scores in self.decision(articles).items():
             scores = np.asarray(scores, dtype=np.float64)
             scores = np.exp(scores - scores.max(axis=1, keepdims=True))
             result[task] = (scores / scores.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -124,6 +129,13 @@ class TfidfPredictor:
         return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
 
 
+def _texts(part: Any) -> list[str]:
+    """The texts TF-IDF reads: for pair tasks, the target and then the text."""
+    if "target" not in part.column_names:
+        return list(part["text"])
+    return [f"{target}\n\n{text}" for target, text in zip(part["target"], part["text"])]
+
+
 def is_baseline_folder(folder: str | Path) -> bool:
     return (Path(folder) / BASELINE_FILE).is_file()
 
@@ -136,8 +148,8 @@ def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
     splits, scrub_names = scrub_splits(config, splits)
     started = time.perf_counter()
     vectorizer = TfidfVectorizer(**VECTORIZER)
-    train_features = vectorizer.fit_transform(splits["train"]["text"])
-    eval_features = {name: vectorizer.transform(part["text"]) for name, part in splits.items() if name != "train"}
+    train_features = vectorizer.fit_transform(_texts(splits["train"]))
+    eval_features = {name: vectorizer.transform(_texts(part)) for name, part in splits.items() if name != "train"}
     heads, chosen = {}, {}
     for task, labels in label_lists.items():
         y = np.array([labels.index(label) for label in splits["train"][f"label_{task}"]])

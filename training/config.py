@@ -79,7 +79,8 @@ class DataConfig:
 class TaskConfig:
     name: str = "topic"  # task name used in predictions and metrics
     label_column: str = "topic"  # data column holding the label
-    kind: Literal["single"] = "single"  # one text in, one label out
+    kind: Literal["single", "pair"] = "single"  # single: one text; pair: (target, text), e.g. stance
+    target_column: str | None = None  # pair: column holding the target (a claim or headline)
     labels: list[str] | None = None  # fixed label order; None: sorted training labels
     label_map: dict[str, str] | None = None  # rename raw labels (e.g. a coarse taxonomy)
     label_map_file: str | None = None  # YAML file with a label_map (relative to the config file)
@@ -95,6 +96,7 @@ class ModelConfig:
     stride: int = 32  # chunks: tokens of overlap between neighbouring windows
     max_windows: int = 8  # chunks: most windows read per article
     head_fraction: float = 0.25  # head+tail: share of the window taken from the start
+    max_target_tokens: int = 64  # pair tasks: tokens of the target kept in every window
     token_pooling: Literal["mean", "cls"] = "mean"  # window vector: mean of tokens or first token
     window_pooling: Literal["mean", "max"] = "mean"  # article vector from its windows
     classifier_dropout: float = 0.1  # dropout before each head

@@ -189,7 +189,8 @@ def where(part: datasets.Dataset, index: int) -> str:
 
 
 def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled: bool = True) -> datasets.Dataset:
-    """Adds the joined ``text`` column and clean string labels, dropping or refusing bad rows.
+    """Adds the joined ``text`` column (and, for pair tasks, ``target``) and clean string labels,
+    dropping or refusing bad rows.
 
     Text fields that a file lacks are an error only when it has none of them.
     """
@@ -198,16 +199,22 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
         require_columns(table, config.data.text_fields[:1], file)
     tasks = config.tasks if labelled else []
     require_columns(table, [task.label_column for task in tasks], file)
-    texts, labels, keep = [], {task.name: [] for task in tasks}, []
+    target_column = next((t.target_column for t in config.tasks if t.kind == "pair"), None)
+    if target_column:
+        require_columns(table, [target_column], file)
+    texts, targets, labels, keep = [], [], {task.name: [] for task in tasks}, []
+    wanted = [*fields, *(t.label_column for t in tasks), *([target_column] if target_column else [])]
     # one conversion to Python lists: indexing a datasets column row by row re-slices the Arrow table each time
-    columns = table.select_columns(list(dict.fromkeys([*fields, *(t.label_column for t in tasks)]))).to_dict()
+    columns = table.select_columns(list(dict.fromkeys(wanted))).to_dict()
     for row in range(len(table)):
         text = article_text({f: columns[f][row] for f in fields}, fields)
-        if not text:
+        target = _target(columns[target_column][row]) if target_column else ""
+        if not text or (target_column and not target):
             if config.data.empty_text == "drop":
                 continue
+            empty = f"target column {target_column!r}" if text else f"text in {fields}"
             raise DataError(
-                f"{where(table, row)}: empty text in {fields} (expected article text; "
+                f"{where(table, row)}: empty {empty} (expected article text; "
                 "set data.empty_text=drop to skip such rows)"
             )
         row_labels = {}
@@ -229,6 +236,7 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
             )
         keep.append(row)
         texts.append(text)
+        targets.append(target)
         for name, label in row_labels.items():
             labels[name].append(label)
     dropped = len(table) - len(keep)
@@ -241,9 +249,15 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
         )
     result = table.select(keep) if dropped else table
     result = result.add_column("text", texts) if "text" not in result.column_names else _replace(result, "text", texts)
+    if target_column:
+        result = _replace(result, "target", targets)
     for task in tasks:
         result = _replace(result, f"label_{task.name}", labels[task.name])
     return result
+
+
+def _target(value: Any) -> str:
+    return "" if value is None else article_text(str(value), [])
 
 
 def _replace(table: datasets.Dataset, column: str, values: list[Any]) -> datasets.Dataset:

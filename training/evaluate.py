@@ -69,7 +69,8 @@ def evaluate(
                     )
                 dropped.add(index)
     rows = rows.select([i for i in range(len(rows)) if i not in dropped]) if dropped else rows
-    probabilities = predictor.predict_proba(list(rows["text"]))
+    targets = list(rows["target"]) if "target" in rows.column_names else None
+    probabilities = predictor.predict_proba(list(rows["text"]), target=targets)
     per_task = {}
     for task in present:
         labels = predictor.labels(task.name)

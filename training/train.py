@@ -37,7 +37,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.predictor import Predictor
-from inference.windowing import WindowConfig, encode_articles
+from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits, scrub_splits
@@ -125,11 +125,23 @@ def prepare_run_folder(config: Config, resume: bool, overwrite: bool) -> Path:
     return run_dir
 
 
-def tokenize(tokenizer: Any, texts: list[str], window: WindowConfig, desc: str) -> list[list[list[int]]]:
+def tokenize(
+    tokenizer: Any,
+    texts: list[str],
+    window: WindowConfig,
+    desc: str,
+    targets: list[str] | None = None,
+    max_target_tokens: int = 64,
+) -> list[list[list[int]]]:
+    """Windows of each text, or of each (target, text) pair when ``targets`` are given."""
     windows: list[list[list[int]]] = []
     step = 512
     for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
-        windows.extend(encode_articles(tokenizer, texts[start : start + step], window))
+        part = texts[start : start + step]
+        if targets is None:
+            windows.extend(encode_articles(tokenizer, part, window))
+        else:
+            windows.extend(encode_pairs(tokenizer, targets[start : start + step], part, window, max_target_tokens))
     return windows
 
 
@@ -151,6 +163,7 @@ def build_model(
         window_pooling=config.model.window_pooling,
         classifier_dropout=config.model.classifier_dropout,
         scrub_names=scrub_names,
+        max_target_tokens=config.model.max_target_tokens,
     )
 
 
@@ -261,6 +274,14 @@ def window_config(config: Config) -> WindowConfig:
 def check_config(config: Config) -> None:
     """Refuses settings that would fail later, before any work is done."""
     window_config(config)
+    kinds = {task.kind for task in config.tasks}
+    if len(kinds) > 1:
+        raise ConfigError("tasks: mix single and pair tasks in one model is not supported; train them as two models")
+    pair_targets = {task.target_column for task in config.tasks if task.kind == "pair"}
+    if None in pair_targets or len(pair_targets) > 1:
+        raise ConfigError(
+            f"tasks: every pair task needs the same target_column (the column holding the target), got {pair_targets}"
+        )
     names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
@@ -288,8 +309,19 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
     model = build_model(config, label_lists, scrub_names)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
     window = WindowConfig(**model.config.window)
+    pairs = model.config.reads_pairs
     datasets = {
-        name: ArticleDataset(tokenize(tokenizer, part["text"], window, name), encode_labels(part, label_lists))
+        name: ArticleDataset(
+            tokenize(
+                tokenizer,
+                part["text"],
+                window,
+                name,
+                part["target"] if pairs else None,
+                config.model.max_target_tokens,
+            ),
+            encode_labels(part, label_lists),
+        )
         for name, part in splits.items()
     }
     class_weights = {
@@ -307,7 +339,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         args=args,
         train_dataset=datasets["train"],
         eval_dataset=datasets.get("validation"),
-        data_collator=WindowCollator(tokenizer.pad_token_id),
+        data_collator=WindowCollator(tokenizer.pad_token_id, tokenizer.sep_token_id if pairs else None),
         compute_metrics=make_compute_metrics(label_lists),
         callbacks=callbacks,
         task_names=list(label_lists),
@@ -370,6 +402,8 @@ def _point_latest(run_dir: Path) -> None:
 def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:
     predictor = Predictor.from_pretrained(model_dir)
     article = {field: row.get(field) for field in config.data.text_fields}
+    if "target" in row:
+        article["target"] = row["target"]
     result = predictor.predict(article)
     title = str(article.get(config.data.text_fields[0]) or "")[:100]
     print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")

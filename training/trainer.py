@@ -48,11 +48,12 @@ class ArticleDataset(torch.utils.data.Dataset):
 class WindowCollator:
     """Pads the windows of a batch and stacks the label ids of each task."""
 
-    def __init__(self, pad_token_id: int) -> None:
+    def __init__(self, pad_token_id: int, sep_token_id: int | None = None) -> None:
         self.pad_token_id = pad_token_id
+        self.sep_token_id = sep_token_id  # given for (target, text) pairs: adds their segment ids
 
     def __call__(self, items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        batch = collate_windows([item["windows"] for item in items], self.pad_token_id)
+        batch = collate_windows([item["windows"] for item in items], self.pad_token_id, self.sep_token_id)
         for key in items[0]:
             if key.startswith("labels_"):
                 batch[key] = torch.tensor([item[key] for item in items], dtype=torch.long)
