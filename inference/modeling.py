@@ -70,8 +70,9 @@ class NewsClassifierConfig(PretrainedConfig):
             (see :mod:`inference.scrub`); ``None``: texts are read as they are.
         max_target_tokens: for ``pair`` tasks, the tokens of the target kept in every window.
 
-    Tasks of kind ``pair`` read (target, text) pairs, e.g. stance toward a headline; a model's tasks
-    are all ``single`` or all ``pair`` (one encoding of the input feeds every head).
+    Tasks of kind ``pair`` read (target, text) pairs, e.g. stance toward a headline; ``single`` tasks
+    read the text alone. A model may hold both kinds (trained on several datasets): its heads share
+    the encoder, and an article is encoded once alone and once per target.
     """
 
     model_type = "newsclf"
@@ -91,10 +92,6 @@ class NewsClassifierConfig(PretrainedConfig):
     ) -> None:
         self.encoder = dict(encoder or {"model_type": "bert"})
         self.tasks = [_normalise_task(task) for task in tasks or []]
-        if len({task["kind"] for task in self.tasks}) > 1:
-            raise ValueError(
-                "a model's tasks must all be single or all be pair tasks (one input encoding feeds every head)"
-            )
         self.max_target_tokens = max_target_tokens
         self.text_fields = list(text_fields or ["title", "content"])
         self.window = WindowConfig(**(window or {})).to_dict()
@@ -110,8 +107,12 @@ class NewsClassifierConfig(PretrainedConfig):
 
     @property
     def reads_pairs(self) -> bool:
-        """Whether the model reads (target, text) pairs (its tasks are ``pair`` tasks)."""
+        """Whether the model reads (target, text) pairs (it has ``pair`` tasks)."""
         return any(task["kind"] == "pair" for task in self.tasks)
+
+    def tasks_of_kind(self, kind: str) -> list[str]:
+        """Names of the ``single`` or the ``pair`` tasks, in the model's order."""
+        return [task["name"] for task in self.tasks if task["kind"] == kind]
 
     @property
     def task_names(self) -> list[str]:

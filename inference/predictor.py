@@ -144,6 +144,8 @@ class Predictor:
             articles: one article (a string or a dict of text fields) or a list of them.
             target: for a model of pair tasks (stance toward a claim or headline): one target for
                 every article, or one per article; without it, each dict article's ``target`` field.
+                A model that also has single-text tasks scores its pair tasks only when targets are
+                given, and leaves them out of the result otherwise.
 
         Returns:
             ``{task: array}``, the array of shape ``(n_articles, n_labels)`` for a list and
@@ -186,25 +188,34 @@ class Predictor:
         return results[0] if single else results
 
     def _probabilities(self, batch: list[Article], target: str | Sequence[str] | None) -> dict[str, np.ndarray]:
-        pairs = self.config.reads_pairs
-        targets = self._targets(batch, target) if pairs else None
-        if not pairs and target is not None:
+        single_tasks, pair_tasks = self.config.tasks_of_kind("single"), self.config.tasks_of_kind("pair")
+        if not pair_tasks and target is not None:
             raise ValueError(f"this model's tasks {self.tasks} read one text: it takes no target")
+        # a model with only pair tasks needs a target; one with both kinds scores pairs when one is given
+        given = target is not None or any(isinstance(a, Mapping) and a.get("target") is not None for a in batch)
+        targets = self._targets(batch, target) if pair_tasks and (given or not single_tasks) else None
+        tasks = single_tasks + (pair_tasks if targets is not None else [])
         if not batch:
-            return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in self.tasks}
+            return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in tasks}
         texts = [article_text(article, self.text_fields) for article in batch]
         if self.scrub is not None:
             texts = [self.scrub(text) for text in texts]
-        if targets is None:
-            windows = encode_articles(self.tokenizer, texts, self.window)
-        else:
+        outputs = {}
+        if single_tasks:
+            outputs.update(self._scores(encode_articles(self.tokenizer, texts, self.window), single_tasks, None))
+        if targets is not None:
             windows = encode_pairs(self.tokenizer, targets, texts, self.window, self.config.max_target_tokens)
-        sep = self.tokenizer.sep_token_id if pairs else None
-        outputs = {task: np.zeros((len(batch), len(self.labels(task))), dtype=np.float32) for task in self.tasks}
+            outputs.update(self._scores(windows, pair_tasks, self.tokenizer.sep_token_id))
+        return {task: outputs[task] for task in self.tasks if task in outputs}
+
+    def _scores(self, windows: list[list[list[int]]], tasks: list[str], sep: int | None) -> dict[str, np.ndarray]:
+        """Probabilities of ``tasks`` for encoded articles (``sep`` given for pairs: adds segment ids)."""
+        outputs = {task: np.zeros((len(windows), len(self.labels(task))), dtype=np.float32) for task in tasks}
         for indices in _length_sorted_batches(windows, self.batch_size):
             logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
             for task, task_logits in zip(self.tasks, logits):
-                outputs[task][indices] = softmax(task_logits)
+                if task in outputs:
+                    outputs[task][indices] = softmax(task_logits)
         return outputs
 
     def _targets(self, batch: list[Article], target: str | Sequence[str] | None) -> list[str]:

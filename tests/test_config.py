@@ -45,9 +45,11 @@ def test_every_shipped_config_loads(path: Path) -> None:
     config = load_config(path)
     assert isinstance(config, Config)
     assert config.source == str(path)
-    expected = {"allsides": ["topic", "topic_coarse", "leaning"], "fnc1": ["stance"]}.get(
-        path.stem.split("-")[0], ["topic", "leaning"]
-    )
+    expected = {
+        "allsides": ["topic", "topic_coarse", "leaning"],
+        "fnc1": ["stance"],
+        "news": ["topic", "topic_coarse", "leaning", "stance"],
+    }.get(path.stem.split("-")[0], ["topic", "leaning"])
     assert [task.name for task in config.tasks] == expected
 
 
@@ -459,7 +461,7 @@ def flatten_yaml(data: Any, prefix: str = "") -> set[str]:
     keys = set()
     for key, value in data.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:  # an empty mapping (datasets: {}) is a leaf
             keys |= flatten_yaml(value, path + ".")
         elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
             for item in value:

@@ -138,7 +138,7 @@ def test_pair_config_errors(tmp_path: Path, tiny_encoder_dir: Path, capsys):
     base = ["--config", "configs/default.yaml", "--set", f"data.train_file={data}", f"model.name={tiny_encoder_dir}"]
     mixed = f"{PAIR_TASK[:-1]}, {{name: s2, label_column: stance}}]"
     assert train_main([*base, mixed]) == 2
-    assert "mix single and pair tasks" in capsys.readouterr().err
+    assert "single and pair tasks read different inputs" in capsys.readouterr().err
     assert train_main([*base, "tasks=[{name: stance, label_column: stance, kind: pair}]"]) == 2
     assert "needs the same target_column" in capsys.readouterr().err
 

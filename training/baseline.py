@@ -30,7 +30,7 @@ from inference.scrub import OutletScrubber
 from inference.windowing import article_text
 
 from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, check_eval_labels, fit_labels, load_splits, scrub_splits
+from .data import DataError, load_task_data
 from .metrics import format_report, summarise, task_scores
 from .saving import write_json_atomic, write_text_atomic
 from .train import RunFolderError, prepare_run_folder
@@ -142,10 +142,12 @@ def is_baseline_folder(folder: str | Path) -> bool:
 
 def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
     """Fits the vectorizer on the training split and one SVM per task, C chosen on validation."""
-    splits = load_splits(config)
-    label_lists = fit_labels(config, splits["train"])
-    splits = check_eval_labels(config, splits, label_lists)
-    splits, scrub_names = scrub_splits(config, splits)
+    if config.datasets:
+        raise ConfigError(
+            f"datasets {sorted(config.datasets)}: the TF-IDF baseline fits one dataset at a time; "
+            "run it with each dataset's own config (e.g. configs/allsides.yaml, configs/fnc1.yaml)"
+        )
+    splits, label_lists, scrub_names = load_task_data(config)
     started = time.perf_counter()
     vectorizer = TfidfVectorizer(**VECTORIZER)
     train_features = vectorizer.fit_transform(_texts(splits["train"]))

@@ -80,6 +80,7 @@ class TaskConfig:
     name: str = "topic"  # task name used in predictions and metrics
     label_column: str = "topic"  # data column holding the label
     kind: Literal["single", "pair"] = "single"  # single: one text; pair: (target, text), e.g. stance
+    dataset: str | None = None  # name of the `datasets` entry holding this task's data; None: `data`
     target_column: str | None = None  # pair: column holding the target (a claim or headline)
     labels: list[str] | None = None  # fixed label order; None: sorted training labels
     label_map: dict[str, str] | None = None  # rename raw labels (e.g. a coarse taxonomy)
@@ -123,6 +124,8 @@ class TrainingConfig:
     num_threads: int | None = None  # torch CPU threads; None: torch's default
     dataloader_workers: int = 0  # background processes preparing batches
     group_by_length: bool = False  # batch articles of similar length (less padding when lengths vary)
+    sampling: Literal["proportional", "temperature"] = "proportional"  # several datasets: which one a batch is from
+    sampling_temperature: float = 2.0  # temperature: dataset of n rows drawn with weight n ** (1 / T)
 
 
 @dataclass
@@ -137,6 +140,7 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     data: DataConfig = field(default_factory=DataConfig)
     tasks: list[TaskConfig] = field(default_factory=lambda: [TaskConfig()])
+    datasets: dict[str, DataConfig] = field(default_factory=dict)  # more datasets, named by tasks.N.dataset
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -149,9 +153,30 @@ class Config:
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ConfigError(f"tasks: task names must be unique, repeated: {duplicates}")
+        for index, task in enumerate(self.tasks):
+            if task.dataset is not None and task.dataset not in self.datasets:
+                close = difflib.get_close_matches(task.dataset, list(self.datasets), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; datasets: {sorted(self.datasets)}"
+                raise ConfigError(f"tasks[{index}].dataset: no dataset {task.dataset!r}{hint}")
+        unused = sorted(set(self.datasets) - {task.dataset for task in self.tasks})
+        if unused:
+            raise ConfigError(f"datasets: {unused} hold no task (name them in tasks.N.dataset)")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def parts(self) -> dict[str, Config]:
+        """One config per dataset that holds tasks, each with that dataset as ``data`` and only its tasks;
+        ``data`` is named ``"data"``. A config without ``datasets`` is its own single part."""
+        if not self.datasets:
+            return {"data": self}
+        parts = {}
+        for name in ["data", *self.datasets]:
+            tasks = [dataclasses.replace(t, dataset=None) for t in self.tasks if (t.dataset or "data") == name]
+            if tasks:
+                data = self.data if name == "data" else self.datasets[name]
+                parts[name] = dataclasses.replace(self, data=data, tasks=tasks, datasets={})
+        return parts
 
     def task(self, name: str) -> TaskConfig:
         for task in self.tasks:

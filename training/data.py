@@ -2,6 +2,7 @@
 
     splits = load_splits(config)          # {"train": Dataset, "validation": Dataset, ...}
     label_lists = fit_labels(config, splits["train"])
+    splits, label_lists, scrub_names = load_task_data(config)   # all of it, for one or several datasets
 
 Files are read with the ``datasets`` library (CSV, TSV, JSON, JSONL, ``.gz`` and Parquet). Every
 problem is a :class:`DataError` naming the file, the row (1-based, as a person counts rows; for
@@ -465,3 +466,54 @@ def encode_labels(part: datasets.Dataset, label_lists: dict[str, list[str]]) -> 
         task: [labels.index(label) if label in labels else -100 for label in part[f"label_{task}"]]
         for task, labels in label_lists.items()
     }
+
+
+def load_task_data(
+    config: Config,
+) -> tuple[dict[str, datasets.Dataset], dict[str, list[str]], list[str] | None]:
+    """Reads, splits, checks and scrubs the data of every task: the splits, each task's labels and the
+    outlet names scrubbed (None without ``scrub_column``).
+
+    With ``datasets``, each dataset is read with its own settings and only its tasks, then the
+    datasets' splits are stacked: a row has a label (``label_<task>``) for its own dataset's tasks and
+    None for the others, a ``target`` where its dataset's tasks are pairs (None otherwise), and its
+    dataset's name in ``_dataset``.
+    """
+    loaded = {}
+    for name, part in config.parts().items():
+        splits = load_splits(part)
+        label_lists = fit_labels(part, splits["train"])
+        splits = check_eval_labels(part, splits, label_lists)
+        splits, names = scrub_splits(part, splits)
+        loaded[name] = (splits, label_lists, names)
+    if len(loaded) == 1:
+        return next(iter(loaded.values()))
+    label_lists = {
+        task.name: next(lists[task.name] for _, lists, _ in loaded.values() if task.name in lists)
+        for task in config.tasks
+    }
+    names = sorted({n for _, _, found in loaded.values() for n in found or []}) or None
+    pairs = any(task.kind == "pair" for task in config.tasks)
+    stacked = {}
+    for split in SPLITS:
+        columns: dict[str, list[Any]] = {"text": [], "_dataset": [], "_file": [], "_row": []}
+        columns.update({f"label_{task}": [] for task in label_lists})
+        if pairs:
+            columns["target"] = []
+        for name, (splits, _, _) in loaded.items():
+            if split not in splits:
+                continue
+            part = splits[split]
+            size = len(part)
+            for column, values in columns.items():
+                if column in part.column_names:
+                    values.extend(part[column])
+                elif column == "_dataset":
+                    values.extend([name] * size)
+                else:
+                    values.extend([None] * size)
+        if columns["text"]:
+            stacked[split] = datasets.Dataset.from_dict(columns)
+            counts = Counter(columns["_dataset"])
+            logger.info("%s split: %s", split, ", ".join(f"{n} {counts[n]}" for n in loaded if counts[n]))
+    return stacked, label_lists, names

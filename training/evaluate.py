@@ -6,7 +6,9 @@
     newsclf-evaluate --model DIR --data FILE --json
 
 Columns and label maps come from ``--config`` or, by default, from the model's own
-``training_config.yaml``. Every task whose label column the file has is scored: accuracy,
+``training_config.yaml``; for a model trained on several datasets, ``--dataset NAME`` picks the one
+whose columns, join and splits the file follows (default: the config's ``data``). Every task whose
+label column the file has is scored: accuracy,
 macro-F1, weighted F1, per-class precision/recall/F1 and the confusion matrix. A readable table
 goes to standard output; the JSON goes to ``--output`` (written atomically) or, with ``--json``,
 to standard output instead of the table.
@@ -79,6 +81,16 @@ def evaluate(
     return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
 
 
+def dataset_config(config: Config, name: str | None) -> Config:
+    """The part of a config of several datasets that describes dataset ``name`` (default: the first)."""
+    parts = config.parts()
+    if name is None:
+        return next(iter(parts.values()))
+    if name not in parts:
+        raise ConfigError(f"--dataset {name!r}: the config's datasets with tasks are {sorted(parts)}")
+    return parts[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsclf-evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
@@ -87,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--config", help="config naming the columns and splits (default: the model's own)")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--dataset", help="with a config of several datasets: the one the file is (default: data)")
     parser.add_argument("--split", choices=["train", "validation", "test"], help="score only this split of the file")
     parser.add_argument(
         "--unseen-label", choices=["error", "drop"], default="error", help="rows whose label the model does not know"
@@ -100,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             predictor = TfidfPredictor.from_pretrained(args.model)
         else:
             predictor = predictor_from_args(args)
-        config = load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides)
+        config = dataset_config(
+            load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides), args.dataset
+        )
         data = args.data or config.data.train_file
         result = evaluate(predictor, config, data, args.split, args.unseen_label)
     except (ConfigError, DataError, ModelFolderError, ValueError) as error:

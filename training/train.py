@@ -40,7 +40,7 @@ from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
 from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, check_eval_labels, encode_labels, fit_labels, load_splits, scrub_splits
+from .data import DataError, encode_labels, load_task_data
 from .encoders import resolve_encoder
 from .metrics import (
     SUMMARY,
@@ -130,18 +130,29 @@ def tokenize(
     texts: list[str],
     window: WindowConfig,
     desc: str,
-    targets: list[str] | None = None,
+    targets: list[str | None] | None = None,
     max_target_tokens: int = 64,
 ) -> list[list[list[int]]]:
-    """Windows of each text, or of each (target, text) pair when ``targets`` are given."""
+    """Windows of each text, or of each (target, text) pair where a target is given (None: one text)."""
     windows: list[list[list[int]]] = []
     step = 512
     for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
         part = texts[start : start + step]
-        if targets is None:
+        part_targets = targets[start : start + step] if targets is not None else [None] * len(part)
+        paired = [i for i, target in enumerate(part_targets) if target is not None]
+        if not paired:
             windows.extend(encode_articles(tokenizer, part, window))
-        else:
-            windows.extend(encode_pairs(tokenizer, targets[start : start + step], part, window, max_target_tokens))
+            continue
+        encoded: list[Any] = [None] * len(part)
+        singles = [i for i, target in enumerate(part_targets) if target is None]
+        for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
+            encoded[i] = article
+        pairs = encode_pairs(
+            tokenizer, [part_targets[i] for i in paired], [part[i] for i in paired], window, max_target_tokens
+        )
+        for i, article in zip(paired, pairs):
+            encoded[i] = article
+        windows.extend(encoded)
     return windows
 
 
@@ -274,14 +285,19 @@ def window_config(config: Config) -> WindowConfig:
 def check_config(config: Config) -> None:
     """Refuses settings that would fail later, before any work is done."""
     window_config(config)
-    kinds = {task.kind for task in config.tasks}
-    if len(kinds) > 1:
-        raise ConfigError("tasks: mix single and pair tasks in one model is not supported; train them as two models")
-    pair_targets = {task.target_column for task in config.tasks if task.kind == "pair"}
-    if None in pair_targets or len(pair_targets) > 1:
-        raise ConfigError(
-            f"tasks: every pair task needs the same target_column (the column holding the target), got {pair_targets}"
-        )
+    for name, part in config.parts().items():
+        where = "tasks" if name == "data" else f"tasks of dataset {name!r}"
+        if len({task.kind for task in part.tasks}) > 1:
+            raise ConfigError(
+                f"{where}: single and pair tasks read different inputs, so they need different rows; "
+                "put the pair tasks' data in its own `datasets` entry"
+            )
+        pair_targets = {task.target_column for task in part.tasks if task.kind == "pair"}
+        if None in pair_targets or len(pair_targets) > 1:
+            raise ConfigError(
+                f"{where}: every pair task needs the same target_column (the column holding the target), "
+                f"got {pair_targets}"
+            )
     names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
@@ -299,10 +315,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         torch.set_num_threads(config.training.num_threads)
     transformers.set_seed(config.run.seed)
 
-    splits = load_splits(config)
-    label_lists = fit_labels(config, splits["train"])
-    splits = check_eval_labels(config, splits, label_lists)
-    splits, scrub_names = scrub_splits(config, splits)
+    splits, label_lists, scrub_names = load_task_data(config)
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
 
@@ -321,6 +334,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
                 config.model.max_target_tokens,
             ),
             encode_labels(part, label_lists),
+            part["_dataset"] if "_dataset" in part.column_names else None,
         )
         for name, part in splits.items()
     }
@@ -346,6 +360,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         task_weights={task.name: task.weight for task in config.tasks},
         class_weights=class_weights,
         group_by_length=config.training.group_by_length,
+        sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
     )
     checkpoint = last_complete_checkpoint(Path(args.output_dir)) if resume else None
     if resume:
@@ -401,14 +416,16 @@ def _point_latest(run_dir: Path) -> None:
 
 def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:
     predictor = Predictor.from_pretrained(model_dir)
-    article = {field: row.get(field) for field in config.data.text_fields}
-    if "target" in row:
+    fields = [field for field in config.data.text_fields if field in row]
+    # rows stacked from several datasets keep only their joined text
+    article = {field: row[field] for field in fields} if fields else {config.data.text_fields[-1]: row["text"]}
+    if row.get("target") is not None:
         article["target"] = row["target"]
     result = predictor.predict(article)
     title = str(article.get(config.data.text_fields[0]) or "")[:100]
     print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")
     for task, outcome in result.items():
-        truth = row.get(f"label_{task}")
+        truth = row.get(f"label_{task}") or "-"
         print(f"  {task}: {outcome['label']} ({outcome['score']:.2f}); true: {truth}")
 
 

@@ -20,16 +20,23 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from inference.windowing import collate_windows
 
+from .sampling import PerDatasetSampler
+
 
 class ArticleDataset(torch.utils.data.Dataset):
     """Articles as windows of token ids, with per-task label ids."""
 
-    def __init__(self, windows: list[list[list[int]]], labels: dict[str, list[int]]) -> None:
+    def __init__(
+        self, windows: list[list[list[int]]], labels: dict[str, list[int]], sources: list[str] | None = None
+    ) -> None:
         for task, ids in labels.items():
             if len(ids) != len(windows):
                 raise ValueError(f"task {task!r}: {len(ids)} labels for {len(windows)} articles")
+        if sources is not None and len(sources) != len(windows):
+            raise ValueError(f"{len(sources)} dataset names for {len(windows)} articles")
         self.windows = windows
         self.labels = labels
+        self.sources = sources  # each article's dataset, when the tasks come from several
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -77,6 +84,8 @@ class MultiTaskTrainer(Trainer):
         task_weights: loss weight per task (default 1).
         class_weights: optional per-task class-weight tensors.
         group_by_length: draw training batches of similar-length articles (less padding), still shuffled.
+        sampling_temperature: with articles from several datasets (``ArticleDataset.sources``), each
+            batch comes from one dataset, drawn with weight ``rows ** (1 / T)`` (1: proportional).
     """
 
     def __init__(
@@ -86,6 +95,7 @@ class MultiTaskTrainer(Trainer):
         task_weights: dict[str, float] | None = None,
         class_weights: dict[str, torch.Tensor] | None = None,
         group_by_length: bool = False,
+        sampling_temperature: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -93,9 +103,14 @@ class MultiTaskTrainer(Trainer):
         self.task_weights = task_weights or {}
         self.class_weights = class_weights or {}
         self.group_by_length = group_by_length
+        self.sampling_temperature = sampling_temperature
 
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
         dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if isinstance(dataset, ArticleDataset) and dataset.sources and len(set(dataset.sources)) > 1:
+            return PerDatasetSampler(
+                dataset.sources, self.args.train_batch_size, self.sampling_temperature, self.args.seed
+            )
         if not (self.group_by_length and isinstance(dataset, ArticleDataset)):
             return super()._get_train_sampler(train_dataset)
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
