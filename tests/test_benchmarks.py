@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from conftest import write_allsides_like
+from conftest import write_allsides_like, write_fnc1_like
 
 from training.config import load_config
 from training.train import train
@@ -89,3 +89,36 @@ def test_ensemble_is_never_worse_on_validation_than_either_member(tmp_path, tiny
     for task in ("topic", "topic_coarse", "leaning"):
         assert f1[(task, "ensemble")] >= max(f1[(task, "TF-IDF")], f1[(task, "fine-tuned")]) - 0.05, task
     assert len(list((tmp_path / "cache").glob("probs-ft-*-test.npz"))) == 1
+
+
+MULTITASK_SPEC = importlib.util.spec_from_file_location("multitask_benchmark", ROOT / "benchmarks" / "multitask.py")
+multitask = importlib.util.module_from_spec(MULTITASK_SPEC)
+MULTITASK_SPEC.loader.exec_module(multitask)
+
+
+def test_multitask_benchmark_trains_single_and_joint_runs_and_reports_them(tmp_path, tiny_encoder_dir, monkeypatch):
+    write_allsides_like(tmp_path / "data" / "allsides")
+    write_fnc1_like(tmp_path / "data" / "fnc1")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\nkept\n")
+    tiny = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "training.bf16=false", "training.batch_size=8"]
+    argv = ["--train", "fnc1", "allsides", "joint", "--set", *tiny, "--output-dir", str(tmp_path / "runs")]
+    assert multitask.main([*argv, "--output", str(output), "--cost-pairs", "4", "--repeats", "1"]) == 0
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n\nkept\n") and multitask.BEGIN in text
+    for run in ("fnc1", "allsides", "joint"):
+        assert (tmp_path / "runs" / f"bench-{run}" / "model" / "model.safetensors").is_file()
+    rows = [line for line in text.splitlines() if line.startswith("| stance | test |")]
+    assert [row.split("|")[3].strip() for row in rows] == ["joint", "fnc1"]
+    assert all(row.split("|")[6].strip() != "–" for row in rows)  # the FNC score is reported
+    assert len([line for line in text.splitlines() if line.startswith("| leaning | validation |")]) == 2
+    cost = [line for line in text.splitlines() if line.startswith(("| two models", "| joint model"))]
+    assert len(cost) == 2 and cost[0].endswith("| 1.00 |")
+    joint = load_config(tmp_path / "runs" / "bench-joint" / "config.yaml")
+    assert joint.datasets["fnc1"].max_train_samples == 10000 and joint.model.max_length == 32
+    # a second call reads the finished runs instead of training again
+    before = (tmp_path / "runs" / "bench-joint" / "metrics.json").stat().st_mtime
+    assert multitask.main([*argv, "--output", str(output), "--cost-pairs", "0"]) == 0
+    assert (tmp_path / "runs" / "bench-joint" / "metrics.json").stat().st_mtime == before
+    assert multitask.main(["--runs", "other=x", "--output", str(output)]) == 2

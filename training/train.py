@@ -145,8 +145,9 @@ def tokenize(
             continue
         encoded: list[Any] = [None] * len(part)
         singles = [i for i, target in enumerate(part_targets) if target is None]
-        for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
-            encoded[i] = article
+        if singles:
+            for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
+                encoded[i] = article
         pairs = encode_pairs(
             tokenizer, [part_targets[i] for i in paired], [part[i] for i in paired], window, max_target_tokens
         )
