@@ -32,6 +32,12 @@ PRECISIONS = ("auto", "fp32", "bf16", "int8")
 ONNX_FOLDER = "onnx"
 ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 ONNX_INPUTS = ("input_ids", "attention_mask", "assignment")
+PAIR_INPUT = "token_type_ids"  # an extra input of models with pair tasks: the segment of each token
+
+
+def onnx_inputs(config: NewsClassifierConfig) -> list[str]:
+    """The inputs of a model's ONNX graph, in order."""
+    return [*ONNX_INPUTS, *([PAIR_INPUT] if config.reads_pairs else [])]
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,9 +178,9 @@ class OnnxBackend:
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         inputs = [node.name for node in self.session.get_inputs()]
         outputs = [node.name for node in self.session.get_outputs()]
-        if inputs != list(ONNX_INPUTS) or outputs != config.task_names:
+        if inputs != onnx_inputs(config) or outputs != config.task_names:
             raise ValueError(
-                f"{path}: takes {inputs} and gives {outputs}; expected {list(ONNX_INPUTS)} and the model's tasks "
+                f"{path}: takes {inputs} and gives {outputs}; expected {onnx_inputs(config)} and the model's tasks "
                 f"{config.task_names} (export it again with newsclf-export)"
             )
         self.config = config
@@ -189,4 +195,7 @@ class OnnxBackend:
             "attention_mask": batch["attention_mask"].numpy(),
             "assignment": assignment,
         }
+        if self.config.reads_pairs:  # single texts (no segment ids in the batch) are all segment 0
+            segments = batch.get(PAIR_INPUT)
+            feeds[PAIR_INPUT] = np.zeros_like(feeds["input_ids"]) if segments is None else segments.numpy()
         return [np.asarray(logits, dtype=np.float32) for logits in self.session.run(None, feeds)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,23 @@ def test_prediction_scores_pair_tasks_only_given_a_target(multi_run: Path):
     assert [set(r) for r in listed] == [{"topic", "leaning", "stance"}] * 2
     empty = predictor.predict_proba([], target=CLAIMS[0])
     assert {task: values.shape[0] for task, values in empty.items()} == {"topic": 0, "leaning": 0, "stance": 0}
+
+
+def test_onnx_export_of_a_model_with_both_kinds_of_task(multi_run: Path, tmp_path: Path):
+    pytest.importorskip("onnxruntime")
+    from inference.export import export_model_folder
+
+    folder = tmp_path / "model"
+    shutil.copytree(multi_run / "model", folder)
+    record = export_model_folder(folder)
+    assert set(record["files"]["fp32"]["check_against_torch"]) == {"topic", "leaning", "stance"}
+    torch_model = Predictor.from_pretrained(folder, backend="torch", precision="fp32")
+    onnx = Predictor.from_pretrained(folder, backend="onnx", precision="fp32")
+    article = {"title": "Bank raises rates", "content": "The bank raised interest rates.", "target": CLAIMS[0]}
+    expected, got = torch_model.predict_proba(article), onnx.predict_proba(article)
+    assert set(got) == {"topic", "leaning", "stance"}
+    for task in expected:
+        np.testing.assert_allclose(got[task], expected[task], atol=1e-4)
 
 
 def test_evaluate_picks_a_dataset_of_the_saved_config(multi_run: Path, tmp_path: Path, capsys):
