@@ -231,9 +231,14 @@ class Predictor:
         for index, article in enumerate(batch):
             value = article.get("target") if isinstance(article, Mapping) else None
             if value is None:
+                pair_tasks = self.config.tasks_of_kind("pair")
+                others = (
+                    "" if len(pair_tasks) == len(self.tasks) else "; or no article a target, to score only the others"
+                )
                 raise ValueError(
-                    f"article {index}: this model scores each text against a target (tasks {self.tasks}); give the "
+                    f"article {index}: this model scores each text against a target (tasks {pair_tasks}); give the "
                     "article a 'target' field, or pass target=... (one string for all articles, or one per article)"
+                    + others
                 )
             found.append(article_text(str(value), []))
         return found

@@ -100,6 +100,8 @@ def test_prediction_scores_pair_tasks_only_given_a_target(multi_run: Path):
     assert np.abs(other - with_target["stance"]).max() > 1e-5
     listed = predictor.predict([article, article], target=CLAIMS[0])
     assert [set(r) for r in listed] == [{"topic", "leaning", "stance"}] * 2
+    with pytest.raises(ValueError, match=r"article 1: .*\(tasks \['stance'\]\).*or no article a target"):
+        predictor.predict([{**article, "target": CLAIMS[0]}, article])
     empty = predictor.predict_proba([], target=CLAIMS[0])
     assert {task: values.shape[0] for task, values in empty.items()} == {"topic": 0, "leaning": 0, "stance": 0}
 
