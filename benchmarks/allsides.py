@@ -29,6 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
+# run as a script, this folder comes first on sys.path and its inference.py would shadow the package
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+
 from inference import Predictor
 from inference.atomic import atomic_writer
 from inference.backends import bf16_supported

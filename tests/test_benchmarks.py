@@ -122,3 +122,16 @@ def test_multitask_benchmark_trains_single_and_joint_runs_and_reports_them(tmp_p
     assert multitask.main([*argv, "--output", str(output), "--cost-pairs", "0"]) == 0
     assert (tmp_path / "runs" / "bench-joint" / "metrics.json").stat().st_mtime == before
     assert multitask.main(["--runs", "other=x", "--output", str(output)]) == 2
+
+
+def test_benchmark_scripts_run_as_scripts():
+    """Run as files, their folder comes first on sys.path, where benchmarks/inference.py would shadow the package."""
+    import subprocess
+    import sys
+
+    for script in ("allsides.py", "multitask.py"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / script), "--help"], capture_output=True, text=True, cwd=ROOT
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "usage:" in done.stdout
