@@ -299,6 +299,10 @@ def check_config(config: Config) -> None:
                 f"{where}: every pair task needs the same target_column (the column holding the target), "
                 f"got {pair_targets}"
             )
+    if config.training.sampling_temperature <= 0:
+        raise ConfigError(
+            f"training.sampling_temperature: expected a positive number, got {config.training.sampling_temperature}"
+        )
     names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
