@@ -3,7 +3,7 @@ trained alone and together, scored on the same splits, plus what the joint model
 
     python benchmarks/multitask.py --train fnc1 allsides joint            # ~2 h on 2 CPU cores
     python benchmarks/multitask.py --runs fnc1=runs/bench-fnc1 allsides=runs/bench-allsides joint=runs/bench-joint
-    python benchmarks/multitask.py --train fnc1 allsides joint --set training.epochs=2 data.max_train_samples=null
+    python benchmarks/multitask.py --train fnc1 allsides joint --samples 0 --set training.epochs=2 model.max_length=256
 
 The three runs share their settings (``SHARED``; ``--set`` adds to them): each dataset's training rows
 are the same seeded sample in the single-dataset run and in the joint one (``configs/news-all.yaml``),
@@ -37,19 +37,21 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- multitask:begin -->", "<!-- multitask:end -->"
 SHARED = ["training.epochs=1", "model.max_length=128", "model.window=head", "evaluation.example=false"]
 RUNS = {
-    "fnc1": ("fnc1.yaml", ["data.max_train_samples=10000"]),
-    # a 10,000-article sample misses some rare AllSides topics: their validation/test articles are left out
-    "allsides": ("allsides.yaml", ["data.max_train_samples=10000", "data.unseen_label=drop"]),
+    "fnc1": ("fnc1.yaml", ["data.max_train_samples={samples}"]),
+    # a sample of AllSides misses some rare topics: their validation/test articles are left out
+    "allsides": ("allsides.yaml", ["data.max_train_samples={samples}", "data.unseen_label=drop"]),
     "joint": (
         "news-all.yaml",
-        ["data.max_train_samples=10000", "data.unseen_label=drop", "datasets.fnc1.max_train_samples=10000"],
+        ["data.max_train_samples={samples}", "data.unseen_label=drop", "datasets.fnc1.max_train_samples={samples}"],
     ),
 }
 
 
-def trained_run(name: str, extra: list[str], output_dir: str) -> Path:
-    """Trains run ``name`` into ``<output_dir>/bench-<name>`` (resuming one left unfinished)."""
+def trained_run(name: str, extra: list[str], output_dir: str, samples: int | None = 10000) -> Path:
+    """Trains run ``name`` into ``<output_dir>/bench-<name>`` (resuming one left unfinished) on ``samples``
+    training rows per dataset (None: all)."""
     config_file, overrides = RUNS[name]
+    overrides = [item.format(samples="null" if samples is None else samples) for item in overrides]
     config = load_config(
         ROOT / "configs" / config_file,
         [*SHARED, *overrides, *extra, f"run.name=bench-{name}", f"run.output_dir={output_dir}"],
@@ -166,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", nargs="*", default=[], choices=sorted(RUNS), help="runs to train (or resume)")
     parser.add_argument("--runs", nargs="*", default=[], metavar="NAME=RUN_DIR", help="runs trained before")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides for every run")
+    parser.add_argument(
+        "--samples", type=int, default=10000, help="training rows per dataset, the same in every run (0: all)"
+    )
     parser.add_argument("--output-dir", default="runs", help="where --train writes its run folders")
     parser.add_argument("--cost-pairs", type=int, default=500, help="pairs timed for the prediction cost (0: skip)")
     parser.add_argument("--repeats", type=int, default=3)
@@ -179,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for name in args.train:
         if name not in runs:
-            runs[name] = trained_run(name, args.set, args.output_dir)
+            runs[name] = trained_run(name, args.set, args.output_dir, args.samples or None)
     missing = [name for name, path in runs.items() if not (path / "metrics.json").is_file()]
     if missing or not runs:
         print(
