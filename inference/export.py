@@ -97,18 +97,14 @@ def export_onnx(model: NewsClassifier, path: Path) -> None:
     inputs = (input_ids, torch.ones_like(input_ids), assignment)
     if model.config.reads_pairs:
         inputs += (torch.zeros_like(input_ids),)
-    dynamic = {
+    input_axes = {
         "input_ids": {0: "windows", 1: "tokens"},
         "attention_mask": {0: "windows", 1: "tokens"},
         "assignment": {0: "articles", 1: "windows"},
         PAIR_INPUT: {0: "windows", 1: "tokens"},
-        **{name: {0: "articles"} for name in model.config.task_names},
     }
-    dynamic = {
-        name: axes
-        for name, axes in dynamic.items()
-        if name in onnx_inputs(model.config) or name in model.config.task_names
-    }
+    dynamic = {name: input_axes[name] for name in onnx_inputs(model.config)}
+    dynamic |= {name: {0: "articles"} for name in model.config.task_names}
     raw = path.with_suffix(".raw.onnx")
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")

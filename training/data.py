@@ -488,10 +488,8 @@ def load_task_data(
         loaded[name] = (splits, label_lists, names)
     if len(loaded) == 1:
         return next(iter(loaded.values()))
-    label_lists = {
-        task.name: next(lists[task.name] for _, lists, _ in loaded.values() if task.name in lists)
-        for task in config.tasks
-    }
+    found = {task: labels for _, lists, _ in loaded.values() for task, labels in lists.items()}
+    label_lists = {task.name: found[task.name] for task in config.tasks}
     names = sorted({n for _, _, found in loaded.values() for n in found or []}) or None
     pairs = any(task.kind == "pair" for task in config.tasks)
     stacked = {}

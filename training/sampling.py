@@ -65,8 +65,9 @@ class PerDatasetSampler(torch.utils.data.Sampler[int]):
     def __init__(self, sources: Sequence[object], batch_size: int, temperature: float = 1.0, seed: int = 0) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        names = list(dict.fromkeys(sources))
-        self.rows = [np.flatnonzero(np.asarray([s == name for s in sources])) for name in names]
+        codes = {name: code for code, name in enumerate(dict.fromkeys(sources))}
+        dataset_of_row = np.fromiter((codes[s] for s in sources), dtype=np.int64, count=len(sources))
+        self.rows = [np.flatnonzero(dataset_of_row == code) for code in range(len(codes))]
         self.batch_size = batch_size
         self.counts = batches_per_dataset([len(rows) for rows in self.rows], batch_size, temperature)
         self.seed = seed

@@ -139,20 +139,16 @@ def tokenize(
     for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
         part = texts[start : start + step]
         part_targets = targets[start : start + step] if targets is not None else [None] * len(part)
-        paired = [i for i, target in enumerate(part_targets) if target is not None]
-        if not paired:
-            windows.extend(encode_articles(tokenizer, part, window))
-            continue
-        encoded: list[Any] = [None] * len(part)
         singles = [i for i, target in enumerate(part_targets) if target is None]
+        paired = [i for i, target in enumerate(part_targets) if target is not None]
+        encoded: list[Any] = [None] * len(part)
         if singles:
             for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
                 encoded[i] = article
-        pairs = encode_pairs(
-            tokenizer, [part_targets[i] for i in paired], [part[i] for i in paired], window, max_target_tokens
-        )
-        for i, article in zip(paired, pairs):
-            encoded[i] = article
+        if paired:
+            targets_read, texts_read = [part_targets[i] for i in paired], [part[i] for i in paired]
+            for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window, max_target_tokens)):
+                encoded[i] = article
         windows.extend(encoded)
     return windows
 
