@@ -1,9 +1,11 @@
 """Reading articles for batch prediction and writing their predictions as JSON lines.
 
 Input: ``.jsonl`` (optionally ``.gz``; one JSON object with the model's text fields, or one JSON
-string, per line), ``.txt`` or standard input (one article per line). Every article keeps where it
-came from (``file, line N``), so an article that cannot be read is named in the error. Articles are
-predicted ``CHUNK`` at a time (``$NEWSCLF_PREDICT_CHUNK`` changes it).
+string, per line), ``.parquet`` (one article per row, read a row group at a time), ``.txt`` or
+standard input (one article per line). Every article keeps where it came from (``file, line N`` or
+``file, row N``), so an article that cannot be read is named in the error. Articles are predicted
+``CHUNK`` at a time (``$NEWSCLF_PREDICT_CHUNK`` changes it), in this process or, given a
+:class:`~inference.parallel.PredictorPool`, in worker processes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
+from .parallel import PredictorPool
 from .predictor import Predictor
 from .windowing import article_text
 
@@ -60,7 +63,11 @@ def input_file(path: str | Path) -> Path:
 
 
 def file_lines(file: Path) -> Iterator[tuple[int, str]]:
-    """(line number, line without its newline) of every line of ``file`` that is not blank."""
+    """(line number, line without its newline) of every line of ``file`` that is not blank; for a
+    Parquet file, (row number, the row as a line of JSON)."""
+    if file.suffix == ".parquet":
+        yield from _parquet_rows(file)
+        return
     opener = gzip.open if file.suffix == ".gz" else open
     try:
         with opener(file, "rt", encoding="utf-8") as handle:
@@ -73,7 +80,25 @@ def file_lines(file: Path) -> Iterator[tuple[int, str]]:
         raise InputError(f"{file}: not a complete gzip file ({error})") from None
 
 
+def _parquet_rows(file: Path, rows_per_read: int = 1024) -> Iterator[tuple[int, str]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(file)
+        number = 0
+        for batch in table.iter_batches(batch_size=rows_per_read):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, json.dumps(row, ensure_ascii=False, default=str)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"{file}: not a readable Parquet file ({error})") from None
+
+
 def parsed_articles(file: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Located]:
+    if file.suffix == ".parquet":
+        yield from ((f"{file}, row {number}", json.loads(line)) for number, line in lines)
+        return
     if ".jsonl" not in file.suffixes and ".json" not in file.suffixes:
         yield from ((f"{file}, line {number}", line) for number, line in lines)
         return
@@ -120,11 +145,18 @@ def _predict(predictor: Predictor, chunk: list[Located]) -> list[dict[str, Any]]
         raise
 
 
-def predicted_chunks(predictor: Predictor, articles: Iterator[Located], size: int, done: int = 0) -> Iterator[str]:
-    """The output lines of each chunk of ``size`` articles, one string a chunk, with a progress bar."""
+def predicted_chunks(
+    predictor: Predictor, articles: Iterator[Located], size: int, done: int = 0, pool: PredictorPool | None = None
+) -> Iterator[str]:
+    """The output lines of each chunk of ``size`` articles, one string a chunk, in input order, with a
+    progress bar (articles/s); ``pool``: predicted by its worker processes instead of ``predictor``."""
     with tqdm(desc="predicting", unit="article", file=sys.stderr, disable=None, initial=done) as progress:
-        for chunk in _chunks(articles, size):
-            results = _predict(predictor, chunk)
+        chunks = _chunks(articles, size)
+        if pool is not None:
+            scored = pool.map(_predict, chunks)
+        else:
+            scored = ((chunk, _predict(predictor, chunk)) for chunk in chunks)
+        for chunk, results in scored:
             yield "".join(_output_line(article, result) for (_, article), result in zip(chunk, results))
             progress.update(len(chunk))
 
@@ -134,9 +166,11 @@ def write_predictions(predictor: Predictor, articles: Iterator[Any], out: TextIO
     return write_located(predictor, ((None, article) for article in articles), out, chunk_size())
 
 
-def write_located(predictor: Predictor, articles: Iterator[Located], out: TextIO, size: int) -> int:
+def write_located(
+    predictor: Predictor, articles: Iterator[Located], out: TextIO, size: int, pool: PredictorPool | None = None
+) -> int:
     count = 0
-    for text in predicted_chunks(predictor, articles, size):
+    for text in predicted_chunks(predictor, articles, size, pool=pool):
         out.write(text)
         count += text.count("\n")
     return count

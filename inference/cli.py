@@ -3,11 +3,13 @@
     python -m inference --model runs/default/model --input articles.jsonl --output predictions.jsonl
     echo "Senate passes the budget bill" | python -m inference --model runs/default/model
     newsclf-predict --model runs/default/model --text "Storm floods the coast"
+    newsclf-predict --model runs/default/model --input archive.parquet --output out.jsonl --workers 2
 
-Input formats are those of :mod:`inference.batch`. ``--output`` is only replaced once every article
-is predicted, so it is never half-written; with ``--input FILE`` an interrupted run continues where
-it stopped when the same command runs again (:mod:`inference.resumable`), and ``--restart`` discards
-that partial work instead.
+Input formats are those of :mod:`inference.batch`; the input is streamed a chunk at a time, so memory
+does not grow with its length. ``--output`` is only replaced once every article is predicted, so it
+is never half-written; with ``--input FILE`` an interrupted run continues where it stopped when the
+same command runs again (:mod:`inference.resumable`), and ``--restart`` discards that partial work
+instead. ``--workers N`` predicts in N processes (:mod:`inference.parallel`), output still in input order.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from .atomic import atomic_writer
 from .batch import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
 from .loading import ModelFolderError
+from .parallel import PredictorPool
 from .predictor import Predictor
 from .resumable import PartialOutputError, ResumableOutput
 
@@ -67,22 +70,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--restart", action="store_true", help="discard the partial output of an interrupted run and start over"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that predict (each loads the model and uses an equal share of the cores, or --threads)",
+    )
     add_predictor_arguments(parser)
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
     resumable = None
+    pool = None
     try:
         size = chunk_size()
         predictor = predictor_from_args(args)
+        if args.workers > 1:
+            pool = PredictorPool(
+                args.model,
+                args.workers,
+                backend=args.backend,
+                precision=args.precision,
+                batch_size=args.batch_size,
+                num_threads=args.threads,
+            )
         if args.output is None:
-            write_located(predictor, located_articles(args.input, args.text), sys.stdout, size)
+            write_located(predictor, located_articles(args.input, args.text), sys.stdout, size, pool)
             return 0
         target = Path(args.output)
         if args.input is not None and not args.text:
             resumable = ResumableOutput(target, restart=args.restart)
-            count = resumable.run(predictor, args.input, args.model, size)
+            count = resumable.run(predictor, args.input, args.model, size, pool)
         else:
             with atomic_writer(target) as out:
-                count = write_located(predictor, located_articles(args.input, args.text), out, size)
+                count = write_located(predictor, located_articles(args.input, args.text), out, size, pool)
         resumed = f" ({resumable.resumed} of them predicted before)" if resumable and resumable.resumed else ""
         print(f"wrote {count} predictions to {target}{resumed}", file=sys.stderr)
         return 0
@@ -98,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         _say_kept(resumable)
         return 130
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def _say_kept(resumable: ResumableOutput | None) -> None:

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from .batch import file_lines, input_file, parsed_articles, predicted_chunks
 from .manifest import MANIFEST, sha256_file
+from .parallel import PredictorPool
 from .predictor import Predictor
 
 try:
@@ -58,7 +59,14 @@ class ResumableOutput:
         self.done = 0
         self.resumed = 0
 
-    def run(self, predictor: Predictor, input_path: str | Path, model: str | Path, size: int) -> int:
+    def run(
+        self,
+        predictor: Predictor,
+        input_path: str | Path,
+        model: str | Path,
+        size: int,
+        pool: PredictorPool | None = None,
+    ) -> int:
         """Predicts every article of ``input_path`` not yet in the partial output; returns how many in all.
 
         On an error or an interruption the finished chunks stay in the partial file (``done``
@@ -87,7 +95,7 @@ class ResumableOutput:
                 if self.done:
                     print(f"resuming: {self.done} articles already predicted in {self.partial}", file=sys.stderr)
                 articles = parsed_articles(file, _hashed(lines, digest))
-                for text in predicted_chunks(predictor, articles, state["chunk"], self.done):
+                for text in predicted_chunks(predictor, articles, state["chunk"], self.done, pool):
                     handle.write(text.encode("utf-8"))
                     handle.flush()
                     os.fsync(handle.fileno())

@@ -39,6 +39,7 @@ from inference.modeling import NewsClassifier
 from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
+from . import distributed
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
 from .encoders import resolve_encoder
@@ -71,7 +72,12 @@ class LogToFile(TrainerCallback):
             progress_log.info("step %d/%d epoch %.2f %s", state.global_step, state.max_steps, state.epoch or 0, numbers)
 
 
-def setup_logging(run_dir: Path) -> None:
+def setup_logging(run_dir: Path | None) -> None:
+    """Logs to the console and ``run_dir/train.log``; None (a process other than the main one): warnings only."""
+    if run_dir is None:
+        for name in ("newsclf", "training"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        return
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     file_handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
     file_handler.setFormatter(formatter)
@@ -307,9 +313,14 @@ def check_config(config: Config) -> None:
 def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path:
     """Runs training as configured and returns the run folder."""
     check_config(config)
-    run_dir = prepare_run_folder(config, resume, overwrite)
-    setup_logging(run_dir)
-    if not resume:
+    state = distributed.start()  # None unless launched as several processes
+    main = distributed.is_main(state)
+    run_dir = distributed.run_on_main(
+        state, prepare_run_folder, config, resume, overwrite, error_types=(RunFolderError, OSError)
+    )
+    config.run.name = run_dir.name
+    setup_logging(run_dir if main else None)
+    if main and not resume:
         save_config(config, run_dir / "config.yaml")
     logger.info("run folder %s", run_dir)
     if config.training.num_threads:
@@ -363,11 +374,15 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
         group_by_length=config.training.group_by_length,
         sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
     )
-    checkpoint = last_complete_checkpoint(Path(args.output_dir)) if resume else None
+    checkpoint = distributed.run_on_main(state, last_complete_checkpoint, Path(args.output_dir)) if resume else None
     if resume:
         logger.info("resuming from %s", checkpoint or "the start (no checkpoint yet)")
     logger.info(
-        "training on %d articles (bf16=%s, %d threads)", len(datasets["train"]), args.bf16, torch.get_num_threads()
+        "training on %d articles (bf16=%s, %d threads, %d processes)",
+        len(datasets["train"]),
+        args.bf16,
+        torch.get_num_threads(),
+        args.world_size,
     )
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
@@ -378,6 +393,7 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
             "seconds": round(seconds, 1),
             "samples_per_second": result.metrics.get("train_samples_per_second"),
             "steps": trainer.state.global_step,
+            "processes": args.world_size,
             "loss": result.metrics.get("train_loss"),
             "best_checkpoint": trainer.state.best_model_checkpoint,
         },
@@ -387,11 +403,14 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
     printed = []
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
     for split in (name for name in evaluated if name in datasets):
-        per_task = score_split(trainer, datasets[split], label_lists)
+        per_task = score_split(trainer, datasets[split], label_lists)  # every process takes part
         metrics["splits"][split] = per_task
         metrics["summary"][split] = summarise(per_task)
-        printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
+        if main:
+            printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
     model_dir = run_dir / "model"
+    if not main:
+        return run_dir
     save_model_folder(model_dir, trainer.model, tokenizer, config, label_lists, metrics)
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)

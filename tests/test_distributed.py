@@ -1,0 +1,103 @@
+"""Training as two processes on CPU (gloo), launched by torchrun and by accelerate, as users launch it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_rows, write_jsonl
+
+from inference import Predictor
+
+ROOT = Path(__file__).parents[1]
+BIN = Path(sys.executable).parent
+LAUNCHERS = {
+    "torchrun": [str(BIN / "torchrun"), "--standalone", "--nproc_per_node=2"],
+    # accelerate's flag for several local processes; on a machine without GPUs they run on CPU with gloo
+    "accelerate": [
+        str(BIN / "accelerate"),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ],
+}
+
+
+def launch(launcher: str, tmp_path: Path, encoder_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    if shutil.which(LAUNCHERS[launcher][0]) is None:
+        pytest.fail(f"{LAUNCHERS[launcher][0]} is not installed with the project")
+    data = tmp_path / "articles.jsonl"
+    if not data.exists():
+        write_jsonl(data, make_rows())
+    command = [
+        *LAUNCHERS[launcher],
+        "-m",
+        "training.train",
+        "--config",
+        str(ROOT / "configs" / "default.yaml"),
+        "--set",
+        f"data.train_file={data}",
+        f"model.name={encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "run.name=ddp",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.epochs=2",
+        "training.batch_size=8",
+        "training.learning_rate=0.001",
+        "training.bf16=false",
+        "training.logging_steps=2",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+        *extra,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_processes_train_one_run_folder_scored_on_the_whole_validation_set(launcher, tmp_path, tiny_encoder_dir):
+    result = launch(launcher, tmp_path, tiny_encoder_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    runs = tmp_path / "runs"
+    assert sorted(path.name for path in runs.iterdir()) == ["ddp", "latest"]
+    run_dir = runs / "ddp"
+    log = (run_dir / "train.log").read_text()
+    assert log.count("run folder") == 1, "only the main process writes the log"
+    assert "2 processes" in log
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["train"]["processes"] == 2
+    # 36 training articles, 8 per process and step: 3 steps an epoch (one process would take 5)
+    assert metrics["train"]["steps"] == 6
+
+    # every validation article is scored once, in order: the saved model's own predictions agree
+    validation = [row for row in make_rows() if row["split"] == "validation"]
+    scores = metrics["splits"]["validation"]
+    predictor = Predictor.from_pretrained(run_dir / "model", precision="fp32")
+    predicted = predictor.predict([{"title": row["title"], "content": row["content"]} for row in validation])
+    for task in ("topic", "leaning"):
+        assert scores[task]["support"] == len(validation) == 18
+        correct = sum(p[task]["label"] == row[task] for p, row in zip(predicted, validation))
+        assert scores[task]["accuracy"] == pytest.approx(correct / len(validation))
+
+
+def test_a_refusal_on_the_main_process_stops_every_process(tmp_path, tiny_encoder_dir):
+    (tmp_path / "runs" / "ddp").mkdir(parents=True)
+    (tmp_path / "runs" / "ddp" / "notes.txt").write_text("keep me")
+    result = launch("torchrun", tmp_path, tiny_encoder_dir)
+    assert result.returncode != 0
+    assert result.stderr.count("already exists") == 2, "both processes report the main one's refusal"
+    assert (tmp_path / "runs" / "ddp" / "notes.txt").read_text() == "keep me"
