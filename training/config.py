@@ -126,6 +126,8 @@ class TrainingConfig:
     group_by_length: bool = False  # batch articles of similar length (less padding when lengths vary)
     sampling: Literal["proportional", "temperature"] = "proportional"  # several datasets: which one a batch is from
     sampling_temperature: float = 2.0  # temperature: dataset of n rows drawn with weight n ** (1 / T)
+    report_to: str = "none"  # experiment tracking: none, tensorboard, mlflow, or both comma-separated
+    tracking_dir: str | None = None  # where tracking files go; None: <run folder>/tracking
 
 
 @dataclass

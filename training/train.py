@@ -53,6 +53,7 @@ from .metrics import (
     task_scores,
 )
 from .saving import save_model_folder, write_json_atomic
+from .tracking import trackers, tracking_callbacks
 from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 
 logger = logging.getLogger("newsclf")
@@ -209,7 +210,8 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
         metric_for_best_model=train.metric if has_validation else None,
         greater_is_better=not train.metric.endswith("loss"),
         logging_steps=train.logging_steps,
-        report_to="none",
+        report_to="none",  # trackers are added as callbacks that write into the run (training.tracking)
+        run_name=config.run.name,
         seed=config.run.seed,
         data_seed=config.run.seed,
         remove_unused_columns=False,
@@ -301,6 +303,7 @@ def check_config(config: Config) -> None:
                 f"{where}: every pair task needs the same target_column (the column holding the target), "
                 f"got {pair_targets}"
             )
+    trackers(config.training.report_to)
     if config.training.sampling_temperature <= 0:
         raise ConfigError(
             f"training.sampling_temperature: expected a positive number, got {config.training.sampling_temperature}"
@@ -310,8 +313,17 @@ def check_config(config: Config) -> None:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
 
 
-def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path:
-    """Runs training as configured and returns the run folder."""
+def train(
+    config: Config, resume: bool = False, overwrite: bool = False, extra_callbacks: list[TrainerCallback] | None = None
+) -> Path:
+    """Runs training as configured and returns the run folder.
+
+    Args:
+        config: the run's settings (:func:`training.config.load_config`).
+        resume: continue the run folder ``run.output_dir/run.name`` from its last checkpoint.
+        overwrite: replace an existing run folder instead of refusing.
+        extra_callbacks: more Trainer callbacks (e.g. a hyperparameter search's pruning).
+    """
     check_config(config)
     state = distributed.start()  # None unless launched as several processes
     main = distributed.is_main(state)
@@ -357,7 +369,10 @@ def train(config: Config, resume: bool = False, overwrite: bool = False) -> Path
     }
     has_validation = "validation" in datasets
     args = training_arguments(config, run_dir, has_validation, list(label_lists))
-    callbacks: list[TrainerCallback] = [LogToFile()]
+    callbacks: list[TrainerCallback] = [LogToFile(), *(extra_callbacks or [])]
+    if main:
+        tracking = Path(config.training.tracking_dir) if config.training.tracking_dir else run_dir / "tracking"
+        callbacks += tracking_callbacks(config.training.report_to, tracking, run_dir.name)
     if has_validation and config.training.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(config.training.early_stopping_patience))
     trainer = MultiTaskTrainer(
