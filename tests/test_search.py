@@ -1,0 +1,101 @@
+"""Tests for training.search: Optuna trials over a config, each a run scored on validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import make_rows, write_jsonl
+
+from training.config import ConfigError, load_config
+from training.search import main, parse_param
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture()
+def tiny_args(tmp_path, tiny_encoder_dir) -> list[str]:
+    data = write_jsonl(tmp_path / "articles.jsonl", make_rows())
+    overrides = [
+        f"data.train_file={data}",
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "model.max_length=32",
+        "training.epochs=2",
+        "training.batch_size=8",
+        "training.bf16=false",
+        "evaluation.confusion_matrices=false",
+    ]
+    return ["--config", str(ROOT / "configs" / "default.yaml"), "--study", "s", "--set", *overrides]
+
+
+def test_each_trial_is_a_run_with_the_suggested_settings_and_the_best_is_named(tmp_path, tiny_args, capsys):
+    space = ["--param", "training.learning_rate=log:1e-4:1e-2", "--param", "model.classifier_dropout=choice:0.0,0.3"]
+    assert main([*tiny_args, *space, "--trials", "3", "--no-prune"]) == 0
+    study = tmp_path / "runs" / "s"
+    summary = json.loads((study / "study.json").read_text())
+    assert [trial["number"] for trial in summary["trials"]] == [0, 1, 2]
+    scores = {}
+    for trial in summary["trials"]:
+        run_dir = Path(trial["run_dir"])
+        assert run_dir == study / f"trial-{trial['number']:03d}"
+        used = load_config(run_dir / "config.yaml")
+        assert used.training.learning_rate == pytest.approx(trial["params"]["training.learning_rate"])
+        assert used.model.classifier_dropout == trial["params"]["model.classifier_dropout"]
+        assert 1e-4 <= used.training.learning_rate <= 1e-2
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert "test" not in metrics["splits"], "trials never touch the test split"
+        scores[trial["number"]] = metrics["summary"]["validation"]["macro_f1"]
+        assert trial["value"] == pytest.approx(scores[trial["number"]])
+    assert summary["best"]["value"] == pytest.approx(max(scores.values()))
+    assert "best of 3 trials" in capsys.readouterr().out
+
+    # the same command continues the study
+    assert main([*tiny_args, *space, "--trials", "1", "--no-prune"]) == 0
+    summary = json.loads((study / "study.json").read_text())
+    assert [trial["number"] for trial in summary["trials"]] == [0, 1, 2, 3]
+    assert (study / "trial-003" / "model" / "model.safetensors").is_file()
+
+
+def test_pruned_trials_are_recorded_as_pruned(tmp_path, tiny_args):
+    # one evaluation per epoch; a learning rate far too small falls below the median and is stopped
+    space = ["--param", "training.learning_rate=choice:0.003,0.000000001"]
+    assert main([*tiny_args, *space, "--trials", "6", "--set", "training.epochs=3"]) == 0
+    summary = json.loads((tmp_path / "runs" / "s" / "study.json").read_text())
+    states = [trial["state"] for trial in summary["trials"]]
+    assert set(states) == {"complete", "pruned"}, states
+    for trial in summary["trials"]:
+        if trial["state"] == "pruned":  # stopped after its first evaluation: no model saved
+            assert trial["params"]["training.learning_rate"] < 1e-6
+            assert not (tmp_path / "runs" / "s" / f"trial-{trial['number']:03d}" / "model").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "training.learning_rate",
+        "training.learning_rate=uniform:1:2",
+        "x=log:0:1",
+        "x=float:2:1",
+        "x=int:1.5:3",
+        "x=choice:16",
+    ],
+)
+def test_bad_search_specs_name_the_param(text):
+    with pytest.raises(ConfigError, match="--param"):
+        parse_param(text)
+
+
+def test_an_unknown_key_fails_before_any_trial(tmp_path, tiny_args, capsys):
+    assert main([*tiny_args, "--param", "training.learning_rat=log:1e-4:1e-2", "--trials", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "learning_rat" in err
+    assert not (tmp_path / "runs" / "s" / "trial-000").exists()
+
+
+def test_choice_values_keep_their_yaml_types():
+    assert parse_param("model.window=choice:head,chunks") == ("model.window", "choice", ["head", "chunks"])
+    assert parse_param("training.epochs=choice:1,2.5") == ("training.epochs", "choice", [1, 2.5])
+    assert yaml.safe_load("1e-4") == "1e-4"  # why log/float bounds are parsed as numbers, not YAML
