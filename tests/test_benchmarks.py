@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 from conftest import write_allsides_like, write_fnc1_like
@@ -129,9 +130,29 @@ def test_benchmark_scripts_run_as_scripts():
     import subprocess
     import sys
 
-    for script in ("allsides.py", "multitask.py"):
+    for script in ("allsides.py", "multitask.py", "streaming.py"):
         done = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / script), "--help"], capture_output=True, text=True, cwd=ROOT
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "usage:" in done.stdout
+
+
+def test_streaming_benchmark_times_one_and_two_processes_and_the_whole_archive(tmp_path, tiny_model_dir):
+    spec = importlib.util.spec_from_file_location("streaming_benchmark", ROOT / "benchmarks" / "streaming.py")
+    streaming = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(streaming)
+    write_allsides_like(tmp_path / "data" / "allsides")
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\nkept\n")
+    argv = ["--model", str(tiny_model_dir), "--articles", "150", "--compare", "60", "--backend", "torch"]
+    argv += ["--precision", "fp32", "--source", str(tmp_path / "data" / "allsides" / "articles.jsonl.gz")]
+    assert streaming.main([*argv, "--work-dir", str(tmp_path / "work"), "--output", str(output)]) == 0
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n\nkept\n") and streaming.BEGIN in text
+    rows = [line.split("|") for line in text.splitlines() if line.startswith(("| first", "| all"))]
+    assert [row[2].strip() for row in rows[:2]] == ["1", "2"] and rows[2][1].strip() == "all 150 articles"
+    assert all(float(row[5]) > 50 for row in rows), "peak memory holds at least the model and torch"
+    assert "byte-identical" in text and "NOT identical" not in text
+    ids = [json.loads(line)["id"] for line in (tmp_path / "work" / "archive-out.jsonl").read_text().splitlines()]
+    assert ids == [f"{i:07d}" for i in range(150)], "54 articles repeated into 150, in order"
