@@ -154,6 +154,13 @@ def tiny_config(
 ) -> Config:
     """A config that trains the tiny encoder on small data in ``tmp_path`` in seconds."""
     data = write_jsonl(tmp_path / "data" / "articles.jsonl", rows if rows is not None else make_rows())
+    return load_config(
+        Path(__file__).parents[1] / "configs" / "default.yaml", tiny_overrides(tmp_path, encoder_dir, data, overrides)
+    )
+
+
+def tiny_overrides(tmp_path: Path, encoder_dir: Path, data: Path, overrides: list[str] | None = None) -> list[str]:
+    """The ``--set`` overrides of :func:`tiny_config` (run ``tiny`` under ``tmp_path/runs``), for a command line."""
     base = [
         f"data.train_file={data}",
         f"model.name={encoder_dir}",
@@ -169,7 +176,7 @@ def tiny_config(
         "evaluation.example=false",
         "evaluation.confusion_matrices=false",
     ]
-    return load_config(Path(__file__).parents[1] / "configs" / "default.yaml", base + list(overrides or []))
+    return base + list(overrides or [])
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_rows, write_jsonl
+from conftest import make_rows, tiny_overrides, write_jsonl
 
 from inference import Predictor
 
@@ -36,33 +35,12 @@ LAUNCHERS = {
 
 
 def launch(launcher: str, tmp_path: Path, encoder_dir: Path, *extra: str) -> subprocess.CompletedProcess:
-    if shutil.which(LAUNCHERS[launcher][0]) is None:
-        pytest.fail(f"{LAUNCHERS[launcher][0]} is not installed with the project")
     data = tmp_path / "articles.jsonl"
     if not data.exists():
         write_jsonl(data, make_rows())
-    command = [
-        *LAUNCHERS[launcher],
-        "-m",
-        "training.train",
-        "--config",
-        str(ROOT / "configs" / "default.yaml"),
-        "--set",
-        f"data.train_file={data}",
-        f"model.name={encoder_dir}",
-        f"run.output_dir={tmp_path / 'runs'}",
-        "run.name=ddp",
-        "model.max_length=32",
-        "model.stride=4",
-        "training.epochs=2",
-        "training.batch_size=8",
-        "training.learning_rate=0.001",
-        "training.bf16=false",
-        "training.logging_steps=2",
-        "evaluation.example=false",
-        "evaluation.confusion_matrices=false",
-        *extra,
-    ]
+    config = str(ROOT / "configs" / "default.yaml")
+    overrides = tiny_overrides(tmp_path, encoder_dir, data, ["run.name=ddp", *extra])
+    command = [*LAUNCHERS[launcher], "-m", "training.train", "--config", config, "--set", *overrides]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
