@@ -130,7 +130,7 @@ def test_benchmark_scripts_run_as_scripts():
     import subprocess
     import sys
 
-    for script in ("allsides.py", "multitask.py", "streaming.py"):
+    for script in ("allsides.py", "multitask.py", "streaming.py", "fnc1.py"):
         done = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / script), "--help"], capture_output=True, text=True, cwd=ROOT
         )
@@ -156,3 +156,31 @@ def test_streaming_benchmark_times_one_and_two_processes_and_the_whole_archive(t
     assert "byte-identical" in text and "NOT identical" not in text
     ids = [json.loads(line)["id"] for line in (tmp_path / "work" / "archive-out.jsonl").read_text().splitlines()]
     assert ids == [f"{i:07d}" for i in range(150)], "54 articles repeated into 150, in order"
+
+
+def test_fnc1_benchmark_trains_once_and_reports_scores_references_and_the_confusion_matrix(
+    tmp_path, tiny_encoder_dir, monkeypatch
+):
+    spec = importlib.util.spec_from_file_location("fnc1_benchmark", ROOT / "benchmarks" / "fnc1.py")
+    fnc1 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fnc1)
+    write_fnc1_like(tmp_path / "data" / "fnc1")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    output = tmp_path / "benchmarks.md"
+    tiny = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "training.bf16=false", "training.epochs=1"]
+    argv = ["--train", "--set", *tiny, "--output-dir", str(tmp_path / "runs"), "--output", str(output)]
+    assert fnc1.main(argv) == 0
+    run_dir = tmp_path / "runs" / "bench-fnc1-full"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    text = output.read_text()
+    assert "## FNC-1 stance, trained on all training pairs" in text
+    test_row = next(line for line in text.splitlines() if line.startswith("| test ("))
+    assert test_row.split("|")[2].strip() == f"{100 * metrics['splits']['test']['stance']['fnc_score']:.1f}"
+    matrix = [line for line in text.splitlines() if line.startswith(("| agree |", "| disagree |", "| discuss |"))]
+    assert len(matrix) == 3 and "| unrelated |" in text
+    total = sum(sum(row) for row in metrics["splits"]["test"]["stance"]["confusion_matrix"])
+    assert f"test ({total:,} pairs)" in text
+    # a finished run is reported again without training
+    before = (run_dir / "metrics.json").stat().st_mtime
+    assert fnc1.main(["--run", str(run_dir), "--output", str(output)]) == 0
+    assert (run_dir / "metrics.json").stat().st_mtime == before and output.read_text().count(fnc1.BEGIN) == 1
