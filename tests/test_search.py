@@ -62,7 +62,7 @@ def test_each_trial_is_a_run_with_the_suggested_settings_and_the_best_is_named(t
 def test_pruned_trials_are_recorded_as_pruned(tmp_path, tiny_args):
     # one evaluation per epoch; a learning rate far too small falls below the median and is stopped
     space = ["--param", "training.learning_rate=choice:0.003,0.000000001"]
-    assert main([*tiny_args, *space, "--trials", "6", "--set", "training.epochs=3"]) == 0
+    assert main([*tiny_args, *space, "--trials", "4"]) == 0
     summary = json.loads((tmp_path / "runs" / "s" / "study.json").read_text())
     states = [trial["state"] for trial in summary["trials"]]
     assert set(states) == {"complete", "pruned"}, states
