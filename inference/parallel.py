@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,7 +38,17 @@ def threads_per_worker(workers: int, threads: int | None = None) -> int:
 def _start_worker(model: str, options: dict[str, Any]) -> None:
     global _worker_predictor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _worker_predictor = Predictor.from_pretrained(model, **options)
+
+
+def _exit_with(parent: Any) -> None:
+    # A worker holds both ends of its task pipe, so it would wait forever for work from a parent that was
+    # killed (SIGKILL, OOM killer), keeping a copy of the model in memory: end it with its parent instead.
+    parent.join()
+    os._exit(1)
 
 
 def _run_in_worker(work: Callable[[Predictor, Any], Any], item: Any) -> Any:

@@ -8,6 +8,7 @@ articles already predicted; the finished file is the same as an uninterrupted ru
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import itertools
@@ -94,12 +95,17 @@ class ResumableOutput:
                 handle.seek(state["bytes"])
                 if self.done:
                     print(f"resuming: {self.done} articles already predicted in {self.partial}", file=sys.stderr)
-                articles = parsed_articles(file, _hashed(lines, digest))
+                # lines are hashed as their predictions are saved, not as they are read: workers read ahead
+                read: collections.deque[str] = collections.deque()
+                articles = parsed_articles(file, _remembered(lines, read))
                 for text in predicted_chunks(predictor, articles, state["chunk"], self.done, pool):
                     handle.write(text.encode("utf-8"))
                     handle.flush()
                     os.fsync(handle.fileno())
-                    done = self.done + text.count("\n")
+                    count = text.count("\n")
+                    for _ in range(count):
+                        digest.update(read.popleft().encode("utf-8", "surrogatepass") + b"\n")
+                    done = self.done + count
                     state.update(done=done, bytes=handle.tell(), input_sha256=digest.copy().hexdigest())
                     self._save(state)
                     self.done = done
@@ -226,9 +232,9 @@ class ResumableOutput:
             path.unlink(missing_ok=True)
 
 
-def _hashed(lines: Iterator[tuple[int, str]], digest: Any) -> Iterator[tuple[int, str]]:
+def _remembered(lines: Iterator[tuple[int, str]], read: collections.deque[str]) -> Iterator[tuple[int, str]]:
     for number, line in lines:
-        digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+        read.append(line)
         yield number, line
 
 

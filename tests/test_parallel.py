@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -122,3 +127,75 @@ def _local_predictor(folder: Path):
     from inference import Predictor
 
     return Predictor.from_pretrained(folder, precision="fp32")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a parent to reap it."""
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads child processes from /proc")
+def test_a_killed_run_with_workers_leaves_no_worker_behind_and_resumes_to_the_same_file(
+    tiny_model_dir, tmp_path, capsys, monkeypatch
+):
+    articles = [{"id": f"k{i}", "content": f"Report {i}: the bank raised rates and wages rose."} for i in range(400)]
+    source = write_jsonl(tmp_path / "articles.jsonl", articles)
+    target = tmp_path / "predictions.jsonl"
+    progress = tmp_path / "predictions.jsonl.partial.json"
+    argv = ["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target), "--workers", "2"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference", *argv, "--precision", "fp32", "--backend", "torch"],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "NEWSCLF_PREDICT_CHUNK": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            workers |= _children(process.pid)
+            try:
+                if json.loads(progress.read_text(encoding="utf-8"))["done"] >= 4:
+                    break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.005)
+        workers |= _children(process.pid)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+    assert len(workers) >= 2, "the run had started its workers"
+    # a worker left running would hold the standard error pipe open
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, stderr.decode()
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers), "workers outlive a killed parent"
+    done = json.loads(progress.read_text(encoding="utf-8"))["done"]
+    assert 4 <= done < 400 and not target.exists()
+
+    monkeypatch.setenv("NEWSCLF_PREDICT_CHUNK", "2")
+    code, err = _predict(argv, capsys)
+    assert code == 0, err
+    assert f"resuming: {done} articles already predicted" in err
+    reference = tmp_path / "reference.jsonl"
+    assert (
+        _predict(["--model", str(tiny_model_dir), "--input", str(source), "--output", str(reference)], capsys)[0] == 0
+    )
+    assert target.read_bytes() == reference.read_bytes()
