@@ -76,15 +76,12 @@ def measure(command: list[str], articles: int) -> dict[str, float]:
     peak = 0
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-    stderr: list[str] = []
+    stderr: list[str] = []  # read on the side, so a chatty command never blocks on a full pipe
     reader = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
     reader.start()
-    while not done.is_set():
+    while process.poll() is None:
         peak = max(peak, tree_rss(process.pid))
-        done.wait(0.05)
-        if process.poll() is not None:
-            done.set()
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
     reader.join()
     if process.returncode != 0:

@@ -81,6 +81,7 @@ def file_lines(file: Path) -> Iterator[tuple[int, str]]:
 
 
 def _parquet_rows(file: Path, rows_per_read: int = 1024) -> Iterator[tuple[int, str]]:
+    # rows as JSON lines, so a resumed run checks Parquet input by the same line hashes as JSONL input
     import pyarrow as pa
     import pyarrow.parquet as pq
 

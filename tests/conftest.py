@@ -10,6 +10,10 @@ import csv
 import gzip
 import json
 import random
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +86,28 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path
+
+
+def kill_after_progress(
+    process: subprocess.Popen, progress: Path, at_least: int, each_poll: Callable[[], None] | None = None
+) -> None:
+    """SIGKILLs a resumable ``newsclf-predict`` once its progress file records ``at_least`` articles
+    (or it ended, or 300 s passed), calling ``each_poll`` on every look and once more before the kill."""
+    poll = each_poll or (lambda: None)
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            poll()
+            try:
+                if json.loads(progress.read_text(encoding="utf-8"))["done"] >= at_least:
+                    break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.005)
+        poll()
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
 
 
 def write_allsides_like(folder: Path) -> None:

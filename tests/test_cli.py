@@ -11,12 +11,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_rows, write_jsonl
+from conftest import kill_after_progress, make_rows, write_jsonl
 
 from inference import Predictor
 from inference.cli import CHUNK, CHUNK_VARIABLE, main
@@ -562,19 +561,8 @@ def test_killed_process_resumes(tiny_model_dir: Path, predictor: Predictor, tmp_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 300
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                if json.loads(progress.read_text(encoding="utf-8"))["done"] >= 2:
-                    break
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        _, stderr = process.communicate()
+    kill_after_progress(process, progress, at_least=2)
+    _, stderr = process.communicate()
     assert process.returncode == -signal.SIGKILL, stderr.decode()
     assert not target.exists()
     done = json.loads(progress.read_text(encoding="utf-8"))["done"]

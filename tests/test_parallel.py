@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_rows, write_jsonl
+from conftest import kill_after_progress, make_rows, write_jsonl
 
 from inference.cli import main
 from inference.parallel import PredictorPool
@@ -165,20 +165,7 @@ def test_a_killed_run_with_workers_leaves_no_worker_behind_and_resumes_to_the_sa
         stderr=subprocess.PIPE,
     )
     workers: set[int] = set()
-    try:
-        deadline = time.monotonic() + 300
-        while process.poll() is None and time.monotonic() < deadline:
-            workers |= _children(process.pid)
-            try:
-                if json.loads(progress.read_text(encoding="utf-8"))["done"] >= 4:
-                    break
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.005)
-        workers |= _children(process.pid)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
+    kill_after_progress(process, progress, at_least=4, each_poll=lambda: workers.update(_children(process.pid)))
     assert len(workers) >= 2, "the run had started its workers"
     # a worker left running would hold the standard error pipe open
     _, stderr = process.communicate(timeout=60)

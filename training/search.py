@@ -128,8 +128,13 @@ def search(
 
 def trial_config(config_path: str, overrides: list[str], chosen: dict[str, Any], folder: Path, number: int) -> Config:
     settings = [f"{key}={yaml.safe_dump(value, default_flow_style=True).strip()}" for key, value in chosen.items()]
-    fixed = [f"run.output_dir={folder}", f"run.name=trial-{number:03d}", "evaluation.test=false"]
-    return load_config(config_path, [*overrides, *settings, *fixed, "evaluation.example=false"])
+    fixed = [
+        f"run.output_dir={folder}",
+        f"run.name=trial-{number:03d}",
+        "evaluation.test=false",
+        "evaluation.example=false",
+    ]
+    return load_config(config_path, [*overrides, *settings, *fixed])
 
 
 def load_validation_score(run_dir: Path, metric: str) -> float:

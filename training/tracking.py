@@ -74,7 +74,7 @@ def _local_mlflow(store: Path) -> TrainerCallback:
     from transformers.integrations import MLflowCallback
 
     class LocalMLflowCallback(MLflowCallback):
-        """MLflow's Trainer callback, pointed at a file store before it starts its run."""
+        """MLflow's Trainer callback, pointed at the local SQLite store before it starts its run."""
 
         def setup(self, args: Any, state: Any, model: Any) -> None:
             if state.is_world_process_zero:
