@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup train test lint benchmark benchmark-multitask notebooks clean
+.PHONY: setup train test test-matrix lint benchmark benchmark-multitask notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ train: setup
 test: setup
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(ARGS)
+
+# The suite as other machines run it (each row in its own random order; the seed is printed to repeat a row):
+# one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), and two threads on one taken to have it
+# (Intel Xeon, AMX). About twice `make test`.
+test-matrix: setup
+	OMP_NUM_THREADS=1 NEWSCLF_NATIVE_BF16=0 $(BIN)/python -m pytest -q $(ARGS)
+	OMP_NUM_THREADS=2 NEWSCLF_NATIVE_BF16=1 $(BIN)/python -m pytest -q $(ARGS)
 
 # AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
 benchmark: setup

@@ -33,6 +33,7 @@ import torch
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
+from benchmarks.common import describe_machine, replace_section
 from inference import Predictor
 from inference.atomic import atomic_writer
 from inference.backends import bf16_supported
@@ -40,8 +41,8 @@ from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, load_splits
 from training.metrics import task_scores
-from training.saving import replace_section, write_json_atomic
-from training.train import describe_machine, train
+from training.saving import write_json_atomic
+from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 

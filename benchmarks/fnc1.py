@@ -23,9 +23,9 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
+from benchmarks.common import describe_machine, replace_section
 from training.config import load_config
-from training.saving import replace_section
-from training.train import describe_machine, train
+from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- fnc1:begin -->", "<!-- fnc1:end -->"

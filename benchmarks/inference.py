@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import describe_machine, replace_section
 from inference import Predictor
 from inference.windowing import article_text
 
@@ -179,8 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     section = report(args, articles, results)
     print(section)
     if args.output:
-        from training.saving import replace_section
-
         replace_section(args.output, BEGIN, END, section)
     return 0
 
@@ -199,8 +198,6 @@ def validation_articles(model_dir: str, count: int) -> list[dict[str, Any]]:
 
 
 def report(args: argparse.Namespace, articles: list[dict], results: dict[str, dict[str, Any]]) -> str:
-    from training.train import describe_machine
-
     tasks = list(next(iter(results.values()))["labels"]) if results else []
     base = results.get("pipelines", {}).get("articles_per_s")
     reference = results.get("torch-fp32", {}).get("labels")

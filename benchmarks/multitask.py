@@ -27,11 +27,11 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
+from benchmarks.common import describe_machine, replace_section
 from inference import Predictor
 from training.config import load_config
 from training.data import load_splits
-from training.saving import replace_section
-from training.train import describe_machine, train
+from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- multitask:begin -->", "<!-- multitask:end -->"

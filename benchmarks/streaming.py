@@ -29,8 +29,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
-from training.saving import replace_section
-from training.train import describe_machine
+from benchmarks.common import describe_machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- streaming:begin -->", "<!-- streaming:end -->"

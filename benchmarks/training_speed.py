@@ -29,12 +29,15 @@ import torch
 import transformers
 from transformers import TrainerCallback, TrainingArguments
 
+# run as a script, this folder comes first on sys.path and its inference.py would shadow the package
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+
+from benchmarks.common import describe_machine, replace_section
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.windowing import WindowConfig, article_text, encode_articles
 from training.encoders import resolve_encoder
-from training.saving import replace_section
-from training.train import describe_machine
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 ROOT = Path(__file__).resolve().parents[1]

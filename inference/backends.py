@@ -17,15 +17,18 @@ has one, else torch fp32.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping
+import os
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .modeling import NewsClassifier, NewsClassifierConfig
+from .modeling import NewsClassifier, NewsClassifierConfig, window_assignment
 
 BACKENDS = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -40,9 +43,25 @@ def onnx_inputs(config: NewsClassifierConfig) -> list[str]:
     return [*ONNX_INPUTS, *([PAIR_INPUT] if config.reads_pairs else [])]
 
 
-@functools.lru_cache(maxsize=1)
+NATIVE_BF16_VARIABLE = "NEWSCLF_NATIVE_BF16"  # 1 or 0: act as if the CPU had (or lacked) native bf16
+
+
 def cpu_has_native_bf16() -> bool:
-    """True on CPUs with AVX-512 BF16 or AMX, where bf16 matrix products run faster than fp32."""
+    """True on CPUs with AVX-512 BF16 or AMX, where bf16 matrix products run faster than fp32.
+
+    ``NEWSCLF_NATIVE_BF16=1`` or ``=0`` overrides the detection (``make test-matrix`` runs the tests
+    both ways, so a suite that passes on one kind of CPU passes on the other).
+    """
+    forced = os.environ.get(NATIVE_BF16_VARIABLE, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    if forced:
+        raise ValueError(f"{NATIVE_BF16_VARIABLE} must be 0 or 1, got {forced!r}")
+    return _detected_native_bf16()
+
+
+@functools.lru_cache(maxsize=1)
+def _detected_native_bf16() -> bool:
     for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
         if getattr(torch.cpu, probe, lambda: False)():
             return True
@@ -66,10 +85,35 @@ def onnx_files(folder: str | Path) -> dict[str, Path]:
     return {precision: onnx_dir / name for precision, name in ONNX_FILES.items() if (onnx_dir / name).is_file()}
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of a ``(rows, labels)`` array, computed in float32."""
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+_THREAD_SETTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Runs a block on ``count`` torch CPU threads, then puts back the caller's setting (None: leaves it).
+
+    torch's thread count is one setting for the whole process, so a library call that changes it for
+    its own work must restore it; the lock keeps two such calls from restoring each other's value.
+
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if count is None:
+        yield
+        return
+    with _THREAD_SETTING:
+        before = torch.get_num_threads()
+        if count != before:
+            torch.set_num_threads(count)
+        try:
+            yield
+        finally:
+            if count != before:
+                torch.set_num_threads(before)
 
 
 def onnxruntime_available() -> bool:
@@ -126,22 +170,36 @@ def choose_backend(
 
 
 class TorchBackend:
-    """Runs a :class:`NewsClassifier` with torch, in fp32 or under bf16 autocast."""
+    """Runs a :class:`NewsClassifier` with torch, in fp32 or under bf16 autocast.
+
+    Args:
+        model: the model.
+        device: ``cpu`` or ``cuda``.
+        precision: ``fp32`` or ``bf16``.
+        num_threads: torch CPU threads for each call (the process's own setting is restored after);
+            ``None``: whatever the process uses.
+    """
 
     name = "torch"
 
-    def __init__(self, model: NewsClassifier, device: str = "cpu", precision: str = "fp32") -> None:
+    def __init__(
+        self, model: NewsClassifier, device: str = "cpu", precision: str = "fp32", num_threads: int | None = None
+    ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"the torch backend runs fp32 or bf16, got {precision!r}")
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be at least 1, got {num_threads}")
         self.model = model.to(device).eval()
         self.config: NewsClassifierConfig = model.config
         self.device = device
         self.precision = precision
+        self.num_threads = num_threads
 
     def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
         inputs = {key: value.to(self.device) for key, value in batch.items()}
         device_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with (
+            torch_threads(self.num_threads),
             torch.inference_mode(),
             torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"),
         ):
@@ -188,12 +246,10 @@ class OnnxBackend:
         self.path = Path(path)
 
     def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
-        owners = batch["window_to_article"].numpy()
-        assignment = (owners[None, :] == np.arange(owners.max() + 1)[:, None]).astype(np.float32)
         feeds = {
             "input_ids": batch["input_ids"].numpy(),
             "attention_mask": batch["attention_mask"].numpy(),
-            "assignment": assignment,
+            "assignment": window_assignment(batch["window_to_article"]).numpy(),
         }
         if self.config.reads_pairs:  # single texts (no segment ids in the batch) are all segment 0
             segments = batch.get(PAIR_INPUT)

@@ -22,6 +22,7 @@ from .atomic import atomic_writer
 from .batch import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
 from .loading import ModelFolderError
 from .parallel import PredictorPool
+from .paths import refuse_overwriting_inputs
 from .predictor import Predictor
 from .resumable import PartialOutputError, ResumableOutput
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     resumable = None
     pool = None
     try:
+        _refuse_overwriting(args)
         size = chunk_size()
         predictor = predictor_from_args(args)
         if args.workers > 1:
@@ -122,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if pool is not None:
             pool.close()
+
+
+def _refuse_overwriting(args: argparse.Namespace) -> None:
+    """``--output`` and the partial files beside it must be neither ``--input`` nor a file of ``--model``."""
+    if args.output is not None:
+        refuse_overwriting_inputs(ResumableOutput(args.output).files, [args.input, args.model])
 
 
 def _say_kept(resumable: ResumableOutput | None) -> None:

@@ -35,8 +35,9 @@ from torch import nn
 from .atomic import default_permissions
 from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inputs
 from .loading import ModelFolderError, load_model_folder
-from .manifest import add_to_manifest
+from .manifest import MANIFEST, add_to_manifest
 from .modeling import NewsClassifier
+from .paths import refuse_overwriting_inputs
 from .predictor import Predictor
 
 OPSET = 17
@@ -71,21 +72,8 @@ class OnnxGraph(nn.Module):
         assignment: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
-        model = self.model
-        hidden = model.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
-        if model.config.token_pooling == "cls":
-            windows = hidden[:, 0]
-        else:
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            windows = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        if model.config.window_pooling == "max":
-            masked = windows.unsqueeze(0).masked_fill(assignment.unsqueeze(-1) == 0, torch.finfo(windows.dtype).min)
-            articles = masked.amax(1)
-        else:
-            articles = (assignment @ windows) / assignment.sum(1, keepdim=True)
-        return tuple(model.heads[name](articles) for name in model.config.task_names)
+        windows = self.model.encode_windows(input_ids, attention_mask, token_type_ids)
+        return self.model.classify(self.model.pool_windows(windows, assignment))
 
 
 def export_onnx(model: NewsClassifier, path: Path) -> None:
@@ -262,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing onnx/ folder")
     args = parser.parse_args(argv)
     try:
+        folder = Path(args.model)
+        refuse_overwriting_inputs([folder / ONNX_FOLDER, folder / MANIFEST], [args.sample])
         sample = _read_sample(args.sample) if args.sample else None
         record = export_model_folder(
             args.model,

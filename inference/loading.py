@@ -8,8 +8,9 @@ file, which loading checks before reading anything.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,21 @@ logger = logging.getLogger("newsclf")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 REQUIRED_FILES = ("config.json", "model.safetensors")
+# Encoders whose position ids count from the padding index + 1 (fairseq's scheme, kept by transformers),
+# so that many of their max_position_embeddings are never used; MPNet fixes its padding index at 1.
+PADDING_OFFSET_TYPES = (
+    "camembert",
+    "data2vec-text",
+    "ibert",
+    "longformer",
+    "luke",
+    "markuplm",
+    "roberta",
+    "roberta-prelayernorm",
+    "xlm-roberta",
+    "xlm-roberta-xl",
+    "xmod",
+)
 
 
 class ModelFolderError(ValueError):
@@ -47,6 +63,61 @@ def verify_checksums(folder: Path) -> None:
         logger.warning("%s has no %s, so its files cannot be checked (saved by an older newsclf)", folder, MANIFEST)
 
 
+def encoder_positions(encoder: Mapping[str, Any]) -> int | None:
+    """The most tokens (special tokens included) one window may hold for an encoder, from its config.
+
+    BERT-like encoders number positions from 0, so ``max_position_embeddings`` of them fit;
+    RoBERTa-like ones start after their padding index (``max_position_embeddings - 2`` with padding
+    id 1). None where the config sets no limit: no ``max_position_embeddings``, or a DeBERTa without
+    absolute positions.
+
+    >>> encoder_positions({"model_type": "bert", "max_position_embeddings": 512})
+    512
+    >>> encoder_positions({"model_type": "roberta", "max_position_embeddings": 514, "pad_token_id": 1})
+    512
+    """
+    positions = encoder.get("max_position_embeddings")
+    if not isinstance(positions, int) or isinstance(positions, bool):
+        return None
+    model_type = encoder.get("model_type")
+    if model_type in ("deberta", "deberta-v2") and encoder.get("position_biased_input") is False:
+        return None
+    if model_type == "mpnet":
+        return positions - 2
+    if model_type in PADDING_OFFSET_TYPES:
+        padding = encoder.get("pad_token_id")
+        return positions - (padding if isinstance(padding, int) and padding >= 0 else 1) - 1
+    return positions
+
+
+def explain_positions(encoder: Mapping[str, Any]) -> str:
+    """Where :func:`encoder_positions` comes from, for error messages."""
+    positions = encoder.get("max_position_embeddings")
+    usable = encoder_positions(encoder)
+    offset = "" if usable is None or usable == positions else f", less {positions - usable} for its padding offset"
+    return f"max_position_embeddings {positions} in its config.json{offset}"
+
+
+def check_window_fits(folder: Path) -> None:
+    """Refuses a folder whose windows are longer than its encoder's positions: a long article would crash it.
+
+    Raises:
+        ModelFolderError: naming the folder, both numbers and what to do.
+    """
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        encoder, max_length = config["encoder"], config["window"]["max_length"]
+        limit = encoder_positions(encoder)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # an unreadable config.json is reported by the loader
+    if limit is not None and isinstance(max_length, int) and max_length > limit:
+        raise ModelFolderError(
+            f"{folder}: its windows hold {max_length} tokens (config.json window.max_length) but its encoder "
+            f"reads at most {limit} ({explain_positions(encoder)}), so a long article would crash it; "
+            f"train it again with model.max_length of at most {limit}"
+        )
+
+
 def check_model_folder(path: str | Path, verify: bool = True) -> Path:
     """Returns the folder as a ``Path`` after checking that it can be loaded safely.
 
@@ -55,7 +126,8 @@ def check_model_folder(path: str | Path, verify: bool = True) -> Path:
         verify: also compare every file with the SHA-256 recorded in ``manifest.json``.
 
     Raises:
-        ModelFolderError: naming the folder and the missing, changed or refused file.
+        ModelFolderError: naming the folder and the missing, changed or refused file, or windows
+            longer than its encoder reads.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -72,6 +144,7 @@ def check_model_folder(path: str | Path, verify: bool = True) -> Path:
             raise ModelFolderError(f"{folder}: missing {name}; the model folder is incomplete")
     if verify:
         verify_checksums(folder)
+    check_window_fits(folder)
     return folder
 
 

@@ -62,13 +62,14 @@ class NewsClassifierConfig(PretrainedConfig):
         encoder: the encoder's config as a dict (``model_type`` plus its fields).
         tasks: one dict per task with ``name``, ``kind`` and ``labels`` (or ``id2label``).
         text_fields: article fields joined into the text, in order.
-        window: a :class:`~inference.windowing.WindowConfig` as a dict.
+        window: a :class:`~inference.windowing.WindowConfig` as a dict (``max_target_tokens`` included).
         token_pooling: ``mean`` or ``cls``: how a window becomes a vector.
         window_pooling: ``mean`` or ``max``: how an article's windows become one vector.
         classifier_dropout: dropout before each head.
         scrub_names: outlet names to remove, with outlet boilerplate, before reading a text
             (see :mod:`inference.scrub`); ``None``: texts are read as they are.
-        max_target_tokens: for ``pair`` tasks, the tokens of the target kept in every window.
+        max_target_tokens: read from folders saved before it moved into ``window``; used when
+            ``window`` does not set it.
 
     Tasks of kind ``pair`` read (target, text) pairs, e.g. stance toward a headline; ``single`` tasks
     read the text alone. A model may hold both kinds (trained on several datasets): its heads share
@@ -87,14 +88,16 @@ class NewsClassifierConfig(PretrainedConfig):
         window_pooling: str = "mean",
         classifier_dropout: float = 0.1,
         scrub_names: list[str] | None = None,
-        max_target_tokens: int = 64,
+        max_target_tokens: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.encoder = dict(encoder or {"model_type": "bert"})
         self.tasks = [_normalise_task(task) for task in tasks or []]
-        self.max_target_tokens = max_target_tokens
         self.text_fields = list(text_fields or ["title", "content"])
-        self.window = WindowConfig(**(window or {})).to_dict()
+        window = dict(window or {})
+        if max_target_tokens is not None:
+            window.setdefault("max_target_tokens", max_target_tokens)
+        self.window = WindowConfig(**window).to_dict()
         if token_pooling not in TOKEN_POOLING:
             raise ValueError(f"token_pooling must be one of {TOKEN_POOLING}, got {token_pooling!r}")
         if window_pooling not in WINDOW_POOLING:
@@ -104,6 +107,11 @@ class NewsClassifierConfig(PretrainedConfig):
         self.classifier_dropout = classifier_dropout
         self.scrub_names = None if scrub_names is None else list(scrub_names)
         super().__init__(**kwargs)
+
+    @property
+    def window_config(self) -> WindowConfig:
+        """How this model cuts articles into windows: the one place every reader of the model gets it from."""
+        return WindowConfig(**self.window)
 
     @property
     def reads_pairs(self) -> bool:
@@ -215,34 +223,82 @@ class NewsClassifier(PreTrainedModel):
         """
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
+        windows = self.encode_windows(input_ids, attention_mask, token_type_ids)
+        if window_to_article is None:
+            articles = windows
+        else:
+            articles = self.pool_windows(windows, window_assignment(window_to_article))
+        logits = self.classify(articles)
+        targets = {name: labels[f"labels_{name}"] for name in self.config.task_names if f"labels_{name}" in labels}
+        loss = multitask_loss(dict(zip(self.config.task_names, logits)), targets) if labels else None
+        return NewsClassifierOutput(loss=loss, logits=logits, embeddings=articles if return_embeddings else None)
+
+    def encode_windows(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One vector per window: the mean of its real tokens, or its first token (``token_pooling``)."""
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
         if self.config.token_pooling == "cls":
-            windows = hidden[:, 0]
-        else:
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            windows = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        articles = self._pool_windows(windows, window_to_article)
-        features = self.dropout(articles)
-        logits = tuple(self.heads[name](features) for name in self.config.task_names)
-        loss = None
-        if labels:
-            loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
-            losses = [
-                loss_fn(task_logits.float(), labels[f"labels_{name}"])
-                for name, task_logits in zip(self.config.task_names, logits)
-                if f"labels_{name}" in labels and (labels[f"labels_{name}"] != -100).any()
-            ]
-            loss = torch.stack(losses).sum() if losses else None
-        return NewsClassifierOutput(loss=loss, logits=logits, embeddings=articles if return_embeddings else None)
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
-    def _pool_windows(self, windows: torch.Tensor, window_to_article: torch.Tensor | None) -> torch.Tensor:
-        if window_to_article is None:
-            return windows
-        count = int(window_to_article.max().item()) + 1
-        index = window_to_article.unsqueeze(-1).expand_as(windows)
-        pooled = torch.zeros((count, windows.shape[-1]), dtype=windows.dtype, device=windows.device)
-        if self.config.window_pooling == "max":
-            return pooled.scatter_reduce(0, index, windows, reduce="amax", include_self=False)
-        return pooled.scatter_reduce(0, index, windows, reduce="mean", include_self=False)
+    def pool_windows(self, windows: torch.Tensor, assignment: torch.Tensor) -> torch.Tensor:
+        """One vector per article from its windows' vectors (``window_pooling``: mean or max).
+
+        Args:
+            windows: ``(windows, hidden)``.
+            assignment: ``(articles, windows)``, 1 where the window belongs to the article, else 0
+                (:func:`window_assignment`); a matrix rather than an index so the ONNX graph pools the same way.
+        """
+        # outside autocast: the article vectors keep the windows' precision, as a sum would
+        with torch.autocast(windows.device.type, enabled=False):
+            assignment = assignment.to(windows.dtype)
+            if self.config.window_pooling == "max":
+                lowest = torch.finfo(windows.dtype).min
+                return windows.unsqueeze(0).masked_fill(assignment.unsqueeze(-1) == 0, lowest).amax(1)
+            return (assignment @ windows) / assignment.sum(1, keepdim=True)
+
+    def classify(self, articles: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Each task's logits for the article vectors, in the config's task order."""
+        features = self.dropout(articles)
+        return tuple(self.heads[name](features) for name in self.config.task_names)
+
+
+def window_assignment(window_to_article: torch.Tensor) -> torch.Tensor:
+    """The ``(articles, windows)`` 0/1 matrix of :meth:`NewsClassifier.pool_windows` from each window's article.
+
+    >>> window_assignment(torch.tensor([0, 0, 1]))
+    tensor([[1., 1., 0.],
+            [0., 0., 1.]])
+    """
+    articles = torch.arange(int(window_to_article.max()) + 1, device=window_to_article.device)
+    return (window_to_article.unsqueeze(0) == articles.unsqueeze(1)).float()
+
+
+def multitask_loss(
+    logits: dict[str, torch.Tensor],
+    labels: dict[str, torch.Tensor],
+    task_weights: dict[str, float] | None = None,
+    class_weights: dict[str, torch.Tensor] | None = None,
+) -> torch.Tensor | None:
+    """The weighted sum of each task's mean cross-entropy over its labelled rows (``-100``: no label).
+
+    Tasks without labels, or whose labels are all ``-100``, add nothing; None when no task has a label.
+
+    >>> multitask_loss({"topic": torch.zeros(2, 4)}, {"topic": torch.tensor([1, -100])})
+    tensor(1.3863)
+    """
+    total = None
+    for task, task_logits in logits.items():
+        target = labels.get(task)
+        if target is None or not (target != -100).any():
+            continue
+        weight = (class_weights or {}).get(task)
+        weight = None if weight is None else weight.to(task_logits.device)
+        loss = nn.functional.cross_entropy(task_logits.float(), target, weight=weight, ignore_index=-100)
+        loss = (task_weights or {}).get(task, 1.0) * loss
+        total = loss if total is None else total + loss
+    return total

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
+from scipy.special import softmax
 
 from .backends import (
     OnnxBackend,
@@ -22,12 +22,19 @@ from .backends import (
     choose_backend,
     onnx_files,
     onnxruntime_available,
-    softmax,
 )
 from .loading import ModelFolderError, check_model_folder, load_config_and_tokenizer, load_model_folder
 from .modeling import NewsClassifier
 from .scrub import OutletScrubber
-from .windowing import Article, WindowConfig, article_text, collate_windows, encode_articles, encode_pairs
+from .windowing import (
+    TARGET_FIELD,
+    Article,
+    article_text,
+    collate_windows,
+    encode_articles,
+    encode_pairs,
+    standard_fields,
+)
 
 TaskResult = dict[str, Any]
 
@@ -58,8 +65,11 @@ class Predictor:
         self.config = self.backend.config
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.window = WindowConfig(**self.config.window)
-        self.text_fields = list(self.config.text_fields)
+        self.window = self.config.window_config
+        fields = standard_fields(self.config.text_fields)
+        self.text_fields = list(fields.values())  # title and/or content, whatever the data called them
+        # an older model stored its data's column names: articles may still use them
+        self._stored_names = {field: name for name, field in fields.items() if name != field}
         names = getattr(self.config, "scrub_names", None)
         self.scrub = None if names is None else OutletScrubber(names)
 
@@ -84,7 +94,8 @@ class Predictor:
             precision: ``fp32`` (exact), ``bf16`` (torch), ``int8`` (ONNX) or ``auto``.
             batch_size: most windows per forward pass.
             device: ``cpu`` or ``cuda`` (torch only).
-            num_threads: CPU threads for torch and ONNX Runtime; ``None`` keeps their defaults.
+            num_threads: CPU threads for torch and ONNX Runtime; ``None`` keeps their defaults. torch's
+                process-wide setting is changed only while the predictor runs, then restored.
 
         Raises:
             ModelFolderError: the folder, or the ONNX file asked for, is missing or unreadable, or a
@@ -103,11 +114,9 @@ class Predictor:
             device=device,
             have_onnxruntime=onnxruntime_available(),
         )
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
         if backend == "torch":
             model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
-            return cls(model, tokenizer, batch_size=batch_size, device=device, precision=precision)
+            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, batch_size=batch_size)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
@@ -192,19 +201,19 @@ class Predictor:
         if not pair_tasks and target is not None:
             raise ValueError(f"this model's tasks {self.tasks} read one text: it takes no target")
         # a model with only pair tasks needs a target; one with both kinds scores pairs when one is given
-        given = target is not None or any(isinstance(a, Mapping) and a.get("target") is not None for a in batch)
+        given = target is not None or any(isinstance(a, Mapping) and a.get(TARGET_FIELD) is not None for a in batch)
         targets = self._targets(batch, target) if pair_tasks and (given or not single_tasks) else None
         tasks = single_tasks + (pair_tasks if targets is not None else [])
         if not batch:
             return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in tasks}
-        texts = [article_text(article, self.text_fields) for article in batch]
+        texts = [article_text(self._with_standard_fields(article), self.text_fields) for article in batch]
         if self.scrub is not None:
             texts = [self.scrub(text) for text in texts]
         outputs = {}
         if single_tasks:
             outputs.update(self._scores(encode_articles(self.tokenizer, texts, self.window), single_tasks, None))
         if targets is not None:
-            windows = encode_pairs(self.tokenizer, targets, texts, self.window, self.config.max_target_tokens)
+            windows = encode_pairs(self.tokenizer, targets, texts, self.window)
             outputs.update(self._scores(windows, pair_tasks, self.tokenizer.sep_token_id))
         return {task: outputs[task] for task in self.tasks if task in outputs}
 
@@ -215,8 +224,15 @@ class Predictor:
             logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
             for task, task_logits in zip(self.tasks, logits):
                 if task in outputs:
-                    outputs[task][indices] = softmax(task_logits)
+                    outputs[task][indices] = softmax(task_logits, axis=1)
         return outputs
+
+    def _with_standard_fields(self, article: Article) -> Article:
+        """An article of an older model that names none of the standard text fields but the data's
+        column names the model stored (``articleBody``), with those read as the standard fields."""
+        if not self._stored_names or not isinstance(article, Mapping) or any(f in article for f in self.text_fields):
+            return article
+        return {**article, **{f: article[name] for f, name in self._stored_names.items() if name in article}}
 
     def _targets(self, batch: list[Article], target: str | Sequence[str] | None) -> list[str]:
         """One target per article: the ``target`` argument, or each article's ``target`` field."""
@@ -229,7 +245,7 @@ class Predictor:
             return [article_text("" if t is None else str(t), []) for t in targets]
         found = []
         for index, article in enumerate(batch):
-            value = article.get("target") if isinstance(article, Mapping) else None
+            value = article.get(TARGET_FIELD) if isinstance(article, Mapping) else None
             if value is None:
                 pair_tasks = self.config.tasks_of_kind("pair")
                 others = (

@@ -60,6 +60,11 @@ class ResumableOutput:
         self.done = 0
         self.resumed = 0
 
+    @property
+    def files(self) -> list[Path]:
+        """Every file a run writes: the output, its partial file, the progress file and its temporary."""
+        return [self.target, self.partial, self.progress, self._saving]
+
     def run(
         self,
         predictor: Predictor,

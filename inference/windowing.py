@@ -1,7 +1,9 @@
 """From articles to the token windows the model reads, shared by training and prediction.
 
-An article is a string or a mapping with text fields (``title``, ``content`` by default). The fields
-are stripped and joined with a blank line, in the order the model's config names them. The joined
+An article is a string or a mapping with the same fields for every model, whatever the training
+data called its columns (``data.columns`` maps them): ``title`` and ``content``, the text fields, and
+``target`` for pair tasks (the claim or headline the text is read against). The text fields a model
+reads are stripped and joined with a blank line, in the order its config names them. The joined
 text is tokenized once without special tokens, then cut into windows:
 
 * ``head``: the first ``max_length`` tokens.
@@ -27,6 +29,8 @@ import torch
 
 STRATEGIES = ("head", "head+tail", "chunks")
 FIELD_SEPARATOR = "\n\n"
+ARTICLE_FIELDS = ("title", "content")  # the text fields of an article, in their usual order
+TARGET_FIELD = "target"  # the field holding a pair task's target
 
 Article = str | Mapping[str, Any]
 
@@ -41,6 +45,7 @@ class WindowConfig:
         stride: tokens shared by two neighbouring chunks.
         max_windows: most chunks read per article (``chunks`` only).
         head_fraction: share of the budget taken from the start (``head+tail`` only).
+        max_target_tokens: tokens of a pair's target kept in every window (``pair`` tasks only).
     """
 
     strategy: str = "head"
@@ -48,6 +53,7 @@ class WindowConfig:
     stride: int = 32
     max_windows: int = 8
     head_fraction: float = 0.25
+    max_target_tokens: int = 64
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -60,6 +66,8 @@ class WindowConfig:
             raise ValueError(f"max_windows must be at least 1, got {self.max_windows}")
         if not 0.0 <= self.head_fraction <= 1.0:
             raise ValueError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
+        if self.max_target_tokens < 1:
+            raise ValueError(f"max_target_tokens must be at least 1, got {self.max_target_tokens}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,6 +100,24 @@ def article_text(article: Article, text_fields: Sequence[str]) -> str:
         if text:
             parts.append(text)
     return FIELD_SEPARATOR.join(parts)
+
+
+def standard_fields(text_fields: Sequence[str]) -> dict[str, str]:
+    """Maps the text fields a model's config stores onto the article fields it reads.
+
+    Models saved before every model read ``title``/``content`` stored the data's column names (FNC-1's
+    ``articleBody``). Each such name stands for an article field the model does not already read: the
+    last one for ``content``, the one before it for ``title``; any further name stays as it is.
+
+    >>> standard_fields(["articleBody"])
+    {'articleBody': 'content'}
+    >>> standard_fields(["title", "content"])
+    {'title': 'title', 'content': 'content'}
+    """
+    free = [name for name in ARTICLE_FIELDS if name not in text_fields]
+    legacy = [name for name in text_fields if name not in ARTICLE_FIELDS]
+    renamed = dict(zip(reversed(legacy), reversed(free)))
+    return {name: renamed.get(name, name) for name in text_fields}
 
 
 def _clean(text: str) -> str:
@@ -127,10 +153,10 @@ def encode_articles(tokenizer: Any, texts: Sequence[str], config: WindowConfig) 
 
 
 def encode_pairs(
-    tokenizer: Any, targets: Sequence[str], texts: Sequence[str], config: WindowConfig, max_target_tokens: int = 64
+    tokenizer: Any, targets: Sequence[str], texts: Sequence[str], config: WindowConfig
 ) -> list[list[list[int]]]:
     """Tokenizes (target, text) pairs, e.g. (headline, article body): every window holds the whole
-    target (its first ``max_target_tokens`` tokens) as the first segment, and a part of the text, cut
+    target (its first ``config.max_target_tokens`` tokens) as the first segment, and a part of the text, cut
     by ``config`` as a single text would be, as the second (``[CLS] target [SEP] text part [SEP]``).
 
     Raises:
@@ -144,13 +170,13 @@ def encode_pairs(
     text_ids = tokenizer(list(texts), **options)["input_ids"]
     pairs = []
     for target, text in zip(target_ids, text_ids):
-        target = target[:max_target_tokens]
+        target = target[: config.max_target_tokens]
         budget = config.max_length - len(prefix) - len(middle) - len(suffix) - len(target)
         least = config.stride + 1 if config.strategy == "chunks" else 1
         if budget < least:
             raise ValueError(
                 f"a target of {len(target)} tokens leaves {budget} of the window's {config.max_length} for the text; "
-                f"lower max_target_tokens ({max_target_tokens}) or raise max_length"
+                f"lower max_target_tokens ({config.max_target_tokens}) or raise max_length"
             )
         pairs.append([prefix + target + middle + part + suffix for part in split_tokens(text, config, budget)])
     return pairs

@@ -22,6 +22,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from inference.paths import InputOverwriteError, refuse_overwriting_inputs
+
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
 KEPT_METADATA = {"kernelspec", "language_info"}
@@ -94,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds a cell may run")
     args = parser.parse_args(argv)
     paths = [p if p.is_absolute() or p.exists() else HERE / p for p in args.notebooks] or NOTEBOOKS
+    if args.output and not (args.strip or args.check):
+        try:
+            refuse_overwriting_inputs([args.output / path.name for path in paths], paths)
+        except InputOverwriteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     status = 0
     for path in paths:
         if args.strip:

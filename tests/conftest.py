@@ -13,7 +13,7 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,19 @@ def write_fnc1_like(folder: Path, bodies: int = 24, test_bodies: int = 6) -> Non
                 writer = csv.writer(handle)
                 writer.writerow(header)
                 writer.writerows(rows)
+
+
+PROJECT_RUNS = Path(__file__).parents[1] / "runs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_runs_untouched() -> Iterator[None]:
+    """Fails the session if a test wrote into the project's own ``runs/`` (tests write under tmp_path)."""
+    before = set(PROJECT_RUNS.iterdir()) if PROJECT_RUNS.is_dir() else set()
+    yield
+    added = sorted(path.name for path in (set(PROJECT_RUNS.iterdir()) if PROJECT_RUNS.is_dir() else set()) - before)
+    if added:
+        pytest.fail(f"tests wrote {added} into {PROJECT_RUNS}; give them run.output_dir under tmp_path")
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from inference import Predictor
-from inference.backends import choose_backend, softmax
+from inference import Predictor, collate_windows, encode_articles
+from inference.backends import bf16_supported, choose_backend, cpu_has_native_bf16
 
 INT8 = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
 
@@ -53,14 +54,6 @@ def test_impossible_requests_are_refused(backend, precision, device, message):
         choose_backend(backend, precision, onnx_files=INT8, native_bf16=True, device=device)
 
 
-def test_softmax_rows_sum_to_one_and_keep_order():
-    logits = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -1000.0]], dtype=np.float32)
-    probabilities = softmax(logits)
-    assert np.allclose(probabilities.sum(axis=1), 1.0)
-    assert (probabilities.argmax(axis=1) == [2, 0]).all()
-    assert np.isfinite(probabilities).all()
-
-
 def test_torch_bf16_stays_close_to_fp32(tiny_model_dir: Path):
     articles = ["Inflation pushes the bank to act.", "The coach praised the team after the match. " * 20]
     fp32 = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32")
@@ -70,4 +63,41 @@ def test_torch_bf16_stays_close_to_fp32(tiny_model_dir: Path):
     for task in fp32.tasks:
         assert rounded[task].dtype == np.float32
         assert np.abs(rounded[task] - exact[task]).max() < 0.05
-        assert not np.array_equal(rounded[task], exact[task])  # bf16 really ran
+    # bf16 really ran: compared on logits, which a confident model cannot round to the same values
+    batch = collate_windows(encode_articles(fp32.tokenizer, articles, fp32.window), fp32.tokenizer.pad_token_id)
+    for exact_logits, rounded_logits in zip(fp32.backend(batch), bf16.backend(batch)):
+        assert not np.array_equal(exact_logits, rounded_logits)
+        np.testing.assert_allclose(rounded_logits, exact_logits, atol=0.5)
+
+
+def test_num_threads_holds_only_while_the_predictor_runs(tiny_model_dir: Path):
+    before = torch.get_num_threads()
+    wanted = 1 if before > 1 else 2
+    seen = []
+    predictor = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32", num_threads=wanted)
+    model = predictor.model
+    hook = model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    try:
+        predictor.predict(["Inflation pushes the bank to act.", "The coach praised the team."])
+    finally:
+        hook.remove()
+    assert seen and set(seen) == {wanted}
+    assert torch.get_num_threads() == before
+
+
+def test_num_threads_must_be_positive(tiny_model_dir: Path):
+    with pytest.raises(ValueError, match="num_threads must be at least 1"):
+        Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32", num_threads=0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("0", False)])
+def test_native_bf16_detection_can_be_forced(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool):
+    monkeypatch.setenv("NEWSCLF_NATIVE_BF16", value)
+    assert cpu_has_native_bf16() is expected
+    assert bf16_supported("cpu") is expected
+
+
+def test_a_bad_native_bf16_override_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NEWSCLF_NATIVE_BF16", "yes")
+    with pytest.raises(ValueError, match="NEWSCLF_NATIVE_BF16 must be 0 or 1, got 'yes'"):
+        cpu_has_native_bf16()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import make_rows, write_jsonl
 
-from training.config import Config, load_config
+from training.config import Config, ConfigError, load_config
 from training.data import (
     DataError,
     check_eval_labels,
@@ -22,6 +22,7 @@ from training.data import (
     file_format,
     fit_labels,
     load_splits,
+    load_task_data,
     read_rows,
     read_table,
 )
@@ -357,6 +358,80 @@ def test_some_text_fields_may_be_absent(tmp_path: Path) -> None:
     assert splits["train"][0]["text"] == next(r["title"] for r in rows if r["id"] == splits["train"][0]["id"])
 
 
+def _headline_body_rows() -> list[dict[str, Any]]:
+    """make_rows with the text under other names, plus a stray ``content`` column."""
+    return [
+        {
+            "headline": r["title"],
+            "body": r["content"],
+            "content": "stray",
+            **{k: r[k] for k in ("id", "topic", "leaning", "source", "split")},
+        }
+        for r in make_rows(per_cell=2)
+    ]
+
+
+def test_columns_rename_the_data_columns_to_the_article_fields(tmp_path: Path) -> None:
+    rows = _headline_body_rows()
+    path = write_jsonl(tmp_path / "a.jsonl", rows)
+    splits = load_splits(config_for(path, "data.columns={title: headline, content: body}"))
+    train = splits["train"]
+    first = next(r for r in rows if r["id"] == train[0]["id"])
+    assert train[0]["title"] == first["headline"] and train[0]["content"] == first["body"]  # the stray one replaced
+    assert train[0]["text"] == f"{first['headline']}\n\n{first['body']}"
+    assert "headline" not in train.column_names and "body" not in train.column_names
+    # a column that another key reads stays as well
+    kept = load_splits(config_for(path, "data.columns={title: headline, content: body}", "data.group_column=headline"))
+    assert kept["train"]["headline"] == kept["train"]["title"]
+
+
+def test_columns_may_swap_two_fields(tmp_path: Path) -> None:
+    rows = make_rows(per_cell=2)
+    path = write_jsonl(tmp_path / "a.jsonl", rows)
+    train = load_splits(config_for(path, "data.columns={title: content, content: title}"))["train"]
+    first = next(r for r in rows if r["id"] == train[0]["id"])
+    assert (train[0]["title"], train[0]["content"]) == (first["content"], first["title"])
+    assert train[0]["text"] == f"{first['content']}\n\n{first['title']}"
+
+
+def test_a_mapped_column_that_is_missing_is_named(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", _headline_body_rows())
+    with pytest.raises(DataError, match=r"no column 'bodi'; did you mean 'body'\?"):
+        load_splits(config_for(path, "data.text_fields=[content]", "data.columns.content=bodi"))
+
+
+def test_older_configs_with_data_column_names_as_text_fields_still_read(tmp_path: Path) -> None:
+    """The training_config.yaml of a model saved before data.columns (newsclf-evaluate reads it)."""
+    path = write_jsonl(tmp_path / "a.jsonl", _headline_body_rows())
+    train = load_splits(config_for(path, "data.text_fields=[headline, body]"))["train"]
+    assert train[0]["text"] == f"{train[0]['headline']}\n\n{train[0]['body']}"
+
+
+CLAIM_TASKS = (
+    "tasks=[{name: topic, label_column: topic},"
+    " {name: stance, label_column: topic, kind: pair, target_column: headline, dataset: claims}]"
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.text_fields=[headline, body]"], r"data\.text_fields: 'headline' is not an article field; models read"),
+        (["data.text_fields=[title, body]"], r"text_fields: \[content\] and columns: \{content: body\}"),
+        (["data.columns.target=headline"], r"data\.columns\.target: a pair task's target column is tasks\.N\."),
+        (["data.text_fields=[content]", "data.columns.title=headline"], r"data\.columns\.title: not one of data\."),
+        (
+            [CLAIM_TASKS, "datasets.claims.train_file=x.jsonl", "datasets.claims.text_fields=[body]"],
+            r"datasets\.claims\.text_fields: 'body' is not an article field",
+        ),
+    ],
+)
+def test_training_data_reads_only_the_article_fields(tmp_path: Path, overrides: list[str], message: str) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", _headline_body_rows())
+    with pytest.raises(ConfigError, match=message):
+        load_task_data(config_for(path, *overrides))
+
+
 def test_missing_label_column_suggests(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", make_rows(per_cell=2))
     with pytest.raises(DataError) as error:
@@ -581,7 +656,8 @@ def _join_config(stances: Path, files: list[Path], **extra: str) -> Config:
         f"data.train_file={stances}",
         f"data.join.files={json.dumps([str(f) for f in files])}",
         "data.join.key=Body ID",
-        "data.text_fields=[Headline, articleBody]",
+        "data.text_fields=[title, content]",
+        "data.columns={title: Headline, content: articleBody}",
         "data.split.column=split",
         "tasks=[{name: stance, label_column: Stance}]",
         *(f"{k}={v}" for k, v in extra.items()),
@@ -592,13 +668,29 @@ def _join_config(stances: Path, files: list[Path], **extra: str) -> Config:
 def test_join_adds_the_columns_of_the_tables_by_key(tmp_path: Path):
     stances, bodies, more = _fnc_like(tmp_path)
     splits = load_splits(_join_config(stances, [bodies, more]))
-    assert splits["train"]["articleBody"] == [
+    assert splits["train"]["content"] == [
         "The bank raised rates, again.",
         "A storm hit the coast.",
         "Doctors report results.",
     ]
     assert splits["validation"]["text"] == ["Team wins\n\nThe bank raised rates, again."]
+    assert splits["train"]["title"] == ["Rates rise", "Storm hits", "Vaccine works"]
+    assert "articleBody" not in splits["train"].column_names and "Headline" not in splits["train"].column_names
     assert splits["train"]["label_stance"] == ["agree", "unrelated", "disagree"]
+
+
+def test_a_pair_tasks_target_column_becomes_the_target_field(tmp_path: Path):
+    stances, bodies, more = _fnc_like(tmp_path)
+    pair = "[{name: stance, label_column: Stance, kind: pair, target_column: Headline}]"
+    config = _join_config(stances, [bodies, more], **{"data.text_fields": "[content]", "tasks": pair})
+    train = load_splits(config)["train"]
+    assert train["target"] == ["Rates rise", "Storm hits", "Vaccine works"]
+    assert (
+        train["content"]
+        == train["text"]
+        == ["The bank raised rates, again.", "A storm hit the coast.", "Doctors report results."]
+    )
+    assert "Headline" not in train.column_names and "articleBody" not in train.column_names
 
 
 def test_join_key_missing_from_the_tables_names_row_and_key(tmp_path: Path):

@@ -3,27 +3,37 @@ clear ``error:`` line on stderr that names the file, row/line, column or key and
 with exit code 2 and no traceback.
 
 Each row of ``CASES`` builds its bad input in a temporary folder and names the command, its
-arguments and the words the message must contain.
+arguments and the words the message must contain. Rows whose output is one of their inputs (the
+same path, a symlink, a hard link, a folder holding it) also name the inputs that must be left
+byte for byte as they were.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from conftest import make_rows, write_jsonl
 
 from inference.cli import main as predict_main
 from inference.export import main as export_main
 from training.baseline import main as baseline_main
+from training.convert_allsides import main as convert_main
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
 
 ROOT = Path(__file__).parents[1]
+_runner_spec = importlib.util.spec_from_file_location("notebook_runner", ROOT / "notebooks" / "execute.py")
+_runner = importlib.util.module_from_spec(_runner_spec)
+_runner_spec.loader.exec_module(_runner)
+notebook_main = _runner.main
 
 
 @dataclass
@@ -63,8 +73,9 @@ def _rows_with(index: int, **changes: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _yaml(setup: Setup, text: str) -> Path:
-    path = setup.tmp / "bad.yaml"
+def _yaml(setup: Setup, text: str, name: str = "bad.yaml") -> Path:
+    path = setup.tmp / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"extends: {ROOT / 'configs' / 'default.yaml'}\n{text}", encoding="utf-8")
     return path
 
@@ -112,6 +123,7 @@ class Case:
     command: Callable[[list[str]], int]
     argv: Callable[[Setup], list[str]]
     expected: tuple[str, ...]
+    kept: tuple[str, ...] = ()  # files or folders under the temporary folder that must stay as they were
 
 
 CASES = [
@@ -262,6 +274,197 @@ CASES = [
             ("an article without the text fields", '"fine"\n{"headline": "x"}\n', ("in.jsonl, line 2", "title")),
         ]
     ),
+    # outputs that are inputs: refused before any work, the inputs left as they were
+    Case(
+        "prediction output that is its input",
+        predict_main,
+        lambda s: _predict(s, s.data(), s.tmp / "articles.jsonl"),
+        ("refusing to write", "articles.jsonl: it is the input", "articles.jsonl;"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "prediction output that is a symlink to its input",
+        predict_main,
+        lambda s: _predict(s, s.data(), _linked_to_data(s, "link.jsonl")),
+        ("link.jsonl", "is the input", "articles.jsonl", "through a symlink"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "prediction output that is a hard link to its input",
+        predict_main,
+        lambda s: _predict(s, s.data(), _linked_to_data(s, "copy.jsonl", hard=True)),
+        ("copy.jsonl", "is the input", "articles.jsonl", "through a hard link"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "prediction input that is a symlink to the output",
+        predict_main,
+        lambda s: _predict(s, _linked_to_data(s, "link.jsonl"), s.tmp / "articles.jsonl"),
+        ("articles.jsonl: it is the input", "link.jsonl", "through a symlink"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "prediction input that is a hard link to the output",
+        predict_main,
+        lambda s: _predict(s, _linked_to_data(s, "copy.jsonl", hard=True), s.tmp / "articles.jsonl"),
+        ("articles.jsonl: it is the input", "copy.jsonl", "through a hard link"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "prediction input that is the output's partial file",
+        predict_main,
+        lambda s: _predict(s, s.data(name="out.jsonl.partial"), s.tmp / "out.jsonl"),
+        ("out.jsonl.partial: it is the input", "out.jsonl.partial;"),
+        kept=("out.jsonl.partial",),
+    ),
+    Case(
+        "prediction output that is a file of the model folder",
+        predict_main,
+        lambda s: ["--model", str(s.model_copy()), "--text", "x", "--output", str(s.tmp / "model" / "labels.json")],
+        ("model/labels.json", "inside the input folder", "model;"),
+        kept=("model",),
+    ),
+    Case(
+        "prediction output that is a hard link to a file of the model folder",
+        predict_main,
+        lambda s: _predict(s, s.data(), _hard_link_into_model(s), model=s.tmp / "model"),
+        ("config-copy.json", "hard link", "model/config.json", "inside the input folder"),
+        kept=("model", "articles.jsonl"),
+    ),
+    Case(
+        "evaluation output that is its data",
+        evaluate_main,
+        lambda s: ["--model", str(s.model), "--data", str(s.data()), "--output", str(s.tmp / "articles.jsonl")],
+        ("refusing to write", "articles.jsonl: it is the input", "articles.jsonl;"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "evaluation output that is a symlink to its config",
+        evaluate_main,
+        lambda s: [
+            "--model",
+            str(s.model),
+            "--config",
+            str(_yaml(s, "")),
+            "--output",
+            str(_link(s, "link.yaml", s.tmp / "bad.yaml")),
+        ],
+        ("link.yaml", "bad.yaml", "through a symlink"),
+        kept=("bad.yaml",),
+    ),
+    Case(
+        "evaluation output that is a file of the model folder",
+        evaluate_main,
+        lambda s: [
+            "--model",
+            str(s.model_copy()),
+            "--data",
+            str(s.data()),
+            "--output",
+            str(s.tmp / "model" / "config.json"),
+        ],
+        ("model/config.json", "inside the input folder", "model;"),
+        kept=("model", "articles.jsonl"),
+    ),
+    Case(
+        "evaluation output that is the config's split file",
+        evaluate_main,
+        lambda s: [
+            "--model",
+            str(s.model),
+            "--data",
+            str(s.data()),
+            "--set",
+            f"data.split.file={_splits(s)}",
+            "--output",
+            str(_splits(s)),
+        ],
+        ("splits.csv: it is the input", "splits.csv;"),
+        kept=("splits.csv", "articles.jsonl"),
+    ),
+    Case(
+        "export replacing the onnx folder that holds its sample",
+        export_main,
+        lambda s: ["--model", str(s.model_copy()), "--sample", str(_sample_in_onnx(s)), "--overwrite"],
+        ("model/onnx: it holds the input", "onnx/sample.jsonl"),
+        kept=("model",),
+    ),
+    Case(
+        "export sample that is a symlink into the onnx folder",
+        export_main,
+        lambda s: [
+            "--model",
+            str(s.model_copy()),
+            "--sample",
+            str(_link(s, "sample.jsonl", _sample_in_onnx(s))),
+            "--overwrite",
+        ],
+        ("model/onnx: it holds the input", "sample.jsonl (a link to", "onnx/sample.jsonl)"),
+        kept=("model",),
+    ),
+    Case(
+        "baseline run folder that holds its data",
+        baseline_main,
+        lambda s: [*s.train_args(s.data(name="runs/quick/articles.jsonl"), "run.name=quick"), "--overwrite"],
+        ("runs/quick: it holds the input", "runs/quick/articles.jsonl"),
+        kept=("runs/quick/articles.jsonl",),
+    ),
+    Case(
+        "run folder that holds its data",
+        train_main,
+        lambda s: [*s.train_args(s.data(name="runs/quick/articles.jsonl"), "run.name=quick"), "--overwrite"],
+        ("runs/quick: it holds the input", "runs/quick/articles.jsonl"),
+        kept=("runs/quick/articles.jsonl",),
+    ),
+    Case(
+        "run folder that holds its config file",
+        train_main,
+        lambda s: [*s.train_args(None, "run.name=quick", config=_yaml(s, "", "runs/quick/quick.yaml")), "--overwrite"],
+        ("runs/quick: it holds the input", "runs/quick/quick.yaml"),
+        kept=("runs/quick/quick.yaml", "articles.jsonl"),
+    ),
+    Case(
+        "run folder that is a symlink to the data's folder",
+        train_main,
+        lambda s: [*s.train_args(_data_behind_run_link(s), "run.name=quick"), "--overwrite"],
+        ("runs/quick (a link to", "it holds the input", "data/articles.jsonl"),
+        kept=("data/articles.jsonl",),
+    ),
+    Case(
+        "run folder that holds a hard link to the data",
+        train_main,
+        lambda s: [*s.train_args(_data_linked_into_run(s), "run.name=quick"), "--overwrite"],
+        ("runs/quick: it holds", "runs/quick/copy.jsonl", "hard link", "articles.jsonl"),
+        kept=("articles.jsonl",),
+    ),
+    Case(
+        "run folder that holds the encoder",
+        train_main,
+        lambda s: [*s.train_args(None, "run.name=quick", f"model.name={_encoder_in_run(s)}"), "--overwrite"],
+        ("runs/quick: it holds the input", "runs/quick/encoder"),
+        kept=("runs/quick/encoder",),
+    ),
+    Case(
+        "AllSides conversion output that is a symlink into the source",
+        convert_main,
+        lambda s: _convert(s, _link(s, "out.jsonl.gz", _allsides_source(s) / "data" / "jsons" / "a.json")),
+        ("out.jsonl.gz (a link to", "a.json)", "inside the input folder", "data/jsons"),
+        kept=("abp",),
+    ),
+    Case(
+        "AllSides conversion output that is a hard link into the source",
+        convert_main,
+        lambda s: _convert(s, _link(s, "out.jsonl.gz", _allsides_source(s) / "data" / "jsons" / "a.json", hard=True)),
+        ("out.jsonl.gz: it is a hard link to", "jsons/a.json", "inside the input folder"),
+        kept=("abp",),
+    ),
+    Case(
+        "executed notebook written over itself",
+        notebook_main,
+        lambda s: [str(_notebook(s)), "--output", str(s.tmp / "nb")],
+        ("nb/01_demo.ipynb: it is the input", "01_demo.ipynb;"),
+        kept=("nb",),
+    ),
 ]
 
 
@@ -271,12 +474,96 @@ def _lines(setup: Setup, text: str) -> Path:
     return path
 
 
+def _predict(setup: Setup, source: Path, output: Path, model: Path | None = None) -> list[str]:
+    return ["--model", str(model or setup.model), "--input", str(source), "--output", str(output)]
+
+
+def _link(setup: Setup, name: str, target: Path, hard: bool = False) -> Path:
+    """``name`` in the temporary folder, a symlink (or a hard link) to ``target``."""
+    link = setup.tmp / name
+    if hard:
+        os.link(target, link)
+    else:
+        link.symlink_to(target)
+    return link
+
+
+def _linked_to_data(setup: Setup, name: str, hard: bool = False) -> Path:
+    return _link(setup, name, setup.data(), hard)
+
+
+def _hard_link_into_model(setup: Setup) -> Path:
+    return _link(setup, "config-copy.json", setup.model_copy() / "config.json", hard=True)
+
+
+def _splits(setup: Setup) -> Path:
+    path = setup.tmp / "splits.csv"
+    path.write_text("id,split\na000,train\n", encoding="utf-8")
+    return path
+
+
+def _sample_in_onnx(setup: Setup) -> Path:
+    """A sample file inside the ``onnx/`` folder of the model copy, which an export with --overwrite replaces."""
+    return write_jsonl(setup.tmp / "model" / "onnx" / "sample.jsonl", make_rows()[:2])
+
+
+def _data_behind_run_link(setup: Setup) -> Path:
+    """The data in ``data/``, and the run folder ``runs/quick`` a symlink to that folder."""
+    data = setup.data(name="data/articles.jsonl")
+    (setup.tmp / "runs").mkdir()
+    (setup.tmp / "runs" / "quick").symlink_to(data.parent, target_is_directory=True)
+    return data
+
+
+def _data_linked_into_run(setup: Setup) -> Path:
+    data = setup.data()
+    run = setup.tmp / "runs" / "quick"
+    run.mkdir(parents=True)
+    os.link(data, run / "copy.jsonl")
+    return data
+
+
+def _encoder_in_run(setup: Setup) -> Path:
+    return Path(shutil.copytree(setup.encoder, setup.tmp / "runs" / "quick" / "encoder"))
+
+
+def _allsides_source(setup: Setup) -> Path:
+    """A one-article copy of the Article-Bias-Prediction layout in ``abp/``."""
+    root = setup.tmp / "abp"
+    (root / "data" / "jsons").mkdir(parents=True)
+    article = {"ID": "a", "topic": "elections", "source": "Outlet", "bias": 1, "title": "T", "content": "C"}
+    write_jsonl(root / "data" / "jsons" / "a.json", [article])
+    (root / "data" / "splits" / "random").mkdir(parents=True)
+    (root / "data" / "splits" / "random" / "train.tsv").write_text("ID\na\n", encoding="utf-8")
+    return root
+
+
+def _convert(setup: Setup, output: Path) -> list[str]:
+    return ["--source", str(setup.tmp / "abp"), "--output", str(output), "--overwrite", "--no-progress"]
+
+
+def _notebook(setup: Setup) -> Path:
+    path = setup.tmp / "nb" / "01_demo.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), path)
+    return path
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    """The bytes of a file, or of every file under a folder, by relative name."""
+    if path.is_file():
+        return {".": path.read_bytes()}
+    return {str(file.relative_to(path)): file.read_bytes() for file in sorted(path.rglob("*")) if file.is_file()}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_input_gives_one_clear_error(
     case: Case, tmp_path: Path, tiny_encoder_dir: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ):
     setup = Setup(tmp_path, tiny_encoder_dir, tiny_model_dir)
     argv = case.argv(setup)
+    kept = {name: _contents(tmp_path / name) for name in case.kept}
+    assert all(kept.values()), f"nothing to keep in {kept}"
     capsys.readouterr()
     code = case.command(argv)
     err = capsys.readouterr().err
@@ -286,3 +573,5 @@ def test_bad_input_gives_one_clear_error(
     assert message, f"no 'error:' line in:\n{err}"
     missing = [part for part in case.expected if part not in message]
     assert not missing, f"{missing} not in {message!r}"
+    changed = [name for name, before in kept.items() if _contents(tmp_path / name) != before]
+    assert not changed, f"{changed} changed"

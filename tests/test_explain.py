@@ -6,8 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from conftest import tiny_classifier
+from transformers import AutoTokenizer
 
-from inference import Predictor, load_model_folder
+from inference import NewsClassifier, Predictor
 from inference.explain import explain, split_sentences
 
 ARTICLE = {
@@ -18,8 +21,29 @@ ARTICLE = {
 
 
 @pytest.fixture(scope="module")
-def predictor(tiny_model_dir: Path) -> Predictor:
-    return Predictor.from_pretrained(tiny_model_dir, precision="fp32")
+def tokenizer(minilm_path: Path):
+    return AutoTokenizer.from_pretrained(minilm_path)
+
+
+def random_model(tokenizer, **config) -> NewsClassifier:
+    """A seeded random model with heads scaled up, so it is far from sure of anything: every sentence it
+    reads moves its probabilities by about 1e-2 on any CPU and thread count. (A trained tiny model can be so
+    sure of an article that leaving a sentence out moves nothing, which made these tests fail by machine.)"""
+    model = tiny_classifier(
+        {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]},
+        vocab_size=tokenizer.vocab_size,
+        **config,
+    )
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for head in model.heads.values():
+            head.weight.normal_(0.0, 1.0, generator=generator)
+    return model
+
+
+@pytest.fixture(scope="module")
+def predictor(tokenizer) -> Predictor:
+    return Predictor(random_model(tokenizer, window={"max_length": 64}), tokenizer, precision="fp32")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +90,7 @@ def test_effects_match_predictions_without_each_sentence(predictor: Predictor):
     second = explanation.sentences[1]
     assert second.score_without == pytest.approx(expected, abs=1e-5)
     assert second.effect == pytest.approx(explanation.score - expected, abs=1e-5)
-    assert any(abs(s.effect) > 1e-4 for s in explanation.sentences), "leaving sentences out changed nothing"
+    assert all(abs(s.effect) > 1e-3 for s in explanation.sentences), "leaving a sentence out changed nothing"
 
 
 def test_explains_a_chosen_label(predictor: Predictor):
@@ -84,14 +108,12 @@ def test_plain_string_article(predictor: Predictor):
     assert [(s.field, s.text) for s in explanation.sentences] == [("text", "Taxes rose."), ("text", "Borders closed.")]
 
 
-def test_sentences_outside_the_window_have_no_effect(tiny_model_dir: Path):
-    model, tokenizer = load_model_folder(tiny_model_dir)
-    model.config.window = {**model.config.window, "strategy": "head", "max_length": 16}
-    predictor = Predictor(model, tokenizer)
+def test_sentences_outside_the_window_have_no_effect(tokenizer):
+    predictor = Predictor(random_model(tokenizer, window={"strategy": "head", "max_length": 16}), tokenizer)
     article = "Vaccine clinic doctors. " + "Hospital nurses patients care. " * 6 + "Inflation market wages bank."
     explanation = explain(predictor, article, task="topic")
-    assert abs(explanation.sentences[0].effect) > 1e-4
-    assert explanation.sentences[-1].effect == pytest.approx(0.0, abs=1e-6)
+    assert abs(explanation.sentences[0].effect) > 1e-3  # measured 7e-2
+    assert explanation.sentences[-1].effect == 0.0  # the same windows, so the same probabilities
 
 
 def test_top_orders_by_effect(predictor: Predictor):

@@ -143,12 +143,14 @@ def test_a_dataset_cannot_mix_single_and_pair_tasks_and_the_baseline_refuses_sev
         "{name: leaning, label_column: leaning}", "{name: leaning, label_column: leaning, dataset: claims}"
     )
     base = ["--config", "configs/default.yaml", "--set", f"model.name={tiny_encoder_dir}", *overrides[1:]]
+    base.append(f"run.output_dir={tmp_path / 'runs'}")
     assert train_main([*base, mixed]) == 2
     assert "tasks of dataset 'claims': single and pair tasks read different inputs" in capsys.readouterr().err
     assert train_main([*base, overrides[0], "training.sampling_temperature=0"]) == 2
     assert "training.sampling_temperature: expected a positive number, got 0" in capsys.readouterr().err
     assert baseline_main([*base, overrides[0]]) == 2
     assert "fits one dataset at a time" in capsys.readouterr().err
+    assert not list((tmp_path / "runs").glob("*"))  # the baseline's refused run left no folder
 
 
 def test_news_all_config_reads_allsides_and_fnc1(monkeypatch):

@@ -10,12 +10,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import tiny_config, write_jsonl
+from conftest import tiny_config, tiny_overrides, write_fnc1_like, write_jsonl
 
 from inference import Predictor, explain
 from inference.cli import main as predict_main
 from inference.export import main as export_main
+from inference.manifest import write_manifest
 from inference.windowing import collate_windows, encode_pairs
+from training.config import load_config
 from training.data import DataError, load_splits
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
@@ -71,7 +73,7 @@ def predictor(pair_model: Path) -> Predictor:
 def test_pair_model_is_trained_and_saved_as_pair(pair_model: Path, predictor: Predictor):
     config = json.loads((pair_model / "config.json").read_text())
     assert [task["kind"] for task in config["tasks"]] == ["pair"]
-    assert config["max_target_tokens"] == 64
+    assert config["window"]["max_target_tokens"] == 64
     assert predictor.config.reads_pairs
     assert predictor.labels("stance") == ["agree", "disagree", "unrelated"]
     metrics = json.loads((pair_model / "metrics.json").read_text())
@@ -139,7 +141,7 @@ def test_onnx_export_of_a_pair_model_reads_the_segments(pair_model: Path, predic
     expected = predictor.predict_proba(bodies, target=CLAIMS[1])["stance"]
     np.testing.assert_allclose(onnx.predict_proba(bodies, target=CLAIMS[1])["stance"], expected, atol=1e-4)
     # the graph reads the segment ids: without them (all zero) the same windows score otherwise
-    windows = encode_pairs(onnx.tokenizer, [CLAIMS[1]] * 2, bodies, onnx.window, 64)
+    windows = encode_pairs(onnx.tokenizer, [CLAIMS[1]] * 2, bodies, onnx.window)
     batch = collate_windows(windows, onnx.tokenizer.pad_token_id, onnx.tokenizer.sep_token_id)
     with_segments = onnx.backend(batch)[0]
     batch.pop("token_type_ids")
@@ -165,3 +167,57 @@ def test_missing_or_empty_targets_name_the_column_and_row(tmp_path: Path, tiny_e
     rows[4]["claim"] = "  "
     with pytest.raises(DataError, match=r"pairs\.jsonl, row 5: empty target column 'claim'"):
         load_splits(pair_config(tmp_path, tiny_encoder_dir, rows))
+
+
+# --- FNC-1's columns (Headline, articleBody) are read as the article fields target and content ---------
+
+
+def fnc1_config(tmp_path: Path, encoder: Path, *extra: str):
+    """configs/fnc1.yaml itself, on FNC-1-shaped files with the tiny encoder."""
+    folder = tmp_path / "fnc1"
+    write_fnc1_like(folder)
+    bodies = [str(folder / "train_bodies.csv"), str(folder / "competition_test_bodies.csv")]
+    files = [f"data.test_file={folder / 'competition_test_stances.csv'}", f"data.join.files={json.dumps(bodies)}"]
+    overrides = tiny_overrides(
+        tmp_path, encoder, folder / "train_stances.csv", [*files, "evaluation.example=true", *extra]
+    )
+    return load_config(Path(__file__).parents[1] / "configs" / "fnc1.yaml", overrides)
+
+
+@pytest.fixture(scope="module")
+def fnc1_model(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
+    return train(fnc1_config(tmp_path_factory.mktemp("fnc1"), tiny_encoder_dir)) / "model"
+
+
+def test_a_model_of_fnc1_reads_target_and_content(fnc1_model: Path, capsys):
+    assert json.loads((fnc1_model / "config.json").read_text())["text_fields"] == ["content"]
+    stance = Predictor.from_pretrained(fnc1_model, backend="torch", precision="fp32")
+    assert stance.text_fields == ["content"]
+    body = "Doctors confirmed the vaccine works, indeed true."
+    result = stance.predict({"target": "health news 7", "content": body})
+    assert result["stance"]["scores"] == pytest.approx(
+        dict(zip(stance.labels("stance"), stance.predict_proba(body, target="health news 7")["stance"].tolist()))
+    )
+    with pytest.raises(ValueError, match=r"article has none of the text fields \['content'\]"):
+        stance.predict({"target": "health news 7", "articleBody": body})
+
+
+def test_evaluate_reads_fnc1_files_with_the_configs_column_names(fnc1_model: Path, tmp_path: Path, capsys):
+    test_file = Path(load_config(fnc1_model / "training_config.yaml").data.test_file)
+    assert evaluate_main(["--model", str(fnc1_model), "--data", str(test_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] == 12
+
+
+def test_an_older_model_that_stored_the_data_column_names_still_predicts(fnc1_model: Path, tmp_path: Path):
+    """Models saved before data.columns stored FNC-1's ``articleBody``: they read ``content`` too."""
+    older = Path(shutil.copytree(fnc1_model, tmp_path / "model"))
+    config = json.loads((older / "config.json").read_text())
+    (older / "config.json").write_text(json.dumps({**config, "text_fields": ["articleBody"]}), encoding="utf-8")
+    write_manifest(older)
+    old = Predictor.from_pretrained(older, backend="torch", precision="fp32")
+    new = Predictor.from_pretrained(fnc1_model, backend="torch", precision="fp32")
+    assert old.text_fields == ["content"]
+    body, headline = "Officials denied it: a hoax, false.", "sport news 4"
+    expected = new.predict_proba({"target": headline, "content": body})["stance"]
+    for article in ({"target": headline, "content": body}, {"target": headline, "articleBody": body}):
+        np.testing.assert_allclose(old.predict_proba(article)["stance"], expected, atol=1e-6)

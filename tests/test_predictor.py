@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from conftest import make_rows
 
 import inference
 from inference import Predictor, load_model_folder
+from inference.manifest import write_manifest
 
 TASKS = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
 
@@ -87,6 +89,25 @@ def test_dict_article_field_order_comes_from_model(predictor: Predictor):
 def test_dict_without_text_fields_raises(predictor: Predictor):
     with pytest.raises(ValueError, match="title"):
         predictor.predict({"headline": "x"})
+
+
+def test_an_older_model_with_data_column_names_reads_the_article_fields(
+    predictor: Predictor, tiny_model_dir: Path, tmp_path: Path
+):
+    """A folder saved before data.columns stored the data's own names (here ``headline``, ``body``)."""
+    older = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    config = json.loads((older / "config.json").read_text())
+    (older / "config.json").write_text(json.dumps({**config, "text_fields": ["headline", "body"]}), encoding="utf-8")
+    write_manifest(older)
+    old = Predictor.from_pretrained(older, precision="fp32")
+    assert old.text_fields == ["title", "content"]
+    expected = predictor.predict({"title": "Hospital vaccine", "content": "Doctors treat patients."})
+    _assert_same(old.predict({"title": "Hospital vaccine", "content": "Doctors treat patients."}), expected)
+    _assert_same(old.predict({"headline": "Hospital vaccine", "body": "Doctors treat patients."}), expected)
+    _assert_same(
+        old.predict({"title": "Hospital vaccine", "body": "ignored: title is a standard field"}),
+        predictor.predict({"title": "Hospital vaccine"}),
+    )
 
 
 def test_non_article_raises_type_error(predictor: Predictor):

@@ -18,7 +18,7 @@ from transformers import AutoTokenizer
 from inference import Predictor
 from inference.modeling import NewsClassifier
 from training.config import Config, load_config
-from training.saving import model_card, replace_section, save_model_folder, write_json_atomic, write_text_atomic
+from training.saving import model_card, save_model_folder, write_json_atomic, write_text_atomic
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
@@ -66,19 +66,6 @@ def umask_022() -> Iterator[None]:
 
 
 # --- atomic files -----------------------------------------------------------------------------------
-
-
-def test_replace_section_appends_then_replaces_only_its_block(tmp_path: Path) -> None:
-    target = tmp_path / "docs" / "benchmarks.md"
-    replace_section(target, "<!-- a -->", "<!-- /a -->", "first")
-    assert target.read_text() == "# Benchmarks\n\n<!-- a -->\nfirst\n<!-- /a -->\n"
-    target.write_text(target.read_text() + "kept below\n")
-    replace_section(target, "<!-- b -->", "<!-- /b -->", "other")
-    replace_section(target, "<!-- a -->", "<!-- /a -->", "second")
-    text = target.read_text()
-    assert "first" not in text and text.count("second") == 1
-    assert "kept below" in text and "other" in text
-    assert [p.name for p in target.parent.iterdir()] == ["benchmarks.md"]  # no temporary file left
 
 
 def test_write_text_atomic_creates_and_replaces(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ from transformers import AutoTokenizer
 
 from inference import Predictor
 from training.config import load_config
+from training.runs import RunFolderError
 from training.saving import save_model_folder
-from training.train import RunFolderError, build_model, main, train
+from training.train import build_model, main, train
 
 ROOT = Path(__file__).parents[1]
 SHARED_ALLSIDES = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data")) / "allsides"

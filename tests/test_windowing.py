@@ -295,6 +295,7 @@ def test_property_chunks_cover_every_token_when_uncapped(config_budget, n):
         ({"max_windows": 0}, "max_windows"),
         ({"head_fraction": -0.1}, "head_fraction"),
         ({"head_fraction": 1.5}, "head_fraction"),
+        ({"max_target_tokens": 0}, "max_target_tokens"),
     ],
 )
 def test_window_config_rejects_invalid_values(kwargs, match):
@@ -310,13 +311,16 @@ def test_window_config_stride_default_does_not_block_short_head_windows(strategy
 
 
 def test_window_config_accepts_edge_values_and_round_trips():
-    config = WindowConfig(strategy="chunks", max_length=8, stride=3, max_windows=1, head_fraction=1.0)
+    config = WindowConfig(
+        strategy="chunks", max_length=8, stride=3, max_windows=1, head_fraction=1.0, max_target_tokens=1
+    )
     assert config.to_dict() == {
         "strategy": "chunks",
         "max_length": 8,
         "stride": 3,
         "max_windows": 1,
         "head_fraction": 1.0,
+        "max_target_tokens": 1,
     }
     assert WindowConfig(**config.to_dict()) == config
 
@@ -444,11 +448,12 @@ def test_every_pair_window_holds_the_whole_target_then_part_of_the_text(tokenize
 
 
 def test_long_targets_are_cut_and_must_leave_room(tokenizer):
-    config = WindowConfig(strategy="head", max_length=32)
-    [windows] = encode_pairs(tokenizer, ["a b c d e f g h i j"], ["text"], config, max_target_tokens=3)
+    config = WindowConfig(strategy="head", max_length=32, max_target_tokens=3)
+    [windows] = encode_pairs(tokenizer, ["a b c d e f g h i j"], ["text"], config)
     assert tokenizer.decode(windows[0]) == "[CLS] a b c [SEP] text [SEP]"
-    with pytest.raises(ValueError, match="leaves 0 of the window's 32 for the text"):
-        encode_pairs(tokenizer, ["x " * 40], ["text"], config, max_target_tokens=29)
+    with pytest.raises(ValueError, match=r"leaves 0 of the window's 32 for the text; lower max_target_tokens \(29\)"):
+        long_target = WindowConfig(strategy="head", max_length=32, max_target_tokens=29)
+        encode_pairs(tokenizer, ["x " * 40], ["text"], long_target)
     with pytest.raises(ValueError, match="give one target per text"):
         encode_pairs(tokenizer, ["a"], ["b", "c"], config)
 

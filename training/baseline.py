@@ -32,8 +32,9 @@ from inference.windowing import article_text
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, load_task_data
 from .metrics import format_report, summarise, task_scores
+from .overwrite import InputOverwriteError
+from .runs import RunFolderError, prepare_run_folder, remove_unstarted
 from .saving import write_json_atomic, write_text_atomic
-from .train import RunFolderError, prepare_run_folder
 
 BASELINE_FILE = "baseline.json"
 VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "max_df": 0.9, "sublinear_tf": True, "max_features": 200_000}
@@ -202,12 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     args = parser.parse_args(argv)
+    run_dir = None
     try:
         config = load_config(args.config, args.overrides)
         run_dir = prepare_run_folder(config, resume=False, overwrite=args.overwrite)
         save_config(config, run_dir / "config.yaml")
         predictor, metrics = fit_baseline(config)
-    except (ConfigError, DataError, RunFolderError) as error:
+    except (ConfigError, DataError, RunFolderError, InputOverwriteError) as error:
+        if run_dir is not None:  # made by this call, and nothing fitted: leave no folder behind
+            remove_unstarted(run_dir)
         print(f"error: {error}", file=sys.stderr)
         return 2
     model_dir = run_dir / "model"

@@ -62,7 +62,8 @@ class DataConfig:
     train_file: str = "data/sample/articles.jsonl"  # CSV, TSV, JSON, JSONL (.gz) or Parquet
     validation_file: str | None = None  # separate validation file instead of a split
     test_file: str | None = None  # separate test file instead of a split
-    text_fields: list[str] = field(default_factory=lambda: ["title", "content"])  # joined in order
+    text_fields: list[str] = field(default_factory=lambda: ["title", "content"])  # article fields joined in order
+    columns: dict[str, str] = field(default_factory=dict)  # data column of a text field named otherwise
     id_column: str | None = "id"  # optional article id, kept in predictions and reports
     group_column: str | None = None  # optional column reported per group (e.g. the outlet)
     scrub_column: str | None = None  # remove the names in this column (the outlet) and outlet boilerplate

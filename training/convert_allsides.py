@@ -40,6 +40,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from inference.atomic import atomic_writer
+from inference.paths import InputOverwriteError, refuse_overwriting_inputs
 
 BIAS_LABELS: tuple[str, ...] = ("left", "center", "right")
 """Leaning labels in the order of the numeric encoding (0, 1, 2)."""
@@ -422,6 +423,7 @@ def convert_allsides(source: Path, output: Path, overwrite: bool = False, *, pro
     Raises:
         ConversionError: If the source is missing or invalid, or an output exists and
             ``overwrite`` is false.
+        InputOverwriteError: If an output is one of the source's files.
     """
     source = Path(source)
     articles_path, splits_path = resolve_output_paths(Path(output))
@@ -430,9 +432,10 @@ def convert_allsides(source: Path, output: Path, overwrite: bool = False, *, pro
         if existing:
             raise ConversionError(f"output already exists: {', '.join(existing)} (pass --overwrite to replace)")
     jsons_dir = find_jsons_dir(source)
+    splits_dir = jsons_dir.parent / "splits"
+    refuse_overwriting_inputs([articles_path, splits_path], [jsons_dir, splits_dir])
     articles = read_articles(jsons_dir, progress=progress)
     ids = [article["id"] for article in articles]
-    splits_dir = jsons_dir.parent / "splits"
     assignments, problems = read_splits(splits_dir, set(ids))
 
     articles_path.parent.mkdir(parents=True, exist_ok=True)
@@ -520,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             overwrite=args.overwrite,
             progress=not args.no_progress,
         )
-    except ConversionError as exc:
+    except (ConversionError, InputOverwriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_summary(summary))

@@ -28,9 +28,9 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, tra
 from tqdm.auto import tqdm
 
 from inference.scrub import OutletScrubber
-from inference.windowing import article_text
+from inference.windowing import ARTICLE_FIELDS, TARGET_FIELD, article_text
 
-from .config import Config
+from .config import Config, ConfigError, DataConfig
 
 logger = logging.getLogger(__name__)
 
@@ -189,31 +189,81 @@ def where(part: datasets.Dataset, index: int) -> str:
     return f"row {index + 1}"
 
 
+def field_columns(data: DataConfig) -> dict[str, str]:
+    """The data column each text field is read from: the one ``data.columns`` names, else its namesake."""
+    return {name: data.columns.get(name, name) for name in data.text_fields}
+
+
+def check_article_fields(data: DataConfig, where: str = "data") -> None:
+    """Refuses text fields other than the article fields every model reads (``title``, ``content``),
+    and ``columns`` for no text field. (Reading data accepts any column name as a text field, as the
+    configs saved with older models have them; a model to train needs the one article format.)"""
+    for name in data.text_fields:
+        if name not in ARTICLE_FIELDS:
+            raise ConfigError(
+                f"{where}.text_fields: {name!r} is not an article field; models read {' and '.join(ARTICLE_FIELDS)} "
+                f"(and {TARGET_FIELD}, for pair tasks): list the field the column holds and name the column in "
+                f"{where}.columns, e.g. text_fields: [content] and columns: {{content: {name}}}"
+            )
+    for name in data.columns:
+        if name == TARGET_FIELD:
+            raise ConfigError(f"{where}.columns.{name}: a pair task's target column is tasks.N.target_column")
+        if name not in data.text_fields:
+            raise ConfigError(f"{where}.columns.{name}: not one of {where}.text_fields {data.text_fields}")
+
+
+def _named_columns(config: Config) -> set[str]:
+    """Data columns that keys other than the text fields and the target read."""
+    data, split = config.data, config.data.split
+    named = {data.id_column, data.group_column, data.scrub_column, data.join.key, split.column, split.id_column}
+    named |= {split.group_by, *(task.label_column for task in config.tasks)}
+    return {name for name in named if name}
+
+
+def _to_article_fields(
+    table: datasets.Dataset, fields: dict[str, str], target_column: str | None, config: Config
+) -> datasets.Dataset:
+    """Renames the data columns read as text fields to those fields (``articleBody`` to ``content``),
+    replacing any column already called so, and drops the target's column (now ``target``); a column
+    that another key reads (the group column, a label) is kept."""
+    moved = {name: table[column] for name, column in fields.items() if column != name}
+    for name, values in moved.items():
+        table = _replace(table, name, values)
+    sources = {fields[name] for name in moved} | ({target_column} if target_column else set())
+    unused = sorted(sources - set(moved) - {TARGET_FIELD} - _named_columns(config))
+    return table.remove_columns(unused) if unused else table
+
+
 def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled: bool = True) -> datasets.Dataset:
     """Adds the joined ``text`` column (and, for pair tasks, ``target``) and clean string labels,
-    dropping or refusing bad rows.
+    dropping or refusing bad rows; the columns of the text fields are renamed to the fields.
 
     Text fields that a file lacks are an error only when it has none of them.
     """
-    fields = [f for f in config.data.text_fields if f in table.column_names]
+    sources = field_columns(config.data)
+    fields = [f for f, column in sources.items() if column in table.column_names]
     if not fields:
-        require_columns(table, config.data.text_fields[:1], file)
+        require_columns(table, list(sources.values())[:1], file)
     tasks = config.tasks if labelled else []
     require_columns(table, [task.label_column for task in tasks], file)
     target_column = next((t.target_column for t in config.tasks if t.kind == "pair"), None)
     if target_column:
         require_columns(table, [target_column], file)
     texts, targets, labels, keep = [], [], {task.name: [] for task in tasks}, []
-    wanted = [*fields, *(t.label_column for t in tasks), *([target_column] if target_column else [])]
+    wanted = [
+        *(sources[f] for f in fields),
+        *(t.label_column for t in tasks),
+        *([target_column] if target_column else []),
+    ]
     # one conversion to Python lists: indexing a datasets column row by row re-slices the Arrow table each time
     columns = table.select_columns(list(dict.fromkeys(wanted))).to_dict()
     for row in range(len(table)):
-        text = article_text({f: columns[f][row] for f in fields}, fields)
+        text = article_text({f: columns[sources[f]][row] for f in fields}, fields)
         target = _target(columns[target_column][row]) if target_column else ""
         if not text or (target_column and not target):
             if config.data.empty_text == "drop":
                 continue
-            empty = f"target column {target_column!r}" if text else f"text in {fields}"
+            empty = f"target column {target_column!r}" if text else f"text in {[sources[f] for f in fields]}"
             raise DataError(
                 f"{where(table, row)}: empty {empty} (expected article text; "
                 "set data.empty_text=drop to skip such rows)"
@@ -251,10 +301,10 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
     result = table.select(keep) if dropped else table
     result = result.add_column("text", texts) if "text" not in result.column_names else _replace(result, "text", texts)
     if target_column:
-        result = _replace(result, "target", targets)
+        result = _replace(result, TARGET_FIELD, targets)
     for task in tasks:
         result = _replace(result, f"label_{task.name}", labels[task.name])
-    return result
+    return _to_article_fields(result, {f: sources[f] for f in fields}, target_column, config)
 
 
 def _target(value: Any) -> str:
@@ -357,7 +407,8 @@ def split_rows(table: datasets.Dataset, config: Config, file: str | Path) -> dic
 def load_splits(config: Config) -> dict[str, datasets.Dataset]:
     """Reads the configured files and returns the ``train``/``validation``/``test`` splits that exist.
 
-    Each split has the original columns plus ``text`` and ``label_<task>`` (strings).
+    Each split has the original columns, those of the text fields renamed to the fields (``data.columns``),
+    plus ``text``, ``target`` for pair tasks (in place of their target column) and ``label_<task>`` (strings).
     """
     with quiet_datasets():
         return _load_splits(config)
@@ -478,9 +529,16 @@ def load_task_data(
     datasets' splits are stacked: a row has a label (``label_<task>``) for its own dataset's tasks and
     None for the others, a ``target`` where its dataset's tasks are pairs (None otherwise), and its
     dataset's name in ``_dataset``.
+
+    Raises:
+        ConfigError: a dataset's text fields are not article fields (:func:`check_article_fields`).
+        DataError: a file, row or column that cannot be used.
     """
+    parts = config.parts()
+    for name, part in parts.items():
+        check_article_fields(part.data, "data" if name == "data" else f"datasets.{name}")
     loaded = {}
-    for name, part in config.parts().items():
+    for name, part in parts.items():
         splits = load_splits(part)
         label_lists = fit_labels(part, splits["train"])
         splits = check_eval_labels(part, splits, label_lists)

@@ -26,12 +26,14 @@ import numpy as np
 
 from inference.cli import add_predictor_arguments, predictor_from_args
 from inference.loading import ModelFolderError
+from inference.paths import refuse_overwriting_inputs
 from inference.predictor import Predictor
 
 from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
 from .data import DataError, join_columns, prepare, read_rows, split_rows, user_columns, where
 from .metrics import format_report, summarise, task_scores
+from .overwrite import dataset_files
 from .saving import write_json_atomic
 
 
@@ -109,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     add_predictor_arguments(parser, backend="torch", precision="fp32")  # exact scores unless asked otherwise
     args = parser.parse_args(argv)
     try:
+        refuse_overwriting_inputs([args.output], [args.data, args.config, args.model])
         if is_baseline_folder(args.model):
             predictor = TfidfPredictor.from_pretrained(args.model)
         else:
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides), args.dataset
         )
         data = args.data or config.data.train_file
+        refuse_overwriting_inputs([args.output], [data, *dataset_files(config.data)])
         result = evaluate(predictor, config, data, args.split, args.unseen_label)
     except (ConfigError, DataError, ModelFolderError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -29,20 +29,6 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def replace_section(path: str | Path, begin: str, end: str, section: str) -> None:
-    """Writes ``section`` between the ``begin`` and ``end`` markers of a text file (appending the
-    markers if absent), leaving the rest of the file as it was; the file is replaced atomically."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    block = f"{begin}\n{section}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, text)
-
-
 def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[str, Any]) -> str:
     """A README for the model folder: what it predicts, from what, how well, and how to use it."""
     lines = [

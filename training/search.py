@@ -28,8 +28,9 @@ from transformers import TrainerCallback
 
 from .config import Config, ConfigError, load_config
 from .data import DataError
+from .runs import RunFolderError
 from .saving import write_json_atomic
-from .train import RunFolderError, train
+from .train import train
 
 KINDS = ("log", "float", "int", "choice")
 
@@ -84,7 +85,9 @@ class ReportToTrial(TrainerCallback):
             return
         self.trial.report(value, step=state.global_step)
         if self.trial.should_prune():
-            raise optuna.TrialPruned(f"{self.metric} {value:.4f} at step {state.global_step}")
+            pruned = optuna.TrialPruned(f"{self.metric} {value:.4f} at step {state.global_step}")
+            pruned.keeps_run_folder = True  # its log and tracking files show why; train() keeps them
+            raise pruned
 
 
 def search(

@@ -8,21 +8,20 @@
 A run writes ``runs/<name>/``: ``config.yaml`` (as used), ``train.log``, ``checkpoints/``,
 ``model/`` (weights, tokenizer, label maps, config, metrics, model card), ``metrics.json`` and
 ``reports/`` (a classification report and a confusion-matrix PNG per task and split). An existing
-run folder is never overwritten unless ``--overwrite`` is given.
+run folder is never overwritten unless ``--overwrite`` is given. Settings are checked before the
+folder is made (:mod:`training.checks`); a new run that fails before its first checkpoint removes
+its folder again. Run folders and checkpoints are :mod:`training.runs`' business, the log
+:mod:`training.logs`'.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import platform
-import re
-import shutil
 import sys
 import time
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,6 @@ import torch
 import transformers
 from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
-from transformers.trainer import TRAINER_STATE_NAME
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
@@ -40,96 +37,30 @@ from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
 from . import distributed
+from .checks import check_config, window_config
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
 from .encoders import resolve_encoder
-from .metrics import (
-    SUMMARY,
-    as_task_tuple,
-    format_report,
-    make_compute_metrics,
-    plot_confusion_matrix,
-    summarise,
-    task_scores,
-)
+from .logs import LogToFile, close_log_file, setup_logging
+from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from .overwrite import InputOverwriteError
+from .runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
 from .saving import save_model_folder, write_json_atomic
-from .tracking import trackers, tracking_callbacks
+from .tracking import tracking_callbacks
 from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 
 logger = logging.getLogger("newsclf")
-progress_log = logging.getLogger("newsclf.progress")  # file only: the console already shows the Trainer's lines
 
 
-class RunFolderError(ValueError):
-    """The run folder exists (and may not be overwritten) or cannot be resumed."""
+@dataclass
+class Prepared:
+    """What a run trains on: the splits as read, each task's labels, the model, its tokenizer, the encoded splits."""
 
-
-class LogToFile(TrainerCallback):
-    """Sends the Trainer's logged numbers to the run's log, so ``tail -f train.log`` follows a run."""
-
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        if logs:
-            numbers = {k: round(v, 5) if isinstance(v, float) else v for k, v in logs.items()}
-            progress_log.info("step %d/%d epoch %.2f %s", state.global_step, state.max_steps, state.epoch or 0, numbers)
-
-
-def setup_logging(run_dir: Path | None) -> None:
-    """Logs to the console and ``run_dir/train.log``; None (a process other than the main one): warnings only."""
-    if run_dir is None:
-        for name in ("newsclf", "training"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-        return
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    file_handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
-    file_handler.setFormatter(formatter)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(formatter)
-    for name in ("newsclf", "training"):
-        target = logging.getLogger(name)
-        target.handlers = [file_handler, console]
-        target.setLevel(logging.INFO)
-        target.propagate = False
-    progress_log.handlers = [file_handler]
-    progress_log.setLevel(logging.INFO)
-    progress_log.propagate = False
-    transformers.utils.logging.add_handler(file_handler)
-    transformers.utils.logging.set_verbosity_warning()
-
-
-def describe_machine() -> str:
-    """CPU model, core count, Python and OS: the machine line of benchmark reports."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
-def prepare_run_folder(config: Config, resume: bool, overwrite: bool) -> Path:
-    """Creates (or, to resume, reuses) ``<output_dir>/<name>``; refuses to clobber an existing one."""
-    if config.run.name is None:
-        if resume:
-            raise RunFolderError("--resume needs run.name (or --resume RUN_FOLDER) to know which run to continue")
-        stem = Path(config.source).stem if config.source else "run"
-        config.run.name = f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
-    run_dir = Path(config.run.output_dir) / config.run.name
-    if resume:
-        if not run_dir.is_dir():
-            raise RunFolderError(f"{run_dir}: no run to resume")
-        return run_dir
-    if run_dir.exists():
-        if not overwrite:
-            raise RunFolderError(
-                f"{run_dir} already exists; use --resume to continue it, --overwrite to replace it, "
-                "or --set run.name=NEW for a new run"
-            )
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
-    return run_dir
+    splits: dict[str, Any]
+    label_lists: dict[str, list[str]]
+    model: NewsClassifier
+    tokenizer: Any
+    datasets: dict[str, ArticleDataset]
 
 
 def tokenize(
@@ -138,7 +69,6 @@ def tokenize(
     window: WindowConfig,
     desc: str,
     targets: list[str | None] | None = None,
-    max_target_tokens: int = 64,
 ) -> list[list[list[int]]]:
     """Windows of each text, or of each (target, text) pair where a target is given (None: one text)."""
     windows: list[list[list[int]]] = []
@@ -154,7 +84,7 @@ def tokenize(
                 encoded[i] = article
         if paired:
             targets_read, texts_read = [part_targets[i] for i in paired], [part[i] for i in paired]
-            for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window, max_target_tokens)):
+            for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window)):
                 encoded[i] = article
         windows.extend(encoded)
     return windows
@@ -178,7 +108,6 @@ def build_model(
         window_pooling=config.model.window_pooling,
         classifier_dropout=config.model.classifier_dropout,
         scrub_names=scrub_names,
-        max_target_tokens=config.model.max_target_tokens,
     )
 
 
@@ -221,31 +150,6 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
     )
 
 
-def last_complete_checkpoint(folder: Path) -> str | None:
-    """The newest checkpoint in ``folder`` that was written completely, or None.
-
-    The Trainer writes a checkpoint's ``trainer_state.json`` last, so a newer checkpoint without a
-    readable one was cut short (the run was killed while saving it): resuming from it would crash, and
-    the Trainer's rotation would keep it as the newest. Such checkpoints are removed with a warning.
-    """
-    if not folder.is_dir():
-        return None
-    found = []
-    for path in folder.iterdir():
-        match = re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", path.name)
-        if match and path.is_dir():
-            found.append((int(match.group(1)), path))
-    for _, path in sorted(found, reverse=True):
-        try:
-            json.loads((path / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            logger.warning("removing %s: only partly written (the run was stopped while saving it)", path)
-            shutil.rmtree(path, ignore_errors=True)
-            continue
-        return str(path)
-    return None
-
-
 def score_split(
     trainer: MultiTaskTrainer, dataset: ArticleDataset, label_lists: dict[str, list[str]]
 ) -> dict[str, dict[str, Any]]:
@@ -270,49 +174,6 @@ def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]]
     return "\n\n".join(texts)
 
 
-def window_config(config: Config) -> WindowConfig:
-    """The model's windowing, checked, with errors that name the config keys."""
-    model = config.model
-    try:
-        return WindowConfig(
-            strategy=model.window,
-            max_length=model.max_length,
-            stride=model.stride,
-            max_windows=model.max_windows,
-            head_fraction=model.head_fraction,
-        )
-    except ValueError as error:
-        raise ConfigError(
-            f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction)"
-        ) from None
-
-
-def check_config(config: Config) -> None:
-    """Refuses settings that would fail later, before any work is done."""
-    window_config(config)
-    for name, part in config.parts().items():
-        where = "tasks" if name == "data" else f"tasks of dataset {name!r}"
-        if len({task.kind for task in part.tasks}) > 1:
-            raise ConfigError(
-                f"{where}: single and pair tasks read different inputs, so they need different rows; "
-                "put the pair tasks' data in its own `datasets` entry"
-            )
-        pair_targets = {task.target_column for task in part.tasks if task.kind == "pair"}
-        if None in pair_targets or len(pair_targets) > 1:
-            raise ConfigError(
-                f"{where}: every pair task needs the same target_column (the column holding the target), "
-                f"got {pair_targets}"
-            )
-    trackers(config.training.report_to)
-    if config.training.sampling_temperature <= 0:
-        raise ConfigError(
-            f"training.sampling_temperature: expected a positive number, got {config.training.sampling_temperature}"
-        )
-    names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
-    if config.training.metric not in names:
-        raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
-
-
 def train(
     config: Config, resume: bool = False, overwrite: bool = False, extra_callbacks: list[TrainerCallback] | None = None
 ) -> Path:
@@ -322,15 +183,34 @@ def train(
         config: the run's settings (:func:`training.config.load_config`).
         resume: continue the run folder ``run.output_dir/run.name`` from its last checkpoint.
         overwrite: replace an existing run folder instead of refusing.
-        extra_callbacks: more Trainer callbacks (e.g. a hyperparameter search's pruning).
+        extra_callbacks: more Trainer callbacks (e.g. a hyperparameter search's pruning). An error they
+            raise with a true ``keeps_run_folder`` attribute leaves the run folder in place.
     """
     check_config(config)
     state = distributed.start()  # None unless launched as several processes
     main = distributed.is_main(state)
     run_dir = distributed.run_on_main(
-        state, prepare_run_folder, config, resume, overwrite, error_types=(RunFolderError, OSError)
+        state, prepare_run_folder, config, resume, overwrite, error_types=(RunFolderError, InputOverwriteError, OSError)
     )
     config.run.name = run_dir.name
+    try:
+        start_run(config, run_dir, main, resume)
+        prepared = prepare(config)
+        trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
+        result, seconds = fit(trainer, state, resume)
+    except BaseException as error:
+        if main and not resume and not getattr(error, "keeps_run_folder", False):
+            discard_run_folder(run_dir)
+        raise
+    metrics, printed = score_run(trainer, config, prepared, run_dir, main, result, seconds)
+    if main:
+        save_run(run_dir, trainer, config, prepared, metrics)
+        report_run(run_dir, config, prepared, printed, seconds)
+    return run_dir
+
+
+def start_run(config: Config, run_dir: Path, main: bool, resume: bool) -> None:
+    """Logs into the run folder, saves a new run's ``config.yaml``, sets torch's threads and the seeds."""
     setup_logging(run_dir if main else None)
     if main and not resume:
         save_config(config, run_dir / "config.yaml")
@@ -339,45 +219,55 @@ def train(
         torch.set_num_threads(config.training.num_threads)
     transformers.set_seed(config.run.seed)
 
+
+def discard_run_folder(run_dir: Path) -> None:
+    """Removes the folder of a new run that failed before its first checkpoint (it holds nothing to resume)."""
+    close_log_file()
+    if remove_unstarted(run_dir):
+        logger.info("removed %s: the run stopped before its first checkpoint", run_dir)
+
+
+def prepare(config: Config) -> Prepared:
+    """Reads the data, builds the model from the encoder and tokenizes every split."""
     splits, label_lists, scrub_names = load_task_data(config)
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
-
     model = build_model(config, label_lists, scrub_names)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
-    window = WindowConfig(**model.config.window)
+    window = model.config.window_config
     pairs = model.config.reads_pairs
     datasets = {
         name: ArticleDataset(
-            tokenize(
-                tokenizer,
-                part["text"],
-                window,
-                name,
-                part["target"] if pairs else None,
-                config.model.max_target_tokens,
-            ),
+            tokenize(tokenizer, part["text"], window, name, part["target"] if pairs else None),
             encode_labels(part, label_lists),
             part["_dataset"] if "_dataset" in part.column_names else None,
         )
         for name, part in splits.items()
     }
+    return Prepared(splits, label_lists, model, tokenizer, datasets)
+
+
+def build_trainer(
+    config: Config, run_dir: Path, prepared: Prepared, main: bool, extra_callbacks: list[TrainerCallback] | None
+) -> MultiTaskTrainer:
+    """The multi-task Trainer of the run, with its callbacks (log, tracking, early stopping)."""
+    datasets, label_lists, tokenizer = prepared.datasets, prepared.label_lists, prepared.tokenizer
     class_weights = {
         task.name: balanced_class_weights(datasets["train"].labels[task.name], len(label_lists[task.name]))
         for task in config.tasks
         if task.class_weights == "balanced"
     }
     has_validation = "validation" in datasets
-    args = training_arguments(config, run_dir, has_validation, list(label_lists))
     callbacks: list[TrainerCallback] = [LogToFile(), *(extra_callbacks or [])]
     if main:
         tracking = Path(config.training.tracking_dir) if config.training.tracking_dir else run_dir / "tracking"
         callbacks += tracking_callbacks(config.training.report_to, tracking, run_dir.name)
     if has_validation and config.training.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(config.training.early_stopping_patience))
-    trainer = MultiTaskTrainer(
-        model=model,
-        args=args,
+    pairs = prepared.model.config.reads_pairs
+    return MultiTaskTrainer(
+        model=prepared.model,
+        args=training_arguments(config, run_dir, has_validation, list(label_lists)),
         train_dataset=datasets["train"],
         eval_dataset=datasets.get("validation"),
         data_collator=WindowCollator(tokenizer.pad_token_id, tokenizer.sep_token_id if pairs else None),
@@ -389,26 +279,43 @@ def train(
         group_by_length=config.training.group_by_length,
         sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
     )
+
+
+def fit(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:
+    """Trains (from the last complete checkpoint when resuming); returns the Trainer's result and the seconds."""
+    args = trainer.args
     checkpoint = distributed.run_on_main(state, last_complete_checkpoint, Path(args.output_dir)) if resume else None
     if resume:
         logger.info("resuming from %s", checkpoint or "the start (no checkpoint yet)")
     logger.info(
         "training on %d articles (bf16=%s, %d threads, %d processes)",
-        len(datasets["train"]),
+        len(trainer.train_dataset),
         args.bf16,
         torch.get_num_threads(),
         args.world_size,
     )
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
-    seconds = time.perf_counter() - started
+    return result, time.perf_counter() - started
 
+
+def score_run(
+    trainer: MultiTaskTrainer,
+    config: Config,
+    prepared: Prepared,
+    run_dir: Path,
+    main: bool,
+    result: Any,
+    seconds: float,
+) -> tuple[dict[str, Any], list[str]]:
+    """The run's metrics (training, then each evaluated split) and the reports printed at the end;
+    the main process also writes the reports into the run folder."""
     metrics: dict[str, Any] = {
         "train": {
             "seconds": round(seconds, 1),
             "samples_per_second": result.metrics.get("train_samples_per_second"),
             "steps": trainer.state.global_step,
-            "processes": args.world_size,
+            "processes": trainer.args.world_size,
             "loss": result.metrics.get("train_loss"),
             "best_checkpoint": trainer.state.best_model_checkpoint,
         },
@@ -417,36 +324,30 @@ def train(
     }
     printed = []
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
-    for split in (name for name in evaluated if name in datasets):
-        per_task = score_split(trainer, datasets[split], label_lists)  # every process takes part
+    for split in (name for name in evaluated if name in prepared.datasets):
+        per_task = score_split(trainer, prepared.datasets[split], prepared.label_lists)  # every process takes part
         metrics["splits"][split] = per_task
         metrics["summary"][split] = summarise(per_task)
         if main:
             printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
-    model_dir = run_dir / "model"
-    if not main:
-        return run_dir
-    save_model_folder(model_dir, trainer.model, tokenizer, config, label_lists, metrics)
+    return metrics, printed
+
+
+def save_run(run_dir: Path, trainer: MultiTaskTrainer, config: Config, prepared: Prepared, metrics: dict) -> None:
+    """Writes the model folder, ``metrics.json`` and ``log_history.json``, and points ``latest`` at the run."""
+    save_model_folder(run_dir / "model", trainer.model, prepared.tokenizer, config, prepared.label_lists, metrics)
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
-    _point_latest(run_dir)
+    point_latest(run_dir)
 
+
+def report_run(run_dir: Path, config: Config, prepared: Prepared, printed: list[str], seconds: float) -> None:
+    """Prints the scores, where the model went and (``evaluation.example``) one prediction of the saved model."""
+    model_dir = run_dir / "model"
     print("\n" + "\n\n".join(printed) if printed else "(no validation split: nothing scored)")
     print(f"\ntrained in {seconds:.0f} s; model saved to {model_dir}")
-    if config.evaluation.example and "validation" in splits:
-        _print_example(model_dir, splits["validation"][0], config)
-    return run_dir
-
-
-def _point_latest(run_dir: Path) -> None:
-    """Keeps ``<output_dir>/latest`` pointing at the newest finished run."""
-    link = run_dir.parent / "latest"
-    try:
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(run_dir.name)
-    except OSError:
-        logger.warning("could not update %s", link)
+    if config.evaluation.example and "validation" in prepared.splits:
+        _print_example(model_dir, prepared.splits["validation"][0], config)
 
 
 def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:

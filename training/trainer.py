@@ -18,6 +18,7 @@ from torch import nn
 from transformers import Trainer
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from inference.modeling import multitask_loss
 from inference.windowing import collate_windows
 
 from .sampling import PerDatasetSampler
@@ -121,18 +122,11 @@ class MultiTaskTrainer(Trainer):
     ) -> Any:
         features = {key: value for key, value in inputs.items() if not key.startswith("labels_")}
         outputs = model(**features)
-        total = None
-        for task, logits in zip(self.task_names, outputs.logits):
-            labels = inputs.get(f"labels_{task}")
-            if labels is None or not (labels != -100).any():
-                continue
-            weight = self.class_weights.get(task)
-            loss_fn = nn.CrossEntropyLoss(
-                weight=None if weight is None else weight.to(logits.device), ignore_index=-100
-            )
-            loss = self.task_weights.get(task, 1.0) * loss_fn(logits.float(), labels)
-            total = loss if total is None else total + loss
-        if total is None:
+        labels = {task: inputs[f"labels_{task}"] for task in self.task_names if f"labels_{task}" in inputs}
+        total = multitask_loss(
+            dict(zip(self.task_names, outputs.logits)), labels, self.task_weights, self.class_weights
+        )
+        if total is None:  # a batch without labels still joins the backward pass (DDP waits for every process)
             total = sum(logits.sum() * 0.0 for logits in outputs.logits)
         outputs["loss"] = total
         return (total, outputs) if return_outputs else total

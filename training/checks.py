@@ -1,0 +1,221 @@
+"""Settings checked before any work: everything a config could get wrong that would otherwise fail
+minutes later (or never, and train something useless).
+
+    check_config(load_config("configs/default.yaml", ["training.learning_rate=-1"]))
+    # ConfigError: configs/default.yaml: training.learning_rate: expected a positive number, got -1.0
+
+:data:`RULES` gives the range of every number a config holds; the other checks read several keys
+together (the windowing, the tasks of each dataset, the metric, the encoder's length).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import transformers
+
+from inference.loading import encoder_positions, explain_positions
+from inference.windowing import WindowConfig
+
+from .config import (
+    Config,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    SplitConfig,
+    TaskConfig,
+    TrainingConfig,
+)
+from .encoders import resolve_encoder
+from .metrics import SUMMARY
+from .tracking import trackers
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The range a number must fall in, and how an error message says it."""
+
+    holds: Callable[[Any], bool]
+    expected: str
+
+
+def at_least(low: int, unset: str = "") -> Rule:
+    """A whole number of at least ``low``; ``unset`` says what null means, where a key may be null."""
+    null = f" (or null: {unset})" if unset else ""
+    return Rule(lambda value: value >= low, f"a whole number of at least {low}{null}")
+
+
+POSITIVE = Rule(lambda value: value > 0, "a positive number")
+NOT_NEGATIVE = Rule(lambda value: value >= 0, "a number of at least 0")
+SHARE = Rule(lambda value: 0 <= value < 1, "a share in [0, 1)")
+DROPOUT = Rule(lambda value: 0 <= value < 1, "a probability in [0, 1)")
+
+# Every int or float field of the config's sections (tests/test_checks.py fails when one is missing).
+RULES: dict[type, dict[str, Rule]] = {
+    RunConfig: {"seed": Rule(lambda value: 0 <= value < 2**32, "a whole number in [0, 2**32)")},
+    SplitConfig: {"validation_size": SHARE, "test_size": SHARE},
+    DataConfig: {
+        "max_train_samples": at_least(1, "every row"),
+        "max_eval_samples": at_least(1, "every row"),
+    },
+    TaskConfig: {"weight": POSITIVE},
+    ModelConfig: {
+        "max_length": at_least(8),
+        "stride": at_least(0),
+        "max_windows": at_least(1),
+        "head_fraction": Rule(lambda value: 0 <= value <= 1, "a share in [0, 1]"),
+        "max_target_tokens": at_least(1),
+        "classifier_dropout": DROPOUT,
+        "attention_dropout": DROPOUT,
+    },
+    TrainingConfig: {
+        "epochs": POSITIVE,
+        "max_steps": Rule(lambda value: value == -1 or value >= 1, "a whole number of at least 1, or -1 to use epochs"),
+        "batch_size": at_least(1),
+        "eval_batch_size": at_least(1),
+        "gradient_accumulation": at_least(1),
+        "learning_rate": POSITIVE,
+        "weight_decay": NOT_NEGATIVE,
+        # the Trainer reads a warm-up of 1 or more as a number of steps, not as a share
+        "warmup_ratio": Rule(lambda value: 0 <= value < 1, "a share of the steps in [0, 1)"),
+        "max_grad_norm": Rule(lambda value: value >= 0, "a number of at least 0 (0: no clipping)"),
+        "early_stopping_patience": at_least(1, "never stop early"),
+        "eval_steps": at_least(1, "evaluate once an epoch"),
+        "logging_steps": at_least(1),
+        "save_total_limit": at_least(1),
+        "num_threads": at_least(1, "torch's default"),
+        "dataloader_workers": at_least(0),
+        "sampling_temperature": POSITIVE,
+    },
+}
+
+
+def config_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any, type, str]]:
+    """``(key, value, section type, field name)`` for every setting of ``node`` and its nested sections,
+    keys spelt as in error messages (``tasks[0].weight``, ``datasets.fnc1.split.test_size``)."""
+    for item in dataclasses.fields(node):
+        value = getattr(node, item.name)
+        key = f"{where}.{item.name}" if where else item.name
+        if dataclasses.is_dataclass(value):
+            yield from config_fields(value, key)
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for index, part in enumerate(value):
+                yield from config_fields(part, f"{key}[{index}]")
+        elif isinstance(value, dict) and value and dataclasses.is_dataclass(next(iter(value.values()))):
+            for name, part in value.items():
+                yield from config_fields(part, f"{key}.{name}")
+        else:
+            yield key, value, type(node), item.name
+
+
+def check_ranges(config: Config) -> None:
+    """Checks every number of the config against :data:`RULES`.
+
+    Raises:
+        ConfigError: ``training.learning_rate: expected a positive number, got -1.0``.
+    """
+    for key, value, section, name in config_fields(config):
+        rule = RULES.get(section, {}).get(name)
+        if rule is None or value is None:
+            continue
+        if not (math.isfinite(value) and rule.holds(value)):
+            raise ConfigError(f"{key}: expected {rule.expected}, got {value!r}")
+    for key, data in [("data", config.data), *((f"datasets.{n}", d) for n, d in config.datasets.items())]:
+        sizes = data.split.validation_size + data.split.test_size
+        if data.split.column is None and not data.validation_file and sizes >= 1:
+            raise ConfigError(
+                f"{key}.split: validation_size + test_size must be below 1 to leave rows for training, "
+                f"got {data.split.validation_size} + {data.split.test_size}"
+            )
+
+
+def window_config(config: Config) -> WindowConfig:
+    """The model's windowing, checked, with errors that name the config keys."""
+    model = config.model
+    try:
+        return WindowConfig(
+            strategy=model.window,
+            max_length=model.max_length,
+            stride=model.stride,
+            max_windows=model.max_windows,
+            head_fraction=model.head_fraction,
+            max_target_tokens=model.max_target_tokens,
+        )
+    except ValueError as error:
+        raise ConfigError(
+            f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction, max_target_tokens)"
+        ) from None
+
+
+def check_tasks(config: Config) -> None:
+    """Each dataset's tasks read one kind of input; the metric that picks the best epoch is reported."""
+    for name, part in config.parts().items():
+        where = "tasks" if name == "data" else f"tasks of dataset {name!r}"
+        if len({task.kind for task in part.tasks}) > 1:
+            raise ConfigError(
+                f"{where}: single and pair tasks read different inputs, so they need different rows; "
+                "put the pair tasks' data in its own `datasets` entry"
+            )
+        pair_targets = {task.target_column for task in part.tasks if task.kind == "pair"}
+        if None in pair_targets or len(pair_targets) > 1:
+            raise ConfigError(
+                f"{where}: every pair task needs the same target_column (the column holding the target), "
+                f"got {pair_targets}"
+            )
+    names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
+    if config.training.metric not in names:
+        raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
+
+
+def encoder_config(name: str) -> dict[str, Any] | None:
+    """The encoder's ``config.json`` (no weights read), or None when it cannot be had now (a hub name
+    without network: loading the encoder reports that).
+
+    Raises:
+        ValueError: from :func:`training.encoders.resolve_encoder` (no such folder, pickle weights only).
+    """
+    resolved = resolve_encoder(name)
+    try:
+        if Path(resolved).is_dir():
+            return json.loads((Path(resolved) / "config.json").read_text(encoding="utf-8"))
+        return transformers.PretrainedConfig.get_config_dict(resolved)[0]
+    except (OSError, ValueError):
+        return None
+
+
+def check_encoder_length(config: Config) -> None:
+    """``model.max_length`` fits the encoder's position embeddings (longer windows crash the encoder)."""
+    encoder = encoder_config(config.model.name)
+    limit = encoder_positions(encoder) if isinstance(encoder, dict) else None
+    if limit is not None and config.model.max_length > limit:
+        raise ConfigError(
+            f"model.max_length: expected at most {limit}, the positions encoder {config.model.name!r} reads "
+            f"({explain_positions(encoder)}), got {config.model.max_length}"
+        )
+
+
+def check_config(config: Config) -> None:
+    """Refuses settings that would fail later, before any work is done (nothing is loaded but the
+    encoder's config.json).
+
+    Raises:
+        ConfigError: naming the config file and the key.
+        ValueError: ``model.name`` names no usable encoder.
+    """
+    try:
+        check_ranges(config)
+        window_config(config)
+        check_tasks(config)
+        trackers(config.training.report_to)
+        check_encoder_length(config)
+    except ConfigError as error:
+        if not config.source:
+            raise
+        raise ConfigError(f"{config.source}: {error}") from None

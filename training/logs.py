@@ -1,0 +1,69 @@
+"""A run's log: the console and ``<run folder>/train.log``, which also records the Trainer's numbers.
+
+tail -f runs/<name>/train.log        # follow a run: every logged loss and evaluation, by step
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import transformers
+from transformers import TrainerCallback
+
+LOGGERS = ("newsclf", "training")
+progress_log = logging.getLogger("newsclf.progress")  # file only: the console already shows the Trainer's lines
+_file_handler: logging.FileHandler | None = None  # the current run's train.log, also given to transformers
+
+
+class LogToFile(TrainerCallback):
+    """Sends the Trainer's logged numbers to the run's log, so ``tail -f train.log`` follows a run."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if logs:
+            numbers = {k: round(v, 5) if isinstance(v, float) else v for k, v in logs.items()}
+            progress_log.info("step %d/%d epoch %.2f %s", state.global_step, state.max_steps, state.epoch or 0, numbers)
+
+
+def setup_logging(run_dir: Path | None) -> None:
+    """Logs to the console and ``run_dir/train.log``; None (a process other than the main one): warnings only.
+
+    A second run in the same process (a search, a notebook) takes over the log: the earlier run's
+    ``train.log`` receives nothing more.
+    """
+    global _file_handler
+    if run_dir is None:
+        for name in LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        return
+    close_log_file()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    _file_handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
+    _file_handler.setFormatter(formatter)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(formatter)
+    for name in LOGGERS:
+        target = logging.getLogger(name)
+        target.handlers = [_file_handler, console]
+        target.setLevel(logging.INFO)
+        target.propagate = False
+    progress_log.handlers = [_file_handler]
+    progress_log.setLevel(logging.INFO)
+    progress_log.propagate = False
+    transformers.utils.logging.add_handler(_file_handler)
+    transformers.utils.logging.set_verbosity_warning()
+
+
+def close_log_file() -> None:
+    """Stops writing to the current run's ``train.log`` (the console keeps the messages)."""
+    global _file_handler
+    if _file_handler is None:
+        return
+    transformers.utils.logging.remove_handler(_file_handler)
+    for target in (*(logging.getLogger(name) for name in LOGGERS), progress_log):
+        if _file_handler in target.handlers:
+            target.removeHandler(_file_handler)
+    _file_handler.close()
+    _file_handler = None
