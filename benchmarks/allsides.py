@@ -39,7 +39,7 @@ from inference.atomic import atomic_writer
 from inference.backends import bf16_supported
 from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
-from training.data import check_eval_labels, fit_labels, load_splits
+from training.data import check_eval_labels, fit_labels, label_ids, load_splits
 from training.metrics import task_scores
 from training.saving import write_json_atomic
 from training.train import train
@@ -73,7 +73,7 @@ def majority(splits: Splits, label_lists: dict[str, list[str]]) -> dict[str, dic
         result[split] = {}
         for task, labels in label_lists.items():
             top = labels.index(Counter(splits["train"][f"label_{task}"]).most_common(1)[0][0])
-            truth = [labels.index(label) for label in splits[split][f"label_{task}"]]
+            truth = label_ids(splits[split][f"label_{task}"], labels)
             result[split][task] = task_scores(truth, [top] * len(truth), labels)
     return result
 
@@ -130,7 +130,7 @@ def ensemble(
     chosen: dict[str, tuple[float, float]] = {}
     for task in finetuned.tasks:
         labels = finetuned.labels(task)
-        truth = {s: [labels.index(label) for label in splits[s][f"label_{task}"]] for s in result}
+        truth = {s: label_ids(splits[s][f"label_{task}"], labels) for s in result}
 
         def mix(split: str, share: float, sharpness: float, task: str = task) -> np.ndarray:
             scores = np.asarray(scored[split]["tfidf"][task], dtype=np.float64) * sharpness

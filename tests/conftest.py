@@ -58,6 +58,24 @@ def tiny_classifier(tasks: dict[str, list[str]], seed: int = 0, vocab_size: int 
     return NewsClassifier(NewsClassifierConfig(encoder=encoder, tasks=tasks_spec, **config)).eval()
 
 
+def raw_logits(predictor: Any, texts: list[str], target: str | None = None) -> dict[str, Any]:
+    """The backend's logits per task for plain-text articles, read alone or against ``target``.
+
+    Tests that an input changes a prediction compare these: a confident trained model can give the same
+    float32 probabilities (0 and 1) for two inputs, but not the same logits.
+    """
+    from inference.windowing import collate_windows, encode_articles, encode_pairs
+
+    tokenizer = predictor.tokenizer
+    if target is None:
+        windows, sep = encode_articles(tokenizer, texts, predictor.window), None
+    else:
+        windows = encode_pairs(tokenizer, [target] * len(texts), texts, predictor.window)
+        sep = tokenizer.sep_token_id
+    logits = predictor.backend(collate_windows(windows, tokenizer.pad_token_id, sep))
+    return dict(zip(predictor.tasks, logits))
+
+
 def make_rows(per_cell: int = 6, seed: int = 0, validation_every: int = 3) -> list[dict[str, Any]]:
     """Articles whose topic and leaning show in their words, with a ``split`` column."""
     rng = random.Random(seed)

@@ -15,6 +15,7 @@ ROOT = Path(__file__).parents[1]
 SPEC = importlib.util.spec_from_file_location("allsides_benchmark", ROOT / "benchmarks" / "allsides.py")
 benchmark = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(benchmark)
+common = importlib.import_module("benchmarks.common")  # importable once a benchmark has put the root on sys.path
 
 
 def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
@@ -130,7 +131,7 @@ def test_benchmark_scripts_run_as_scripts():
     import subprocess
     import sys
 
-    for script in ("allsides.py", "multitask.py", "streaming.py", "fnc1.py"):
+    for script in ("allsides.py", "multitask.py", "streaming.py", "fnc1.py", "training_speed.py", "inference.py"):
         done = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / script), "--help"], capture_output=True, text=True, cwd=ROOT
         )
@@ -184,3 +185,32 @@ def test_fnc1_benchmark_trains_once_and_reports_scores_references_and_the_confus
     before = (run_dir / "metrics.json").stat().st_mtime
     assert fnc1.main(["--run", str(run_dir), "--output", str(output)]) == 0
     assert (run_dir / "metrics.json").stat().st_mtime == before and output.read_text().count(fnc1.BEGIN) == 1
+
+
+def test_replace_section_appends_then_replaces_only_its_block(tmp_path: Path) -> None:
+    target = tmp_path / "docs" / "benchmarks.md"
+    common.replace_section(target, "<!-- a -->", "<!-- /a -->", "first")
+    assert target.read_text() == "# Benchmarks\n\n<!-- a -->\nfirst\n<!-- /a -->\n"
+    target.write_text(target.read_text() + "kept below\n")
+    common.replace_section(target, "<!-- b -->", "<!-- /b -->", "other")
+    common.replace_section(target, "<!-- a -->", "<!-- /a -->", "second")
+    text = target.read_text()
+    assert "first" not in text and text.count("second") == 1
+    assert "kept below" in text and "other" in text
+    assert [p.name for p in target.parent.iterdir()] == ["benchmarks.md"]  # no temporary file left
+
+
+def test_describe_machine_names_cores_python_and_os():
+    import os
+    import platform
+
+    line = common.describe_machine()
+    assert f"{os.cpu_count()} cores" in line and f"Python {platform.python_version()}" in line
+    assert line.endswith(platform.system())
+
+
+def test_benchmarks_take_only_train_from_the_orchestrator():
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        for line in script.read_text(encoding="utf-8").splitlines():
+            if "training.train import" in line:
+                assert line.strip() == "from training.train import train", f"{script.name}: {line.strip()}"

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from transformers import AutoConfig, AutoModel
 
 from inference import ModelFolderError, NewsClassifier, Predictor, check_model_folder, load_model_folder
+from inference.loading import encoder_positions
+from inference.manifest import write_manifest
+from inference.windowing import article_text, encode_articles
 
 
 @pytest.fixture
@@ -152,6 +156,74 @@ def test_corrupted_safetensors_gives_model_folder_error(model_copy: Path, damage
         load_model_folder(model_copy)
     with pytest.raises(ModelFolderError, match="cannot load the model"):  # the loader's own check, manifest aside
         load_model_folder(model_copy, verify=False)
+
+
+# --- windows that fit the encoder ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model_type", ["bert", "roberta", "xlm-roberta", "camembert", "mpnet", "electra"])
+def test_encoder_positions_is_the_longest_input_transformers_accepts(model_type: str):
+    config = AutoConfig.for_model(
+        model_type,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        vocab_size=50,
+        max_position_embeddings=24,
+    )
+    encoder = AutoModel.from_config(config).eval()
+    limit = encoder_positions(config.to_dict())
+    assert limit == (22 if model_type in ("roberta", "xlm-roberta", "camembert", "mpnet") else 24)
+    with torch.no_grad():
+        encoder(input_ids=torch.full((2, limit), 7))  # the longest window fits
+        with pytest.raises((IndexError, RuntimeError)):
+            encoder(input_ids=torch.full((2, limit + 1), 7))
+
+
+@pytest.mark.parametrize(
+    ("encoder", "expected"),
+    [
+        ({"model_type": "bert", "max_position_embeddings": 512}, 512),
+        ({"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1}, 512),
+        ({"model_type": "markuplm", "max_position_embeddings": 514, "pad_token_id": 0}, 513),
+        ({"model_type": "deberta-v2", "max_position_embeddings": 512, "position_biased_input": False}, None),
+        ({"model_type": "deberta-v2", "max_position_embeddings": 512, "position_biased_input": True}, 512),
+        ({"model_type": "t5"}, None),
+    ],
+)
+def test_encoder_positions_from_a_config(encoder: dict, expected: int | None):
+    assert encoder_positions(encoder) == expected
+
+
+def _set_window(folder: Path, **window: object) -> Path:
+    """Changes the folder's config.json window and records the change in its manifest, as if saved so."""
+    config = json.loads((folder / "config.json").read_text())
+    config["window"].update(window)
+    (folder / "config.json").write_text(json.dumps(config))
+    write_manifest(folder)
+    return folder
+
+
+def test_windows_longer_than_the_encoder_are_refused(model_copy: Path):
+    _set_window(model_copy, max_length=129)  # the tiny encoder has 128 positions
+    for load in (check_model_folder, load_model_folder, Predictor.from_pretrained):
+        with pytest.raises(ModelFolderError) as excinfo:
+            load(model_copy)
+        message = str(excinfo.value)
+        assert message.startswith(f"{model_copy}: its windows hold 129 tokens")
+        assert "at most 128" in message and "model.max_length of at most 128" in message
+
+
+@pytest.mark.parametrize("strategy", ["head", "head+tail", "chunks"])
+def test_windows_at_the_encoders_limit_read_a_very_long_article(model_copy: Path, strategy: str):
+    _set_window(model_copy, strategy=strategy, max_length=128, stride=16, max_windows=3)
+    predictor = Predictor.from_pretrained(model_copy)
+    article = {"title": "Rates rise", "content": " ".join(["the bank raised interest rates again"] * 4000)}
+    windows = encode_articles(predictor.tokenizer, [article_text(article, ["title", "content"])], predictor.window)
+    assert max(len(window) for window in windows[0]) == 128  # windows as long as the encoder reads
+    result = predictor.predict([article, "short"])
+    assert [set(r) for r in result] == [{"topic", "leaning"}] * 2
 
 
 def test_inference_does_not_import_training():

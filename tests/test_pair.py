@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import tiny_config, tiny_overrides, write_fnc1_like, write_jsonl
+from conftest import raw_logits, tiny_config, tiny_overrides, write_fnc1_like, write_jsonl
 
 from inference import Predictor, explain
 from inference.cli import main as predict_main
@@ -94,8 +94,8 @@ def test_target_field_target_argument_and_shared_target_agree(predictor: Predict
 
 def test_the_target_changes_the_prediction(predictor: Predictor):
     body = "Reports confirm the bank raised rates, verified."
-    first = predictor.predict_proba(body, target=CLAIMS[0])["stance"]
-    other = predictor.predict_proba(body, target=CLAIMS[3])["stance"]
+    first = raw_logits(predictor, [body], target=CLAIMS[0])["stance"]
+    other = raw_logits(predictor, [body], target=CLAIMS[3])["stance"]
     assert np.abs(first - other).max() > 1e-4
 
 

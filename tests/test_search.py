@@ -69,7 +69,9 @@ def test_pruned_trials_are_recorded_as_pruned(tmp_path, tiny_args):
     for trial in summary["trials"]:
         if trial["state"] == "pruned":  # stopped after its first evaluation: no model saved
             assert trial["params"]["training.learning_rate"] < 1e-6
-            assert not (tmp_path / "runs" / "s" / f"trial-{trial['number']:03d}" / "model").exists()
+            run_dir = tmp_path / "runs" / "s" / f"trial-{trial['number']:03d}"
+            assert not (run_dir / "model").exists()
+            assert (run_dir / "train.log").is_file()  # kept, though stopped before its first checkpoint
 
 
 @pytest.mark.parametrize(
@@ -93,6 +95,21 @@ def test_an_unknown_key_fails_before_any_trial(tmp_path, tiny_args, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "learning_rat" in err
     assert not (tmp_path / "runs" / "s" / "trial-000").exists()
+
+
+@pytest.mark.parametrize(
+    ("param", "words"),
+    [
+        ("training.learning_rate=float:-0.1:0.1", "training.learning_rate: expected a positive number, got -0.1"),
+        ("training.batch_size=choice:8,0", "training.batch_size: expected a whole number of at least 1, got 0"),
+        ("model.max_length=int:64:4096", "model.max_length: expected at most 128"),
+    ],
+)
+def test_a_value_out_of_range_fails_before_the_study_is_made(tmp_path, tiny_args, capsys, param, words):
+    assert main([*tiny_args, "--param", param, "--trials", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_choice_values_keep_their_yaml_types():

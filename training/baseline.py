@@ -30,7 +30,7 @@ from inference.scrub import OutletScrubber
 from inference.windowing import article_text
 
 from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, load_task_data
+from .data import DataError, label_ids, load_task_data
 from .metrics import format_report, summarise, task_scores
 from .overwrite import InputOverwriteError
 from .runs import RunFolderError, prepare_run_folder, remove_unstarted
@@ -155,13 +155,13 @@ def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
     eval_features = {name: vectorizer.transform(_texts(part)) for name, part in splits.items() if name != "train"}
     heads, chosen = {}, {}
     for task, labels in label_lists.items():
-        y = np.array([labels.index(label) for label in splits["train"][f"label_{task}"]])
+        y = np.array(label_ids(splits["train"][f"label_{task}"], labels))
         best = None
         for cost in COSTS if "validation" in splits else (COSTS[1],):
             svm = LinearSVC(C=cost).fit(train_features, y)
             score = 0.0
             if "validation" in splits:
-                truth = [labels.index(label) for label in splits["validation"][f"label_{task}"]]
+                truth = label_ids(splits["validation"][f"label_{task}"], labels)
                 score = task_scores(truth, svm.predict(eval_features["validation"]), labels)["macro_f1"]
             if best is None or score > best[0]:
                 best = (score, cost, svm)
@@ -181,7 +181,7 @@ def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
         decisions = {task: eval_features[name] @ coef.T + intercept for task, (coef, intercept) in heads.items()}
         per_task = {}
         for task, labels in label_lists.items():
-            truth = [labels.index(label) for label in splits[name][f"label_{task}"]]
+            truth = label_ids(splits[name][f"label_{task}"], labels)
             per_task[task] = task_scores(truth, np.asarray(decisions[task]).argmax(1), labels)
         metrics["splits"][name] = per_task
         metrics["summary"][name] = summarise(per_task)

@@ -18,7 +18,7 @@ import difflib
 import gzip
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -511,12 +511,19 @@ def check_eval_labels(
     return checked
 
 
+def label_ids(values: Sequence[Any], labels: Sequence[str]) -> list[int]:
+    """Each value's position in ``labels``; ``-100`` (the loss's "no label") for a value outside them.
+
+    >>> label_ids(["right", "left", None], ["left", "center", "right"])
+    [2, 0, -100]
+    """
+    position = {label: i for i, label in enumerate(labels)}
+    return [position.get(value, -100) for value in values]
+
+
 def encode_labels(part: datasets.Dataset, label_lists: dict[str, list[str]]) -> dict[str, list[int]]:
     """Label ids per task (``-100`` for a label outside the task's list)."""
-    return {
-        task: [labels.index(label) if label in labels else -100 for label in part[f"label_{task}"]]
-        for task, labels in label_lists.items()
-    }
+    return {task: label_ids(part[f"label_{task}"], labels) for task, labels in label_lists.items()}
 
 
 def load_task_data(

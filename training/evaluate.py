@@ -31,7 +31,7 @@ from inference.predictor import Predictor
 
 from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
-from .data import DataError, join_columns, prepare, read_rows, split_rows, user_columns, where
+from .data import DataError, join_columns, label_ids, prepare, read_rows, split_rows, user_columns, where
 from .metrics import format_report, summarise, task_scores
 from .overwrite import dataset_files
 from .saving import write_json_atomic
@@ -78,7 +78,7 @@ def evaluate(
     per_task = {}
     for task in present:
         labels = predictor.labels(task.name)
-        truth = [labels.index(label) for label in rows[f"label_{task.name}"]]
+        truth = label_ids(rows[f"label_{task.name}"], labels)
         per_task[task.name] = task_scores(truth, np.asarray(probabilities[task.name]).argmax(-1), labels)
     return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
 

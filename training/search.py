@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from transformers import TrainerCallback
 
+from .checks import check_config
 from .config import Config, ConfigError, load_config
 from .data import DataError
 from .runs import RunFolderError
@@ -105,8 +106,9 @@ def search(
     metric = base.training.metric
     if metric.endswith("loss"):
         raise ConfigError(f"training.metric {metric!r}: the search maximises a validation score; choose e.g. macro_f1")
-    for key, _, values in space:  # an unknown key or a value of the wrong type fails now, not in trial 5
-        load_config(config_path, [*overrides, f"{key}={values[0]}"])
+    for key, _, values in space:  # a bad key, type or range fails now, before the study's folder, not in trial 5
+        for value in values:  # every choice, or both ends of a range
+            check_config(load_config(config_path, [*overrides, setting(key, value)]))
     folder = Path(base.run.output_dir) / study
     folder.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(folder / 'optuna.db').resolve()}"
@@ -129,8 +131,13 @@ def search(
     return summary
 
 
+def setting(key: str, value: Any) -> str:
+    """The ``--set`` override giving ``key`` the (YAML) ``value``."""
+    return f"{key}={yaml.safe_dump(value, default_flow_style=True).strip()}"
+
+
 def trial_config(config_path: str, overrides: list[str], chosen: dict[str, Any], folder: Path, number: int) -> Config:
-    settings = [f"{key}={yaml.safe_dump(value, default_flow_style=True).strip()}" for key, value in chosen.items()]
+    settings = [setting(key, value) for key, value in chosen.items()]
     fixed = [
         f"run.output_dir={folder}",
         f"run.name=trial-{number:03d}",

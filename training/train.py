@@ -10,8 +10,8 @@ A run writes ``runs/<name>/``: ``config.yaml`` (as used), ``train.log``, ``check
 ``reports/`` (a classification report and a confusion-matrix PNG per task and split). An existing
 run folder is never overwritten unless ``--overwrite`` is given. Settings are checked before the
 folder is made (:mod:`training.checks`); a new run that fails before its first checkpoint removes
-its folder again. Run folders and checkpoints are :mod:`training.runs`' business, the log
-:mod:`training.logs`'.
+its folder again. Run folders and checkpoints are handled in :mod:`training.runs`, the log in
+:mod:`training.logs`.
 """
 
 from __future__ import annotations
