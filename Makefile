@@ -43,7 +43,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
 	$(BIN)/python benchmarks/allsides.py --protocols outlet random media --train outlet random --scrub outlet --ensemble $(ARGS)
 	$(BIN)/python -m inference.export --model runs/allsides-random/model --quantize int8 --overwrite
-	$(BIN)/python benchmarks/inference.py --model runs/allsides-random/model --output docs/benchmarks.md
+	$(BIN)/python benchmarks/prediction_speed.py --model runs/allsides-random/model --output docs/benchmarks.md
 
 # FNC-1 and AllSides trained alone and on one encoder (configs/news-all.yaml): about 2 hours on 2 CPU cores
 benchmark-multitask: setup

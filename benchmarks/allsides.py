@@ -28,12 +28,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from common import describe_machine, replace_section
 
-# run as a script, this folder comes first on sys.path and its inference.py would shadow the package
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-from benchmarks.common import describe_machine, replace_section
 from inference import Predictor
 from inference.atomic import atomic_writer
 from inference.backends import bf16_supported

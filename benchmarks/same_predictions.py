@@ -38,12 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-# run as a script, this folder comes first on sys.path and its inference.py would shadow the package;
-# the project root is NOT put first here: the hidden mode must import the `inference` of PYTHONPATH
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-ROOT = _HERE.parent
+ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- same-predictions:begin -->", "<!-- same-predictions:end -->"
 BACKENDS = ("torch-fp32", "torch-bf16", "onnx-fp32")
 OPTIONAL_BACKENDS = ("torch-bf16",)  # rows kept only where both codes could run them
@@ -276,8 +271,7 @@ def copy_models(runs: Path, runs_new: Path, chosen: list[Run]) -> None:
 
 def write_section(output: Path, commit: str, report: str, argv: list[str]) -> None:
     """Writes the report as the same-predictions section of ``output``."""
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.common import describe_machine, replace_section
+    from common import describe_machine, replace_section
 
     head = git("rev-parse", "--short", "HEAD").stdout.decode().strip()
     summary = (

@@ -25,11 +25,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-# run as a script, this folder comes first on sys.path and its inference.py would shadow the package
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-from benchmarks.common import describe_machine, replace_section
+from common import describe_machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- streaming:begin -->", "<!-- streaming:end -->"

@@ -27,13 +27,9 @@ from typing import Any
 
 import torch
 import transformers
+from common import describe_machine, replace_section
 from transformers import TrainerCallback, TrainingArguments
 
-# run as a script, this folder comes first on sys.path and its inference.py would shadow the package
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-from benchmarks.common import describe_machine, replace_section
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.windowing import WindowConfig, article_text, encode_articles

@@ -85,7 +85,7 @@ def onnx_files(folder: str | Path) -> dict[str, Path]:
     return {precision: onnx_dir / name for precision, name in ONNX_FILES.items() if (onnx_dir / name).is_file()}
 
 
-_THREAD_SETTING = threading.Lock()
+_THREAD_SETTING = threading.RLock()  # re-entrant: a scoped call may run inside another (training that predicts)
 
 
 @contextlib.contextmanager

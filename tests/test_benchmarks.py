@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[1]
 SPEC = importlib.util.spec_from_file_location("allsides_benchmark", ROOT / "benchmarks" / "allsides.py")
 benchmark = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(benchmark)
-common = importlib.import_module("benchmarks.common")  # importable once a benchmark has put the root on sys.path
+common = importlib.import_module("common")  # benchmarks/common.py: pytest puts benchmarks/ on sys.path
 
 
 def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
@@ -126,16 +126,18 @@ def test_multitask_benchmark_trains_single_and_joint_runs_and_reports_them(tmp_p
     assert multitask.main(["--runs", "other=x", "--output", str(output)]) == 2
 
 
-def test_benchmark_scripts_run_as_scripts():
-    """Run as files, their folder comes first on sys.path, where benchmarks/inference.py would shadow the package."""
+def test_benchmark_scripts_run_as_scripts(tmp_path: Path):
+    """Run as files from anywhere: their folder comes first on sys.path, so nothing in it may be named like the
+    project's packages (a benchmarks/inference.py once shadowed `inference`)."""
     import subprocess
     import sys
 
-    for script in ("allsides.py", "multitask.py", "streaming.py", "fnc1.py", "training_speed.py", "inference.py"):
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / script), "--help"], capture_output=True, text=True, cwd=ROOT
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
+    scripts = sorted(path for path in (ROOT / "benchmarks").glob("*.py") if path.name != "common.py")
+    assert not {path.stem for path in (ROOT / "benchmarks").glob("*.py")} & {"inference", "training", "tests"}
+    assert len(scripts) >= 7
+    for script in scripts:
+        done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, f"{script.name}: {done.stderr[-2000:]}"
         assert "usage:" in done.stdout
 
 

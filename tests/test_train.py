@@ -69,6 +69,14 @@ def test_existing_run_folder_is_never_overwritten(tmp_path, tiny_encoder_dir):
     assert not marker.exists()
 
 
+def test_training_num_threads_holds_only_during_the_run(tmp_path, tiny_encoder_dir):
+    before = torch.get_num_threads()
+    wanted = 1 if before > 1 else 2
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1", f"training.num_threads={wanted}"]))
+    assert f"{wanted} threads" in (run_dir / "train.log").read_text()
+    assert torch.get_num_threads() == before
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_encoder_dir):
     first = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]))
     steps_one_epoch = json.loads((first / "metrics.json").read_text())["train"]["steps"]
@@ -148,6 +156,7 @@ def _cli_error(capsys: pytest.CaptureFixture[str]) -> str:
         ("model.classifier_dropout=1.0", "model.classifier_dropout: expected a probability in [0, 1), got 1.0"),
         ("tasks.1.weight=0", "tasks[1].weight: expected a positive number, got 0.0"),
         ("model.max_length=100000", "model.max_length: expected at most 128, the positions encoder"),
+        ("data.text_fields=[body]", "data.text_fields: 'body' is not an article field"),
     ],
 )
 def test_bad_settings_stop_the_cli_before_any_folder_is_made(tmp_path, tiny_encoder_dir, capsys, override, words):

@@ -33,6 +33,7 @@ from .config import (
     TaskConfig,
     TrainingConfig,
 )
+from .data import check_article_fields
 from .encoders import resolve_encoder
 from .metrics import SUMMARY
 from .tracking import trackers
@@ -213,6 +214,8 @@ def check_config(config: Config) -> None:
         check_ranges(config)
         window_config(config)
         check_tasks(config)
+        for name, part in config.parts().items():
+            check_article_fields(part.data, "data" if name == "data" else f"datasets.{name}")
         trackers(config.training.report_to)
         check_encoder_length(config)
     except ConfigError as error:

@@ -526,6 +526,22 @@ def encode_labels(part: datasets.Dataset, label_lists: dict[str, list[str]]) -> 
     return {task: label_ids(part[f"label_{task}"], labels) for task, labels in label_lists.items()}
 
 
+def stack_datasets(parts: dict[str, datasets.Dataset], columns: list[str]) -> datasets.Dataset:
+    """The rows of several datasets' splits in one table with ``columns``: each row's dataset in ``_dataset``,
+    None in the columns its dataset does not have (another dataset's labels, or a target)."""
+    features = datasets.Features(
+        {column: datasets.Value("int64" if column == "_row" else "string") for column in columns}
+    )
+    tables = []
+    for name, part in parts.items():
+        part = part.add_column("_dataset", [name] * len(part))
+        for column in columns:
+            if column not in part.column_names:
+                part = part.add_column(column, [None] * len(part))
+        tables.append(part.select_columns(columns).cast(features))
+    return datasets.concatenate_datasets(tables)
+
+
 def load_task_data(
     config: Config,
 ) -> tuple[dict[str, datasets.Dataset], dict[str, list[str]], list[str] | None]:
@@ -556,27 +572,13 @@ def load_task_data(
     found = {task: labels for _, lists, _ in loaded.values() for task, labels in lists.items()}
     label_lists = {task.name: found[task.name] for task in config.tasks}
     names = sorted({n for _, _, found in loaded.values() for n in found or []}) or None
-    pairs = any(task.kind == "pair" for task in config.tasks)
+    columns = ["text", "_dataset", "_file", "_row", *(f"label_{task}" for task in label_lists)]
+    columns += ["target"] if any(task.kind == "pair" for task in config.tasks) else []
     stacked = {}
     for split in SPLITS:
-        columns: dict[str, list[Any]] = {"text": [], "_dataset": [], "_file": [], "_row": []}
-        columns.update({f"label_{task}": [] for task in label_lists})
-        if pairs:
-            columns["target"] = []
-        for name, (splits, _, _) in loaded.items():
-            if split not in splits:
-                continue
-            part = splits[split]
-            size = len(part)
-            for column, values in columns.items():
-                if column in part.column_names:
-                    values.extend(part[column])
-                elif column == "_dataset":
-                    values.extend([name] * size)
-                else:
-                    values.extend([None] * size)
-        if columns["text"]:
-            stacked[split] = datasets.Dataset.from_dict(columns)
-            counts = Counter(columns["_dataset"])
+        parts = {name: splits[split] for name, (splits, _, _) in loaded.items() if split in splits}
+        if any(len(part) for part in parts.values()):
+            stacked[split] = stack_datasets(parts, columns)
+            counts = Counter(stacked[split]["_dataset"])
             logger.info("%s split: %s", split, ", ".join(f"{n} {counts[n]}" for n in loaded if counts[n]))
     return stacked, label_lists, names

@@ -31,7 +31,7 @@ import transformers
 from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 
-from inference.backends import bf16_supported
+from inference.backends import bf16_supported, torch_threads
 from inference.modeling import NewsClassifier
 from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
@@ -193,30 +193,29 @@ def train(
         state, prepare_run_folder, config, resume, overwrite, error_types=(RunFolderError, InputOverwriteError, OSError)
     )
     config.run.name = run_dir.name
-    try:
-        start_run(config, run_dir, main, resume)
-        prepared = prepare(config)
-        trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
-        result, seconds = fit(trainer, state, resume)
-    except BaseException as error:
-        if main and not resume and not getattr(error, "keeps_run_folder", False):
-            discard_run_folder(run_dir)
-        raise
-    metrics, printed = score_run(trainer, config, prepared, run_dir, main, result, seconds)
-    if main:
-        save_run(run_dir, trainer, config, prepared, metrics)
-        report_run(run_dir, config, prepared, printed, seconds)
+    with torch_threads(config.training.num_threads):  # the caller's own thread setting is back afterwards
+        try:
+            start_run(config, run_dir, main, resume)
+            prepared = prepare(config)
+            trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
+            result, seconds = fit(trainer, state, resume)
+        except BaseException as error:
+            if main and not resume and not getattr(error, "keeps_run_folder", False):
+                discard_run_folder(run_dir)
+            raise
+        metrics, printed = score_run(trainer, config, prepared, run_dir, main, result, seconds)
+        if main:
+            save_run(run_dir, trainer, config, prepared, metrics)
+            report_run(run_dir, config, prepared, printed, seconds)
     return run_dir
 
 
 def start_run(config: Config, run_dir: Path, main: bool, resume: bool) -> None:
-    """Logs into the run folder, saves a new run's ``config.yaml``, sets torch's threads and the seeds."""
+    """Logs into the run folder, saves a new run's ``config.yaml`` and sets the seeds."""
     setup_logging(run_dir if main else None)
     if main and not resume:
         save_config(config, run_dir / "config.yaml")
     logger.info("run folder %s", run_dir)
-    if config.training.num_threads:
-        torch.set_num_threads(config.training.num_threads)
     transformers.set_seed(config.run.seed)
 
 

@@ -1,6 +1,6 @@
 """Inference speed on real articles: our Predictor's backends against one HF pipeline per task.
 
-    python benchmarks/inference.py --model runs/allsides-random/model --articles 1000 --output docs/benchmarks.md
+    python benchmarks/prediction_speed.py --model runs/allsides-random/model --articles 1000 --output docs/benchmarks.md
 
 Each row runs in its own process (so peak RSS is its own) on the same AllSides validation articles:
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
@@ -26,10 +26,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from common import describe_machine, replace_section
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import describe_machine, replace_section
 from inference import Predictor
 from inference.windowing import article_text
 
@@ -211,7 +209,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "## Inference speed (AllSides validation)",
         "",
         (
-            f"`python benchmarks/inference.py --model {Path(args.model).name} --articles {len(articles)} "
+            f"`python benchmarks/prediction_speed.py --model {Path(args.model).name} --articles {len(articles)} "
             f"--latency {args.latency} --threads {args.threads}`"
         ),
         f"on {describe_machine()}, {date.today().isoformat()}.",

@@ -1,4 +1,4 @@
-"""Tests for benchmarks/inference.py: the report's ratios, agreement and macro-F1."""
+"""Tests for benchmarks/prediction_speed.py: the report's ratios, agreement and macro-F1."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = importlib.util.spec_from_file_location("inference_benchmark", ROOT / "benchmarks" / "inference.py")
+SPEC = importlib.util.spec_from_file_location("prediction_speed", ROOT / "benchmarks" / "prediction_speed.py")
 bench = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bench)
 

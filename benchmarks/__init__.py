@@ -1,2 +1,0 @@
-"""Benchmark scripts, run as files (``python benchmarks/allsides.py``), and the helpers they share
-(:mod:`benchmarks.common`)."""
