@@ -163,6 +163,39 @@ def rows_for(protocol: str, method: str, metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
+def finetuned_rows(
+    protocol: str,
+    run_dir: Path,
+    splits: Splits,
+    tfidf_dir: Path | None,
+    args: argparse.Namespace,
+    costs: list[str],
+    notes: list[str],
+) -> list[str]:
+    """Table rows of the fine-tuned run in ``run_dir`` and, with ``--ensemble``, of its mix with TF-IDF;
+    appends its training cost to ``costs`` and the chosen ensemble weights to ``notes``."""
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    saved = load_config(run_dir / "config.yaml")
+    label = (
+        f"fine-tuned {Path(saved.model.name).name}, {saved.model.window} {saved.model.max_length}"
+        + (", scrubbed" if saved.data.scrub_column else "")
+        + f" ({run_dir.name})"
+    )
+    table = rows_for(protocol, label, metrics["splits"])
+    train = metrics["train"]
+    costs.append(
+        f"| {protocol} | {label} | {train['seconds'] / 60:.0f} min training | {train['samples_per_second'] or 0:.1f} |"
+    )
+    if args.ensemble and tfidf_dir is not None and "validation" in metrics["splits"]:
+        scores, chosen = ensemble(splits, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
+        table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
+        notes.append(
+            f"Ensemble weights on {protocol} (TF-IDF share w, softmax sharpness t, chosen on validation): "
+            + ", ".join(f"{task} w={w:g} t={t:g}" for task, (w, t) in chosen.items())
+        )
+    return table
+
+
 def run(args: argparse.Namespace) -> str:
     lines = [
         "## AllSides: topic and leaning",
@@ -196,28 +229,8 @@ def run(args: argparse.Namespace) -> str:
         if protocol in args.train and protocol not in finetuned:
             finetuned[protocol] = str(trained_run(name, base, protocol))
         if protocol in finetuned:
-            run_dir = Path(finetuned[protocol])
-            metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-            saved = load_config(run_dir / "config.yaml")
-            label = (
-                f"fine-tuned {Path(saved.model.name).name}, {saved.model.window} {saved.model.max_length}"
-                + (", scrubbed" if saved.data.scrub_column else "")
-                + f" ({run_dir.name})"
-            )
-            table += rows_for(protocol, label, metrics["splits"])
-            train = metrics["train"]
-            costs.append(
-                f"| {protocol} | {label} | {train['seconds'] / 60:.0f} min training | "
-                f"{train['samples_per_second'] or 0:.1f} |"
-            )
             tfidf_dir = tfidf_dirs.get(False)  # the plain baseline; each model reads text its own way
-            if args.ensemble and tfidf_dir is not None and "validation" in metrics["splits"]:
-                scores, chosen = ensemble(splits, run_dir, tfidf_dir, args.cache)  # each model scrubs as it was trained
-                table += rows_for(protocol, f"ensemble: {label} + TF-IDF", scores)
-                notes.append(
-                    f"Ensemble weights on {protocol} (TF-IDF share w, softmax sharpness t, chosen on validation): "
-                    + ", ".join(f"{task} w={w:g} t={t:g}" for task, (w, t) in chosen.items())
-                )
+            table += finetuned_rows(protocol, Path(finetuned[protocol]), splits, tfidf_dir, args, costs, notes)
         lines += sorted(table, key=lambda row: row.split("|")[1])
     lines += [
         "",

@@ -12,16 +12,21 @@ from inference.atomic import atomic_writer
 
 
 def describe_machine() -> str:
-    """CPU model, core count, Python and OS: the machine line of benchmark reports."""
-    cpu = platform.processor() or "unknown CPU"
+    """CPU model and its bf16 units, core count, Python and OS: the machine line of benchmark reports."""
+    cpu, flags = platform.processor() or "unknown CPU", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+            if cpu and flags:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    units = [name for flag, name in (("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX")) if flag in flags]
+    bf16 = f" ({' and '.join(units)})" if units else (" (no native bf16)" if flags else "")
+    return f"{cpu}{bf16}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def replace_section(path: str | Path, begin: str, end: str, section: str) -> None:

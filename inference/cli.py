@@ -58,7 +58,8 @@ def predictor_from_args(args: argparse.Namespace) -> Predictor:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Reads the command line; a bad one exits with argparse's usage message (status 2)."""
     parser = argparse.ArgumentParser(prog="newsclf-predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
     parser.add_argument("--input", help=".jsonl(.gz) or .txt file; default: standard input, one article a line")
@@ -81,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs ``newsclf-predict``; returns the exit status (2 on an error, 130 when interrupted)."""
+    args = _parse_args(argv)
     resumable = None
     pool = None
     try:

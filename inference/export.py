@@ -207,32 +207,50 @@ def export_model_folder(
     try:
         fp32 = staging / ONNX_FILES["fp32"]
         export_onnx(copy.deepcopy(model), fp32)
-        check = compare(reference, Predictor(OnnxBackend(fp32, model.config, "fp32", 1), tokenizer), articles)
-        worst = max(task["max_abs_probability_diff"] for task in check.values())
-        if worst > FP32_TOLERANCE:
-            raise ExportError(f"fp32 ONNX probabilities differ from torch by up to {worst:.2g} (tolerance 1e-3)")
-        record["files"]["fp32"] = {"file": ONNX_FILES["fp32"], "check_against_torch": check}
+        record["files"]["fp32"] = _checked_file(fp32, "fp32", reference, articles, min_agreement)
         if quantize == "int8":
             int8 = staging / ONNX_FILES["int8"]
             quantize_int8(fp32, int8)
-            check = compare(reference, Predictor(OnnxBackend(int8, model.config, "int8", 1), tokenizer), articles)
-            low = {
-                name: task["label_agreement"] for name, task in check.items() if task["label_agreement"] < min_agreement
-            }
-            if low:
-                raise ExportError(f"int8 labels agree with torch fp32 on too few sample articles: {low}")
-            record["files"]["int8"] = {"file": ONNX_FILES["int8"], "check_against_torch": check}
-        (staging / "export.json").write_text(json.dumps(record, indent=2) + "\n")
-        staging.chmod(default_permissions(directory=True))
-        if target.exists():
-            shutil.rmtree(target)
-        staging.replace(target)
-        files = sorted(path.relative_to(target.parent) for path in target.rglob("*") if path.is_file())
-        add_to_manifest(target.parent, files, drop_prefix=f"{ONNX_FOLDER}/")
+            record["files"]["int8"] = _checked_file(int8, "int8", reference, articles, min_agreement)
+        _publish(staging, target, record)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return record
+
+
+def _checked_file(
+    path: Path, precision: str, reference: Predictor, articles: Sequence[Any], min_agreement: float
+) -> dict[str, Any]:
+    """Compares the ONNX file at ``path`` with the torch ``reference`` on ``articles``; returns its record.
+
+    Raises:
+        ExportError: fp32 probabilities differ by more than ``FP32_TOLERANCE``, or int8 labels agree on
+            less than ``min_agreement`` of the articles for some task.
+    """
+    candidate = Predictor(OnnxBackend(path, reference.config, precision, 1), reference.tokenizer)
+    check = compare(reference, candidate, articles)
+    if precision == "fp32":
+        worst = max(task["max_abs_probability_diff"] for task in check.values())
+        if worst > FP32_TOLERANCE:
+            raise ExportError(f"fp32 ONNX probabilities differ from torch by up to {worst:.2g} (tolerance 1e-3)")
+    else:
+        low = {name: task["label_agreement"] for name, task in check.items() if task["label_agreement"] < min_agreement}
+        if low:
+            raise ExportError(f"int8 labels agree with torch fp32 on too few sample articles: {low}")
+    return {"file": ONNX_FILES[precision], "check_against_torch": check}
+
+
+def _publish(staging: Path, target: Path, record: dict[str, Any]) -> None:
+    """Writes ``export.json`` into ``staging``, renames it to ``target`` (replacing an old one) and lists its files
+    in the model folder's manifest."""
+    (staging / "export.json").write_text(json.dumps(record, indent=2) + "\n")
+    staging.chmod(default_permissions(directory=True))
+    if target.exists():
+        shutil.rmtree(target)
+    staging.replace(target)
+    files = sorted(path.relative_to(target.parent) for path in target.rglob("*") if path.is_file())
+    add_to_manifest(target.parent, files, drop_prefix=f"{ONNX_FOLDER}/")
 
 
 def _read_sample(path: str) -> list[Any]:

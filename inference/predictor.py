@@ -23,7 +23,14 @@ from .backends import (
     onnx_files,
     onnxruntime_available,
 )
-from .loading import ModelFolderError, check_model_folder, load_config_and_tokenizer, load_model_folder
+from .loading import (
+    ModelFolderError,
+    check_model_folder,
+    encoder_positions,
+    explain_positions,
+    load_config_and_tokenizer,
+    load_model_folder,
+)
 from .modeling import NewsClassifier
 from .scrub import OutletScrubber
 from .windowing import (
@@ -66,6 +73,12 @@ class Predictor:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.window = self.config.window_config
+        limit = encoder_positions(self.config.encoder)
+        if limit is not None and self.window.max_length > limit:
+            raise ValueError(
+                f"the model's windows hold {self.window.max_length} tokens but its encoder reads at most {limit} "
+                f"({explain_positions(self.config.encoder)}): a long article would crash it"
+            )
         fields = standard_fields(self.config.text_fields)
         self.text_fields = list(fields.values())  # title and/or content, whatever the data called them
         # an older model stored its data's column names: articles may still use them

@@ -267,3 +267,16 @@ def test_one_line_predict(tiny_model_dir: Path, predictor: Predictor):
     assert isinstance(results, list)
     assert len(results) == 2
     _assert_same(results[0], result)
+
+
+def test_a_model_whose_windows_outrun_its_encoder_is_refused(minilm_path: Path):
+    from conftest import TINY_ENCODER, tiny_classifier
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path)
+    too_long = {"max_length": TINY_ENCODER["max_position_embeddings"] + 1}
+    model = tiny_classifier({"topic": ["a", "b"]}, vocab_size=tokenizer.vocab_size, window=too_long)
+    with pytest.raises(ValueError, match="windows hold 65 tokens but its encoder reads at most 64"):
+        Predictor(model, tokenizer)
+    fits = tiny_classifier({"topic": ["a", "b"]}, vocab_size=tokenizer.vocab_size, window={"max_length": 64})
+    assert Predictor(fits, tokenizer).predict("word " * 5000)["topic"]["label"] in ("a", "b")

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from inference.scrub import OutletScrubber
 from inference.windowing import ARTICLE_FIELDS, TARGET_FIELD, article_text
 
-from .config import Config, ConfigError, DataConfig
+from .config import Config, ConfigError, DataConfig, TaskConfig
 
 logger = logging.getLogger(__name__)
 
@@ -268,15 +268,7 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
                 f"{where(table, row)}: empty {empty} (expected article text; "
                 "set data.empty_text=drop to skip such rows)"
             )
-        row_labels = {}
-        for task in tasks:
-            raw = columns[task.label_column][row]
-            label = "" if raw is None else str(raw).strip()
-            if label and task.label_map:
-                label = task.label_map.get(label, label)
-            if not label:
-                break
-            row_labels[task.name] = label
+        row_labels = _row_labels(columns, row, tasks)
         if len(row_labels) < len(tasks):
             if config.data.missing_label == "drop":
                 continue
@@ -291,13 +283,7 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
         for name, label in row_labels.items():
             labels[name].append(label)
     dropped = len(table) - len(keep)
-    if dropped:
-        logger.warning("%s: dropped %d of %d rows with empty text or label", file, dropped, len(table))
-    if dropped and not keep:
-        raise DataError(
-            f"{file}: all {len(table)} rows have an empty text or label, so none is left "
-            "(data.empty_text / data.missing_label are set to drop)"
-        )
+    _report_dropped(file, len(table), len(keep))
     result = table.select(keep) if dropped else table
     result = result.add_column("text", texts) if "text" not in result.column_names else _replace(result, "text", texts)
     if target_column:
@@ -305,6 +291,32 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
     for task in tasks:
         result = _replace(result, f"label_{task.name}", labels[task.name])
     return _to_article_fields(result, {f: sources[f] for f in fields}, target_column, config)
+
+
+def _row_labels(columns: dict[str, list[Any]], row: int, tasks: list[TaskConfig]) -> dict[str, str]:
+    """The row's cleaned (stripped, mapped) label per task, stopping at the first empty one."""
+    row_labels = {}
+    for task in tasks:
+        raw = columns[task.label_column][row]
+        label = "" if raw is None else str(raw).strip()
+        if label and task.label_map:
+            label = task.label_map.get(label, label)
+        if not label:
+            break
+        row_labels[task.name] = label
+    return row_labels
+
+
+def _report_dropped(file: str | Path, total: int, kept: int) -> None:
+    """Warns when rows were dropped; refuses a file that has no row left."""
+    dropped = total - kept
+    if dropped:
+        logger.warning("%s: dropped %d of %d rows with empty text or label", file, dropped, total)
+    if dropped and not kept:
+        raise DataError(
+            f"{file}: all {total} rows have an empty text or label, so none is left "
+            "(data.empty_text / data.missing_label are set to drop)"
+        )
 
 
 def _target(value: Any) -> str:

@@ -45,16 +45,7 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
             f"One shared encoder, one head per task: {', '.join(label_lists)}."
         ),
         "",
-        "## Tasks",
-        "",
-        "| task | label column | labels |",
-        "|---|---|---|",
-    ]
-    for task in config.tasks:
-        labels = label_lists[task.name]
-        shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
-        lines.append(f"| {task.name} | `{task.label_column}` | {shown} |")
-    lines += [
+        *_tasks_section(config, label_lists),
         "",
         "## Input",
         "",
@@ -67,24 +58,7 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
         )
         + ".",
         "",
-        "## Metrics",
-        "",
-        "| split | task | accuracy | macro-F1 | n |",
-        "|---|---|---|---|---|",
-    ]
-    for split, per_task in metrics.get("splits", {}).items():
-        for task, scores in per_task.items():
-            lines.append(
-                f"| {split} | {task} | {scores['accuracy']:.4f} | {scores['macro_f1']:.4f} | {scores['support']} |"
-            )
-    train = metrics.get("train")
-    if train:
-        best = Path(train["best_checkpoint"]).name if train.get("best_checkpoint") else "last"
-        lines += [
-            "",
-            f"Trained for {train.get('steps')} steps in {train.get('seconds')} s; kept checkpoint `{best}`.",
-        ]
-    lines += [
+        *_metrics_section(metrics),
         "",
         "## Usage",
         "",
@@ -100,6 +74,34 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
         "",
     ]
     return "\n".join(lines)
+
+
+def _tasks_section(config: Config, label_lists: dict[str, list[str]]) -> list[str]:
+    """The card's ``## Tasks`` heading and table (at most 12 labels shown per task)."""
+    lines = ["## Tasks", "", "| task | label column | labels |", "|---|---|---|"]
+    for task in config.tasks:
+        labels = label_lists[task.name]
+        shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
+        lines.append(f"| {task.name} | `{task.label_column}` | {shown} |")
+    return lines
+
+
+def _metrics_section(metrics: dict[str, Any]) -> list[str]:
+    """The card's ``## Metrics`` heading, table of scores per split and task, and training summary."""
+    lines = ["## Metrics", "", "| split | task | accuracy | macro-F1 | n |", "|---|---|---|---|---|"]
+    for split, per_task in metrics.get("splits", {}).items():
+        for task, scores in per_task.items():
+            lines.append(
+                f"| {split} | {task} | {scores['accuracy']:.4f} | {scores['macro_f1']:.4f} | {scores['support']} |"
+            )
+    train = metrics.get("train")
+    if train:
+        best = Path(train["best_checkpoint"]).name if train.get("best_checkpoint") else "last"
+        lines += [
+            "",
+            f"Trained for {train.get('steps')} steps in {train.get('seconds')} s; kept checkpoint `{best}`.",
+        ]
+    return lines
 
 
 def save_model_folder(
