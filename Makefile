@@ -35,8 +35,8 @@ test: setup
 # one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), and two threads on one taken to have it
 # (Intel Xeon, AMX). About twice `make test`.
 test-matrix: setup
-	OMP_NUM_THREADS=1 NEWSCLF_NATIVE_BF16=0 $(BIN)/python -m pytest -q $(ARGS)
-	OMP_NUM_THREADS=2 NEWSCLF_NATIVE_BF16=1 $(BIN)/python -m pytest -q $(ARGS)
+	OMP_NUM_THREADS=1 NEWSCLF_NATIVE_BF16=0 $(BIN)/python -m pytest $(ARGS)
+	OMP_NUM_THREADS=2 NEWSCLF_NATIVE_BF16=1 $(BIN)/python -m pytest $(ARGS)
 
 # AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
 benchmark: setup

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 from common import describe_machine, replace_section
+from scipy.special import softmax
 
 from inference import Predictor
 from inference.atomic import atomic_writer
@@ -129,9 +130,7 @@ def ensemble(
         truth = {s: label_ids(splits[s][f"label_{task}"], labels) for s in result}
 
         def mix(split: str, share: float, sharpness: float, task: str = task) -> np.ndarray:
-            scores = np.asarray(scored[split]["tfidf"][task], dtype=np.float64) * sharpness
-            tfidf_probs = np.exp(scores - scores.max(1, keepdims=True))
-            tfidf_probs /= tfidf_probs.sum(1, keepdims=True)
+            tfidf_probs = softmax(np.asarray(scored[split]["tfidf"][task], dtype=np.float64) * sharpness, axis=1)
             return (1 - share) * scored[split]["finetuned"][task] + share * tfidf_probs
 
         grid = [(w, t) for w in (0.0, 0.25, 0.5, 0.75, 1.0) for t in (1.0, 3.0, 10.0)]

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
+from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
@@ -85,9 +86,7 @@ class TfidfPredictor:
             articles = [f"{t}\n\n{article_text(a, self.text_fields)}" for t, a in zip(targets, articles)]
         result = {}
         for task, scores in self.decision(articles).items():
-            scores = np.asarray(scores, dtype=np.float64)
-            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-            result[task] = (scores / scores.sum(axis=1, keepdims=True)).astype(np.float32)
+            result[task] = softmax(np.asarray(scores, dtype=np.float64), axis=1).astype(np.float32)
         return result
 
     def save(self, folder: Path) -> None:
