@@ -90,6 +90,16 @@ def encoder_positions(encoder: Mapping[str, Any]) -> int | None:
     return positions
 
 
+def exceeded_limit(encoder: Mapping[str, Any], max_length: Any) -> int | None:
+    """The encoder's limit (:func:`encoder_positions`) when windows of ``max_length`` tokens are longer, else None.
+
+    >>> exceeded_limit({"model_type": "bert", "max_position_embeddings": 512}, 1000)
+    512
+    """
+    limit = encoder_positions(encoder)
+    return limit if limit is not None and isinstance(max_length, int) and max_length > limit else None
+
+
 def explain_positions(encoder: Mapping[str, Any]) -> str:
     """Where :func:`encoder_positions` comes from, for error messages."""
     positions = encoder.get("max_position_embeddings")
@@ -107,10 +117,10 @@ def check_window_fits(folder: Path) -> None:
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         encoder, max_length = config["encoder"], config["window"]["max_length"]
-        limit = encoder_positions(encoder)
+        limit = exceeded_limit(encoder, max_length)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return  # an unreadable config.json is reported by the loader
-    if limit is not None and isinstance(max_length, int) and max_length > limit:
+    if limit is not None:
         raise ModelFolderError(
             f"{folder}: its windows hold {max_length} tokens (config.json window.max_length) but its encoder "
             f"reads at most {limit} ({explain_positions(encoder)}), so a long article would crash it; "

@@ -26,7 +26,7 @@ from .backends import (
 from .loading import (
     ModelFolderError,
     check_model_folder,
-    encoder_positions,
+    exceeded_limit,
     explain_positions,
     load_config_and_tokenizer,
     load_model_folder,
@@ -73,8 +73,8 @@ class Predictor:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.window = self.config.window_config
-        limit = encoder_positions(self.config.encoder)
-        if limit is not None and self.window.max_length > limit:
+        limit = exceeded_limit(self.config.encoder, self.window.max_length)
+        if limit is not None:
             raise ValueError(
                 f"the model's windows hold {self.window.max_length} tokens but its encoder reads at most {limit} "
                 f"({explain_positions(self.config.encoder)}): a long article would crash it"

@@ -20,7 +20,7 @@ from typing import Any
 
 import transformers
 
-from inference.loading import encoder_positions, explain_positions
+from inference.loading import exceeded_limit, explain_positions
 from inference.windowing import WindowConfig
 
 from .config import (
@@ -194,8 +194,8 @@ def encoder_config(name: str) -> dict[str, Any] | None:
 def check_encoder_length(config: Config) -> None:
     """``model.max_length`` fits the encoder's position embeddings (longer windows crash the encoder)."""
     encoder = encoder_config(config.model.name)
-    limit = encoder_positions(encoder) if isinstance(encoder, dict) else None
-    if limit is not None and config.model.max_length > limit:
+    limit = exceeded_limit(encoder, config.model.max_length) if isinstance(encoder, dict) else None
+    if limit is not None:
         raise ConfigError(
             f"model.max_length: expected at most {limit}, the positions encoder {config.model.name!r} reads "
             f"({explain_positions(encoder)}), got {config.model.max_length}"
@@ -214,8 +214,7 @@ def check_config(config: Config) -> None:
         check_ranges(config)
         window_config(config)
         check_tasks(config)
-        for name, part in config.parts().items():
-            check_article_fields(part.data, "data" if name == "data" else f"datasets.{name}")
+        check_article_fields(config)
         trackers(config.training.report_to)
         check_encoder_length(config)
     except ConfigError as error:

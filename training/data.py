@@ -194,10 +194,15 @@ def field_columns(data: DataConfig) -> dict[str, str]:
     return {name: data.columns.get(name, name) for name in data.text_fields}
 
 
-def check_article_fields(data: DataConfig, where: str = "data") -> None:
-    """Refuses text fields other than the article fields every model reads (``title``, ``content``),
-    and ``columns`` for no text field. (Reading data accepts any column name as a text field, as the
-    configs saved with older models have them; a model to train needs the one article format.)"""
+def check_article_fields(config: Config) -> None:
+    """Refuses, in every dataset of ``config``, text fields other than the article fields every model reads
+    (``title``, ``content``), and ``columns`` for no text field. (Reading data accepts any column name as a
+    text field, as the configs saved with older models have them; a model to train needs the one format.)"""
+    for name, part in config.parts().items():
+        _check_fields(part.data, "data" if name == "data" else f"datasets.{name}")
+
+
+def _check_fields(data: DataConfig, where: str) -> None:
     for name in data.text_fields:
         if name not in ARTICLE_FIELDS:
             raise ConfigError(
@@ -569,11 +574,9 @@ def load_task_data(
         ConfigError: a dataset's text fields are not article fields (:func:`check_article_fields`).
         DataError: a file, row or column that cannot be used.
     """
-    parts = config.parts()
-    for name, part in parts.items():
-        check_article_fields(part.data, "data" if name == "data" else f"datasets.{name}")
+    check_article_fields(config)
     loaded = {}
-    for name, part in parts.items():
+    for name, part in config.parts().items():
         splits = load_splits(part)
         label_lists = fit_labels(part, splits["train"])
         splits = check_eval_labels(part, splits, label_lists)
@@ -585,12 +588,12 @@ def load_task_data(
     label_lists = {task.name: found[task.name] for task in config.tasks}
     names = sorted({n for _, _, found in loaded.values() for n in found or []}) or None
     columns = ["text", "_dataset", "_file", "_row", *(f"label_{task}" for task in label_lists)]
-    columns += ["target"] if any(task.kind == "pair" for task in config.tasks) else []
+    columns += [TARGET_FIELD] if any(task.kind == "pair" for task in config.tasks) else []
     stacked = {}
     for split in SPLITS:
-        parts = {name: splits[split] for name, (splits, _, _) in loaded.items() if split in splits}
-        if any(len(part) for part in parts.values()):
-            stacked[split] = stack_datasets(parts, columns)
+        tables = {name: splits[split] for name, (splits, _, _) in loaded.items() if split in splits}
+        if any(len(table) for table in tables.values()):
+            stacked[split] = stack_datasets(tables, columns)
             counts = Counter(stacked[split]["_dataset"])
             logger.info("%s split: %s", split, ", ".join(f"{n} {counts[n]}" for n in loaded if counts[n]))
     return stacked, label_lists, names
