@@ -26,7 +26,7 @@ from transformers.utils import ModelOutput
 
 from .windowing import WindowConfig
 
-TASK_KINDS = ("single", "pair")
+TASK_KINDS = ("single", "pair", "adversarial")
 TOKEN_POOLING = ("mean", "cls")
 WINDOW_POOLING = ("mean", "max")
 
@@ -72,8 +72,10 @@ class NewsClassifierConfig(PretrainedConfig):
             ``window`` does not set it.
 
     Tasks of kind ``pair`` read (target, text) pairs, e.g. stance toward a headline; ``single`` tasks
-    read the text alone. A model may hold both kinds (trained on several datasets): its heads share
-    the encoder, and an article is encoded once alone and once per target.
+    read the text alone; an ``adversarial`` head reads the article vector through a gradient reversal,
+    so training pushes the encoder to forget what it predicts (it exists only while training). A model
+    may hold both single and pair tasks (trained on several datasets): its heads share the encoder, and
+    an article is encoded once alone and once per target.
     """
 
     model_type = "newsclf"
@@ -161,6 +163,7 @@ class NewsClassifier(PreTrainedModel):
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.heads = nn.ModuleDict({task["name"]: nn.Linear(hidden, len(task["labels"])) for task in config.tasks})
+        self.reversal: dict[str, float] = {}  # adversarial task -> strength of its reversed gradient (default 1)
         self.post_init()
 
     @classmethod
@@ -264,7 +267,38 @@ class NewsClassifier(PreTrainedModel):
     def classify(self, articles: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each task's logits for the article vectors, in the config's task order."""
         features = self.dropout(articles)
-        return tuple(self.heads[name](features) for name in self.config.task_names)
+        adversarial = set(self.config.tasks_of_kind("adversarial"))
+        inputs = {name: reverse_gradient(features, self.reversal.get(name, 1.0)) for name in adversarial}
+        return tuple(self.heads[name](inputs.get(name, features)) for name in self.config.task_names)
+
+    def drop_tasks(self, names: list[str]) -> None:
+        """Removes tasks and their heads (the adversarial ones, before the model is saved)."""
+        for name in names:
+            self.config.task_labels(name)  # KeyError for a task the model does not have
+            del self.heads[name]
+        self.config.tasks = [task for task in self.config.tasks if task["name"] not in names]
+
+
+class _ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, features: torch.Tensor, strength: float) -> torch.Tensor:
+        ctx.strength = strength
+        return features.view_as(features)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return -ctx.strength * grad, None
+
+
+def reverse_gradient(features: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """The identity going forward; going back, the gradient times ``-strength`` (Ganin & Lempitsky, 2015).
+
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> reverse_gradient(x, 0.5).sum().backward()
+    >>> x.grad
+    tensor([-0.5000, -0.5000])
+    """
+    return _ReverseGradient.apply(features, strength)
 
 
 def window_assignment(window_to_article: torch.Tensor) -> torch.Tensor:
@@ -283,8 +317,10 @@ def multitask_loss(
     labels: dict[str, torch.Tensor],
     task_weights: dict[str, float] | None = None,
     class_weights: dict[str, torch.Tensor] | None = None,
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor | None:
-    """The weighted sum of each task's mean cross-entropy over its labelled rows (``-100``: no label).
+    """The weighted sum of each task's mean cross-entropy over its labelled rows (``-100``: no label),
+    with ``label_smoothing`` of each target spread over the other labels.
 
     Tasks without labels, or whose labels are all ``-100``, add nothing; None when no task has a label.
 
@@ -298,7 +334,9 @@ def multitask_loss(
             continue
         weight = (class_weights or {}).get(task)
         weight = None if weight is None else weight.to(task_logits.device)
-        loss = nn.functional.cross_entropy(task_logits.float(), target, weight=weight, ignore_index=-100)
+        loss = nn.functional.cross_entropy(
+            task_logits.float(), target, weight=weight, ignore_index=-100, label_smoothing=label_smoothing
+        )
         loss = (task_weights or {}).get(task, 1.0) * loss
         total = loss if total is None else total + loss
     return total

@@ -91,6 +91,9 @@ BAD = [
     ("model.head_fraction=1.5", "model.head_fraction: expected a share in [0, 1], got 1.5"),
     ("model.max_target_tokens=0", "model.max_target_tokens: expected a whole number of at least 1, got 0"),
     ("tasks.0.weight=0", "tasks[0].weight: expected a positive number, got 0.0"),
+    ("tasks.0.reversal=0", "tasks[0].reversal: expected a positive number, got 0.0"),
+    ("model.train_windows=-1", "model.train_windows: expected a whole number of at least 0, got -1"),
+    ("training.label_smoothing=1", "training.label_smoothing: expected a share in [0, 1), got 1.0"),
     ("run.seed=-1", "run.seed: expected a whole number in [0, 2**32), got -1"),
     ("data.split.validation_size=1", "data.split.validation_size: expected a share in [0, 1), got 1.0"),
     ("data.split.test_size=-0.2", "data.split.test_size: expected a share in [0, 1), got -0.2"),
@@ -198,3 +201,25 @@ def test_the_encoder_folder_must_exist_and_hold_safetensors(tmp_path):
     (tmp_path / "enc" / "config.json").write_text(json.dumps({"model_type": "bert"}))
     with pytest.raises(ValueError, match="no weights"):
         check_config(load_config(None, [f"model.name={tmp_path / 'enc'}"]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model.train_windows=1"], "model.train_windows: draws windows of model.window=chunks, but the window is"),
+        (
+            ["model.window=chunks", "model.max_windows=2", "model.train_windows=3"],
+            "model.train_windows: expected at most model.max_windows (2), got 3",
+        ),
+        (["tasks=[{name: outlet, kind: adversarial}]"], "tasks: adversarial tasks only shape what the others learn"),
+    ],
+)
+def test_settings_read_together_are_refused_with_their_keys(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        check_config(load_config(None, overrides))
+    assert str(error.value).startswith(message)
+
+
+def test_an_adversarial_task_may_sit_beside_single_tasks():
+    check_config(load_config(None, ["tasks.1={name: outlet, label_column: source, kind: adversarial}"]))
+    check_config(load_config(None, ["model.window=chunks", "model.max_windows=4", "model.train_windows=4"]))

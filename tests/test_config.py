@@ -240,6 +240,22 @@ def test_override_bad_list_index() -> None:
         load_config(DEFAULT_YAML, ["tasks.first.weight=2"])
 
 
+def test_override_one_past_the_end_appends_an_item() -> None:
+    config = load_config(DEFAULT_YAML, ["tasks.2={name: outlet, label_column: source, kind: adversarial}"])
+    assert [(task.name, task.kind) for task in config.tasks][-1] == ("outlet", "adversarial")
+    with pytest.raises(ConfigError, match=r"'3' is not an index of a list of 2"):
+        load_config(DEFAULT_YAML, ["tasks.3={name: outlet}"])
+    with pytest.raises(ConfigError, match=r"'2' is not an index of a list of 2"):
+        load_config(DEFAULT_YAML, ["tasks.2.weight=2"])  # only a whole item appends
+
+
+def test_a_float_written_without_a_dot_is_a_float() -> None:
+    config = load_config(DEFAULT_YAML, ["training.learning_rate=5e-5", "training.label_smoothing=1E-1"])
+    assert config.training.learning_rate == 5e-5 and config.training.label_smoothing == 0.1
+    with pytest.raises(ConfigError, match=r"training\.learning_rate: expected float, got 'fast'"):
+        load_config(DEFAULT_YAML, ["training.learning_rate=fast"])
+
+
 def test_override_through_a_scalar() -> None:
     with pytest.raises(ConfigError, match=r"training\.epochs is not a section"):
         load_config(DEFAULT_YAML, ["training.epochs.value=1"])

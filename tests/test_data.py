@@ -598,6 +598,29 @@ def test_check_eval_labels_drop(tmp_path: Path) -> None:
     assert checked["train"] is splits["train"]
 
 
+def test_check_eval_labels_ignore_keeps_the_row_without_that_label(tmp_path: Path) -> None:
+    config, splits, rows = _with_unseen_validation_label(tmp_path, "data.unseen_label=ignore")
+    labels = fit_labels(config, splits["train"])
+    checked = check_eval_labels(config, splits, labels)
+    assert len(checked["validation"]) == len(splits["validation"])
+    encoded = encode_labels(checked["validation"], labels)
+    row = ids(checked["validation"]).index(rows[3]["id"])
+    assert encoded["topic"][row] == -100 and encoded["leaning"][row] != -100
+
+
+def test_an_adversarial_task_ignores_unseen_labels(tmp_path: Path) -> None:
+    rows = make_rows()
+    rows[3]["source"] = "an-outlet-only-in-validation"
+    config = config_for(
+        write_jsonl(tmp_path / "a.jsonl", rows), "tasks.2={name: outlet, label_column: source, kind: adversarial}"
+    )
+    splits = load_splits(config)
+    labels = fit_labels(config, splits["train"])
+    checked = check_eval_labels(config, splits, labels)
+    assert len(checked["validation"]) == len(splits["validation"])
+    assert "an-outlet-only-in-validation" not in labels["outlet"]
+
+
 def test_check_eval_labels_fine(tmp_path: Path) -> None:
     config = config_for(write_jsonl(tmp_path / "a.jsonl", make_rows()))
     splits = load_splits(config)

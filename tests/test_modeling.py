@@ -311,3 +311,62 @@ def test_task_from_id2label_and_labels_as_strings():
     assert config.tasks[0]["label2id"] == {"a": 0, "b": 1, "c": 2}
     assert config.tasks[1]["labels"] == ["1", "0"]
     assert config.tasks[1]["kind"] == "single"
+
+
+def _adversarial_pair() -> NewsClassifier:
+    """A model with a task ``a`` and an adversarial ``b`` whose heads are the same."""
+    torch.manual_seed(0)
+    config = NewsClassifierConfig(
+        encoder=TINY_ENCODER,
+        tasks=[{"name": "a", "labels": ["x", "y"]}, {"name": "b", "kind": "adversarial", "labels": ["x", "y"]}],
+        classifier_dropout=0.0,
+    )
+    model = NewsClassifier(config).eval()  # no dropout: two passes see the same network
+    model.heads["b"].load_state_dict(model.heads["a"].state_dict())
+    return model
+
+
+def _encoder_grad(model: NewsClassifier, **labels: torch.Tensor) -> torch.Tensor:
+    model.zero_grad()
+    ids = torch.tensor([[1, 5, 6, 7, 2], [1, 8, 9, 2, 0]])
+    model(ids, attention_mask=(ids > 0).long(), **labels).loss.backward()
+    return model.encoder.embeddings.word_embeddings.weight.grad.clone()
+
+
+def test_adversarial_head_sends_the_encoder_the_reversed_gradient():
+    model = _adversarial_pair()
+    target = torch.tensor([0, 1])
+    learned = _encoder_grad(model, labels_a=target)
+    reversed_ = _encoder_grad(model, labels_b=target)
+    assert learned.abs().sum() > 0
+    torch.testing.assert_close(reversed_, -learned)
+    model.reversal["b"] = 0.25
+    torch.testing.assert_close(_encoder_grad(model, labels_b=target), -0.25 * learned)
+    # the adversarial head itself still learns to predict: its own gradient is not reversed
+    model.zero_grad()
+    ids = torch.tensor([[1, 5, 6, 2]])
+    model(ids, labels_b=torch.tensor([1])).loss.backward()
+    plain = _adversarial_pair()
+    plain(ids, labels_a=torch.tensor([1])).loss.backward()
+    torch.testing.assert_close(model.heads["b"].weight.grad, plain.heads["a"].weight.grad)
+
+
+def test_drop_tasks_removes_the_head_and_the_task():
+    model = _adversarial_pair()
+    ids = torch.tensor([[1, 5, 6, 2]])
+    before = model(ids).logits[0]
+    model.drop_tasks(["b"])
+    assert model.config.task_names == ["a"] and set(model.heads) == {"a"}
+    torch.testing.assert_close(model(ids).logits[0], before)
+    with pytest.raises(KeyError, match="no task 'c'"):
+        model.drop_tasks(["c"])
+
+
+def test_label_smoothing_matches_torch_and_changes_the_loss():
+    from inference.modeling import multitask_loss
+
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.1, 0.0]])
+    target = torch.tensor([0, 2])
+    smoothed = multitask_loss({"t": logits}, {"t": target}, label_smoothing=0.2)
+    torch.testing.assert_close(smoothed, F.cross_entropy(logits, target, label_smoothing=0.2))
+    assert not torch.isclose(smoothed, multitask_loss({"t": logits}, {"t": target}))

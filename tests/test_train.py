@@ -340,3 +340,24 @@ def test_saved_folder_predicts_exactly_what_the_model_did_before_saving(tmp_path
     after = Predictor.from_pretrained(tmp_path / "model", precision="fp32").predict_proba(articles)
     for task in label_lists:
         assert torch.equal(torch.from_numpy(before[task]), torch.from_numpy(after[task]))
+
+
+def test_an_adversarial_outlet_head_is_trained_scored_and_left_out_of_the_model(tmp_path, tiny_encoder_dir):
+    overrides = [
+        "tasks.2={name: outlet, label_column: source, kind: adversarial, reversal: 0.5}",
+        "model.window=chunks",
+        "model.max_windows=4",
+        "model.train_windows=1",
+        "training.label_smoothing=0.1",
+    ]
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, overrides))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    validation = metrics["summary"]["validation"]
+    assert "outlet_accuracy" in validation  # scored while training ...
+    mean = (validation["topic_macro_f1"] + validation["leaning_macro_f1"]) / 2
+    assert validation["macro_f1"] == pytest.approx(mean)  # ... but not what picks the epoch
+    labels = json.loads((run_dir / "model" / "labels.json").read_text())
+    assert set(labels) == {"topic", "leaning"}  # ... and not saved
+    predictor = Predictor.from_pretrained(run_dir / "model", backend="torch", precision="fp32")
+    assert predictor.tasks == ["topic", "leaning"] and set(predictor.predict("tax budget")) == {"topic", "leaning"}
+    assert "adversarial" in (run_dir / "model" / "README.md").read_text()

@@ -254,3 +254,33 @@ def test_evaluate_one_task(tmp_path: Path) -> None:
     trainer = make_trainer(tmp_path, model, compute_metrics=make_compute_metrics({"topic": TOPICS}))
     metrics = trainer.evaluate(ArticleDataset(WINDOWS, {"topic": TOPIC_IDS}))
     assert 0.0 <= metrics["eval_topic_accuracy"] <= 1.0
+
+
+def test_drawn_windows_keep_text_order_and_change_with_the_epoch() -> None:
+    windows = [[[i, 10 * a] for i in range(8)] for a in range(20)]
+    dataset = ArticleDataset(windows, {"t": [0] * 20}, draw_windows=2, seed=7)
+    first = [dataset[a]["windows"] for a in range(20)]
+    assert all(len(drawn) == 2 and drawn[0][0] < drawn[1][0] for drawn in first)
+    assert all(window in windows[a] for a, drawn in enumerate(first) for window in drawn)
+    assert first == [dataset[a]["windows"] for a in range(20)]  # the same epoch draws the same windows
+    dataset.epoch = 1
+    assert first != [dataset[a]["windows"] for a in range(20)]
+    short = ArticleDataset([[[1], [2]]], {"t": [0]}, draw_windows=3)
+    assert short[0]["windows"] == [[1], [2]]  # fewer windows than drawn: all of them
+    assert ArticleDataset(windows, {"t": [0] * 20})[3]["windows"] == windows[3]
+
+
+def test_reversal_schedule_ramps_from_zero_or_stays_constant() -> None:
+    from transformers import TrainerState
+
+    from training.trainer import ReversalSchedule
+
+    model = tiny_classifier({"a": ["x", "y"]})
+    schedule = ReversalSchedule({"ramped": (0.5, "ramp"), "flat": (0.3, "constant")})
+    seen = []
+    for step in (0, 50, 100):
+        schedule.on_step_begin(None, TrainerState(global_step=step, max_steps=100), None, model=model)
+        seen.append(dict(model.reversal))
+    assert seen[0] == {"ramped": 0.0, "flat": 0.3}
+    assert 0.0 < seen[1]["ramped"] < seen[2]["ramped"] <= 0.5 and seen[2]["flat"] == 0.3
+    assert seen[2]["ramped"] == pytest.approx(0.5 * (2 / (1 + np.exp(-10)) - 1))

@@ -66,11 +66,12 @@ RULES: dict[type, dict[str, Rule]] = {
         "max_train_samples": at_least(1, "every row"),
         "max_eval_samples": at_least(1, "every row"),
     },
-    TaskConfig: {"weight": POSITIVE},
+    TaskConfig: {"weight": POSITIVE, "reversal": POSITIVE},
     ModelConfig: {
         "max_length": at_least(8),
         "stride": at_least(0),
         "max_windows": at_least(1),
+        "train_windows": at_least(0),
         "head_fraction": Rule(lambda value: 0 <= value <= 1, "a share in [0, 1]"),
         "max_target_tokens": at_least(1),
         "classifier_dropout": DROPOUT,
@@ -87,6 +88,7 @@ RULES: dict[type, dict[str, Rule]] = {
         # the Trainer reads a warm-up of 1 or more as a number of steps, not as a share
         "warmup_ratio": Rule(lambda value: 0 <= value < 1, "a share of the steps in [0, 1)"),
         "max_grad_norm": Rule(lambda value: value >= 0, "a number of at least 0 (0: no clipping)"),
+        "label_smoothing": SHARE,
         "early_stopping_patience": at_least(1, "never stop early"),
         "eval_steps": at_least(1, "evaluate once an epoch"),
         "logging_steps": at_least(1),
@@ -159,7 +161,9 @@ def check_tasks(config: Config) -> None:
     """Each dataset's tasks read one kind of input; the metric that picks the best epoch is reported."""
     for name, part in config.parts().items():
         where = "tasks" if name == "data" else f"tasks of dataset {name!r}"
-        if len({task.kind for task in part.tasks}) > 1:
+        if all(task.kind == "adversarial" for task in part.tasks):
+            raise ConfigError(f"{where}: adversarial tasks only shape what the others learn; add a task to predict")
+        if len({task.kind for task in part.tasks} - {"adversarial"}) > 1:
             raise ConfigError(
                 f"{where}: single and pair tasks read different inputs, so they need different rows; "
                 "put the pair tasks' data in its own `datasets` entry"
@@ -170,9 +174,26 @@ def check_tasks(config: Config) -> None:
                 f"{where}: every pair task needs the same target_column (the column holding the target), "
                 f"got {pair_targets}"
             )
+    check_training_windows(config)
     names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
+
+
+def check_training_windows(config: Config) -> None:
+    """``model.train_windows`` draws from the windows of ``chunks``, at most ``max_windows`` of them."""
+    model = config.model
+    if not model.train_windows:
+        return
+    if model.window != "chunks":
+        raise ConfigError(
+            f"model.train_windows: draws windows of model.window=chunks, but the window is {model.window!r} "
+            "(one window per article); set model.window=chunks or model.train_windows=0"
+        )
+    if model.train_windows > model.max_windows:
+        raise ConfigError(
+            f"model.train_windows: expected at most model.max_windows ({model.max_windows}), got {model.train_windows}"
+        )
 
 
 def encoder_config(name: str) -> dict[str, Any] | None:

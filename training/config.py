@@ -71,7 +71,8 @@ class DataConfig:
     join: JoinConfig = field(default_factory=JoinConfig)
     empty_text: Literal["error", "drop"] = "error"  # rows whose text fields are all empty
     missing_label: Literal["error", "drop"] = "error"  # rows with an empty label
-    unseen_label: Literal["error", "drop"] = "error"  # evaluation labels absent from training
+    unseen_label: Literal["error", "drop", "ignore"] = "error"  # evaluation labels absent from training
+    # (drop: the row; ignore: keep the row, that task's label counts as missing)
     max_train_samples: int | None = None  # keep a seeded random sample of N training rows (quick runs)
     max_eval_samples: int | None = None  # the same for the validation and test rows
 
@@ -80,7 +81,9 @@ class DataConfig:
 class TaskConfig:
     name: str = "topic"  # task name used in predictions and metrics
     label_column: str = "topic"  # data column holding the label
-    kind: Literal["single", "pair"] = "single"  # single: one text; pair: (target, text), e.g. stance
+    kind: Literal["single", "pair", "adversarial"] = "single"  # single: one text; pair: (target, text), e.g. stance;
+    # adversarial: a head the encoder is trained to fool (through gradient reversal), e.g. on the outlet, so
+    # the other tasks cannot lean on what it predicts; trained and scored, never saved or predicted
     dataset: str | None = None  # name of the `datasets` entry holding this task's data; None: `data`
     target_column: str | None = None  # pair: column holding the target (a claim or headline)
     labels: list[str] | None = None  # fixed label order; None: sorted training labels
@@ -88,6 +91,8 @@ class TaskConfig:
     label_map_file: str | None = None  # YAML file with a label_map (relative to the config file)
     weight: float = 1.0  # multiplies this task's loss
     class_weights: Literal["none", "balanced"] = "none"  # balanced: inverse class frequency
+    reversal: float = 1.0  # adversarial: strength of the reversed gradient the encoder receives
+    reversal_schedule: Literal["constant", "ramp"] = "ramp"  # ramp: from 0 to `reversal` (Ganin & Lempitsky 2015)
 
 
 @dataclass
@@ -97,6 +102,7 @@ class ModelConfig:
     window: Literal["head", "head+tail", "chunks"] = "head"  # how long articles are read
     stride: int = 32  # chunks: tokens of overlap between neighbouring windows
     max_windows: int = 8  # chunks: most windows read per article
+    train_windows: int = 0  # chunks: windows drawn per article and epoch in training (0: all; prediction reads all)
     head_fraction: float = 0.25  # head+tail: share of the window taken from the start
     max_target_tokens: int = 64  # pair tasks: tokens of the target kept in every window
     token_pooling: Literal["mean", "cls"] = "mean"  # window vector: mean of tokens or first token
@@ -116,6 +122,7 @@ class TrainingConfig:
     weight_decay: float = 0.01  # AdamW weight decay
     warmup_ratio: float = 0.1  # share of steps with a linear warm-up
     max_grad_norm: float = 1.0  # gradient clipping
+    label_smoothing: float = 0.0  # share of each label's probability spread over the other labels
     bf16: Literal["auto", "true", "false"] = "auto"  # bf16 autocast; auto: if the CPU/GPU supports it
     metric: str = "macro_f1"  # validation metric that picks the best epoch (mean over tasks)
     early_stopping_patience: int | None = 2  # epochs without improvement before stopping; None: never
@@ -129,6 +136,8 @@ class TrainingConfig:
     sampling_temperature: float = 2.0  # temperature: dataset of n rows drawn with weight n ** (1 / T)
     report_to: str = "none"  # experiment tracking: none, tensorboard, mlflow, or both comma-separated
     tracking_dir: str | None = None  # where tracking files go; None: <run folder>/tracking
+    calibrate: bool = True  # fit a temperature per task on validation, so probabilities mean what they say
+    fuse_tfidf: bool = False  # also fit TF-IDF + linear SVM per task, saved in the model and fused with it
 
 
 @dataclass
@@ -188,6 +197,7 @@ class Config:
         raise ConfigError(f"no task {name!r}; tasks are {[task.name for task in self.tasks]}")
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -246,6 +256,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         return {_convert(k, args[0], where): _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)  # YAML reads 5e-5 (no dot) as a string
     if tp is str and isinstance(value, str):
         return expand_env(value)
     if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -301,7 +313,8 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_override(data: dict[str, Any], override: str) -> None:
-    """Applies one ``dotted.key=value`` override in place; list items are indexed by number."""
+    """Applies one ``dotted.key=value`` override in place; list items are indexed by number, and the
+    index one past the end appends (``tasks.3={name: outlet, label_column: source, kind: adversarial}``)."""
     if "=" not in override:
         raise ConfigError(f"override {override!r}: expected key=value, e.g. training.epochs=1")
     key, raw = override.split("=", 1)
@@ -314,9 +327,12 @@ def apply_override(data: dict[str, Any], override: str) -> None:
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            appends = last and part == str(len(node))  # one past the end adds an item, e.g. a task
+            if not part.isdigit() or (int(part) >= len(node) and not appends):
                 raise ConfigError(f"override {key!r}: {part!r} is not an index of a list of {len(node)}")
-            if last:
+            if appends:
+                node.append(value)
+            elif last:
                 node[int(part)] = value
             else:
                 node = node[int(part)]

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +79,13 @@ def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str])
     }
 
 
-def summarise(per_task: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Flat ``<task>_<metric>`` numbers plus each metric's mean over tasks (the selection metric)."""
+def summarise(per_task: dict[str, dict[str, Any]], unranked: Collection[str] = ()) -> dict[str, float]:
+    """Flat ``<task>_<metric>`` numbers plus each metric's mean over the tasks not ``unranked`` (the
+    selection metric; an adversarial task is reported but should score low, so it is left out of the mean)."""
     flat = {f"{task}_{name}": scores[name] for task, scores in per_task.items() for name in SUMMARY}
+    ranked = [scores for task, scores in per_task.items() if task not in unranked]
     for name in SUMMARY:
-        flat[name] = float(np.mean([scores[name] for scores in per_task.values()]))
+        flat[name] = float(np.mean([scores[name] for scores in ranked]))
     return flat
 
 
@@ -92,8 +94,11 @@ def as_task_tuple(values: Any) -> tuple[Any, ...]:
     return tuple(values) if isinstance(values, (tuple, list)) else (values,)
 
 
-def make_compute_metrics(label_lists: dict[str, list[str]]) -> Callable[[Any], dict[str, float]]:
-    """A ``compute_metrics`` for the Trainer: logits and labels come as one array per task."""
+def make_compute_metrics(
+    label_lists: dict[str, list[str]], unranked: Collection[str] = ()
+) -> Callable[[Any], dict[str, float]]:
+    """A ``compute_metrics`` for the Trainer: logits and labels come as one array per task
+    (``unranked`` tasks left out of the means, as in :func:`summarise`)."""
 
     def compute(prediction: Any) -> dict[str, float]:
         logits, label_ids = as_task_tuple(prediction.predictions), as_task_tuple(prediction.label_ids)
@@ -101,7 +106,7 @@ def make_compute_metrics(label_lists: dict[str, list[str]]) -> Callable[[Any], d
             task: task_scores(label_ids[i], np.asarray(logits[i]).argmax(-1), labels)
             for i, (task, labels) in enumerate(label_lists.items())
         }
-        return summarise(per_task)
+        return summarise(per_task, unranked)
 
     return compute
 

@@ -80,6 +80,9 @@ def _tasks_section(config: Config, label_lists: dict[str, list[str]]) -> list[st
     """The card's ``## Tasks`` heading and table (at most 12 labels shown per task)."""
     lines = ["## Tasks", "", "| task | label column | labels |", "|---|---|---|"]
     for task in config.tasks:
+        if task.kind == "adversarial":
+            lines.append(f"| {task.name} | `{task.label_column}` | adversarial: to be forgotten, not predicted |")
+            continue
         labels = label_lists[task.name]
         shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
         lines.append(f"| {task.name} | `{task.label_column}` | {shown} |")

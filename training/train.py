@@ -38,7 +38,7 @@ from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
 from . import distributed
 from .checks import check_config, window_config
-from .config import Config, ConfigError, load_config, save_config
+from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
 from .encoders import resolve_encoder
 from .logs import LogToFile, close_log_file, setup_logging
@@ -47,7 +47,14 @@ from .overwrite import InputOverwriteError
 from .runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
 from .saving import save_model_folder, write_json_atomic
 from .tracking import tracking_callbacks
-from .trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
+from .trainer import (
+    ArticleDataset,
+    DrawWindowsEachEpoch,
+    MultiTaskTrainer,
+    ReversalSchedule,
+    WindowCollator,
+    balanced_class_weights,
+)
 
 logger = logging.getLogger("newsclf")
 
@@ -240,6 +247,8 @@ def prepare(config: Config) -> Prepared:
             tokenize(tokenizer, part["text"], window, name, part["target"] if pairs else None),
             encode_labels(part, label_lists),
             part["_dataset"] if "_dataset" in part.column_names else None,
+            draw_windows=config.model.train_windows if name == "train" else 0,  # evaluation reads every window
+            seed=config.run.seed,
         )
         for name, part in splits.items()
     }
@@ -263,6 +272,11 @@ def build_trainer(
         callbacks += tracking_callbacks(config.training.report_to, tracking, run_dir.name)
     if has_validation and config.training.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(config.training.early_stopping_patience))
+    if config.model.train_windows:
+        callbacks.append(DrawWindowsEachEpoch(datasets["train"]))
+    adversarial = adversarial_tasks(config)
+    if adversarial:
+        callbacks.append(ReversalSchedule({t.name: (t.reversal, t.reversal_schedule) for t in adversarial}))
     pairs = prepared.model.config.reads_pairs
     return MultiTaskTrainer(
         model=prepared.model,
@@ -270,14 +284,20 @@ def build_trainer(
         train_dataset=datasets["train"],
         eval_dataset=datasets.get("validation"),
         data_collator=WindowCollator(tokenizer.pad_token_id, tokenizer.sep_token_id if pairs else None),
-        compute_metrics=make_compute_metrics(label_lists),
+        compute_metrics=make_compute_metrics(label_lists, [t.name for t in adversarial]),
         callbacks=callbacks,
         task_names=list(label_lists),
         task_weights={task.name: task.weight for task in config.tasks},
         class_weights=class_weights,
         group_by_length=config.training.group_by_length,
         sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
+        label_smoothing=config.training.label_smoothing,
     )
+
+
+def adversarial_tasks(config: Config) -> list[TaskConfig]:
+    """The tasks the encoder learns to fool; scored while training, left out of the saved model."""
+    return [task for task in config.tasks if task.kind == "adversarial"]
 
 
 def fit(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:
@@ -326,15 +346,19 @@ def score_run(
     for split in (name for name in evaluated if name in prepared.datasets):
         per_task = score_split(trainer, prepared.datasets[split], prepared.label_lists)  # every process takes part
         metrics["splits"][split] = per_task
-        metrics["summary"][split] = summarise(per_task)
+        metrics["summary"][split] = summarise(per_task, [t.name for t in adversarial_tasks(config)])
         if main:
             printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
     return metrics, printed
 
 
 def save_run(run_dir: Path, trainer: MultiTaskTrainer, config: Config, prepared: Prepared, metrics: dict) -> None:
-    """Writes the model folder, ``metrics.json`` and ``log_history.json``, and points ``latest`` at the run."""
-    save_model_folder(run_dir / "model", trainer.model, prepared.tokenizer, config, prepared.label_lists, metrics)
+    """Writes the model folder (without adversarial heads), ``metrics.json`` and ``log_history.json``, and
+    points ``latest`` at the run."""
+    dropped = [task.name for task in adversarial_tasks(config)]
+    trainer.model.drop_tasks(dropped)
+    label_lists = {task: labels for task, labels in prepared.label_lists.items() if task not in dropped}
+    save_model_folder(run_dir / "model", trainer.model, prepared.tokenizer, config, label_lists, metrics)
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
     point_latest(run_dir)

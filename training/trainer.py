@@ -8,6 +8,7 @@ weights.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from inference.modeling import multitask_loss
@@ -25,10 +26,20 @@ from .sampling import PerDatasetSampler
 
 
 class ArticleDataset(torch.utils.data.Dataset):
-    """Articles as windows of token ids, with per-task label ids."""
+    """Articles as windows of token ids, with per-task label ids.
+
+    With ``draw_windows`` = k, an item holds k of its article's windows (in text order), drawn again for
+    each ``epoch`` (set by :class:`DrawWindowsEachEpoch`) from ``seed``, the epoch and the article: a
+    model trains on the whole article over the epochs at the cost of k windows a step.
+    """
 
     def __init__(
-        self, windows: list[list[list[int]]], labels: dict[str, list[int]], sources: list[str] | None = None
+        self,
+        windows: list[list[list[int]]],
+        labels: dict[str, list[int]],
+        sources: list[str] | None = None,
+        draw_windows: int = 0,
+        seed: int = 0,
     ) -> None:
         for task, ids in labels.items():
             if len(ids) != len(windows):
@@ -38,16 +49,26 @@ class ArticleDataset(torch.utils.data.Dataset):
         self.windows = windows
         self.labels = labels
         self.sources = sources  # each article's dataset, when the tasks come from several
+        self.draw_windows = draw_windows
+        self.seed = seed
+        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.windows)
+
+    def article_windows(self, index: int) -> list[list[int]]:
+        windows = self.windows[index]
+        if not self.draw_windows or len(windows) <= self.draw_windows:
+            return windows
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return [windows[i] for i in sorted(rng.choice(len(windows), self.draw_windows, replace=False))]
 
     def lengths(self) -> list[int]:
         """Tokens per article, all windows together (what length grouping sorts by)."""
         return [sum(len(window) for window in article) for article in self.windows]
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        item: dict[str, Any] = {"windows": self.windows[index]}
+        item: dict[str, Any] = {"windows": self.article_windows(index)}
         for task, ids in self.labels.items():
             item[f"labels_{task}"] = ids[index]
         return item
@@ -77,6 +98,36 @@ def balanced_class_weights(label_ids: list[int], num_labels: int) -> torch.Tenso
     return torch.tensor(weights)
 
 
+class DrawWindowsEachEpoch(TrainerCallback):
+    """Tells an :class:`ArticleDataset` which epoch it is in, so it draws other windows each epoch."""
+
+    def __init__(self, dataset: ArticleDataset) -> None:
+        self.dataset = dataset
+
+    def on_epoch_begin(self, args: Any, state: TrainerState, control: Any, **kwargs: Any) -> None:
+        self.dataset.epoch = int(state.epoch or 0)
+
+
+class ReversalSchedule(TrainerCallback):
+    """Sets each adversarial head's reversal strength before every step: constant, or ramped from 0 with
+    training progress p as ``2 / (1 + exp(-10 p)) - 1`` (Ganin & Lempitsky, 2015), so the head first learns
+    what it is to predict before the encoder is pushed away from it."""
+
+    def __init__(self, schedules: dict[str, tuple[float, str]]) -> None:
+        self.schedules = schedules  # task -> (strength, "constant" or "ramp")
+
+    def on_step_begin(self, args: Any, state: TrainerState, control: Any, model: Any = None, **kwargs: Any) -> None:
+        progress = state.global_step / max(state.max_steps, 1)
+        for task, (strength, schedule) in self.schedules.items():
+            factor = 1.0 if schedule == "constant" else 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+            unwrap(model).reversal[task] = strength * factor
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DDP or compile wrapper."""
+    return getattr(model, "module", model)
+
+
 class MultiTaskTrainer(Trainer):
     """``Trainer`` whose loss is the weighted sum of each task's cross-entropy.
 
@@ -87,6 +138,7 @@ class MultiTaskTrainer(Trainer):
         group_by_length: draw training batches of similar-length articles (less padding), still shuffled.
         sampling_temperature: with articles from several datasets (``ArticleDataset.sources``), each
             batch comes from one dataset, drawn with weight ``rows ** (1 / T)`` (1: proportional).
+        label_smoothing: share of each target spread over the other labels.
     """
 
     def __init__(
@@ -97,6 +149,7 @@ class MultiTaskTrainer(Trainer):
         class_weights: dict[str, torch.Tensor] | None = None,
         group_by_length: bool = False,
         sampling_temperature: float = 1.0,
+        label_smoothing: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +158,7 @@ class MultiTaskTrainer(Trainer):
         self.class_weights = class_weights or {}
         self.group_by_length = group_by_length
         self.sampling_temperature = sampling_temperature
+        self.label_smoothing = label_smoothing
 
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
         dataset = train_dataset if train_dataset is not None else self.train_dataset
@@ -124,7 +178,11 @@ class MultiTaskTrainer(Trainer):
         outputs = model(**features)
         labels = {task: inputs[f"labels_{task}"] for task in self.task_names if f"labels_{task}" in inputs}
         total = multitask_loss(
-            dict(zip(self.task_names, outputs.logits)), labels, self.task_weights, self.class_weights
+            dict(zip(self.task_names, outputs.logits)),
+            labels,
+            self.task_weights,
+            self.class_weights,
+            self.label_smoothing if model.training else 0.0,
         )
         if total is None:  # a batch without labels still joins the backward pass (DDP waits for every process)
             total = sum(logits.sum() * 0.0 for logits in outputs.logits)
