@@ -110,7 +110,6 @@ def report(work: Path, names: list[str], command: str) -> str:
     rows = [table_row(name, work / name) for name in names if (work / name / "metrics.json").is_file()]
     return "\n".join(
         [
-            BEGIN,
             "## Ablation: training ideas on a seeded AllSides sample (outlet protocol, validation)",
             "",
             f"Command: `{command}`  ",
@@ -123,7 +122,6 @@ def report(work: Path, names: list[str], command: str) -> str:
             HEADER,
             "|---|---|---|---|---|---|---|---|---|---|",
             *rows,
-            END,
         ]
     )
 

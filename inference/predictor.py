@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import softmax
 
 from .backends import (
     OnnxBackend,
@@ -23,6 +22,7 @@ from .backends import (
     onnx_files,
     onnxruntime_available,
 )
+from .calibration import CALIBRATION_FILE, TaskCalibration, fused_probabilities, read_calibration
 from .loading import (
     ModelFolderError,
     check_model_folder,
@@ -33,6 +33,7 @@ from .loading import (
 )
 from .modeling import NewsClassifier
 from .scrub import OutletScrubber
+from .sparse import TFIDF_FOLDER, TfidfPredictor, pair_text
 from .windowing import (
     TARGET_FIELD,
     Article,
@@ -56,6 +57,9 @@ class Predictor:
         batch_size: most windows per forward pass.
         device: where a torch model runs (``cpu`` or ``cuda``).
         precision: ``fp32`` or ``bf16`` (autocast) for a torch model.
+        calibration: per task, how logits become probabilities (:mod:`inference.calibration`); a task
+            left out gets a plain softmax.
+        tfidf: the sparse model a calibration fuses in (the folder's ``tfidf/``).
     """
 
     def __init__(
@@ -65,9 +69,16 @@ class Predictor:
         batch_size: int = 32,
         device: str = "cpu",
         precision: str = "fp32",
+        calibration: dict[str, TaskCalibration] | None = None,
+        tfidf: TfidfPredictor | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.calibration = dict(calibration or {})
+        self.tfidf = tfidf
+        fused = [task for task, c in self.calibration.items() if c.tfidf_weight > 0]
+        if fused and (tfidf is None or set(fused) - set(tfidf.tasks)):
+            raise ValueError(f"tasks {fused} fuse TF-IDF scores, but the sparse model given has no head for them")
         self.backend = TorchBackend(model, device, precision) if isinstance(model, NewsClassifier) else model
         self.config = self.backend.config
         self.tokenizer = tokenizer
@@ -127,16 +138,17 @@ class Predictor:
             device=device,
             have_onnxruntime=onnxruntime_available(),
         )
+        extras = {"batch_size": batch_size, **_calibration_files(folder)}
         if backend == "torch":
             model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
-            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, batch_size=batch_size)
+            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
                 f"`newsclf-export --model {folder}{' --quantize int8' if precision == 'int8' else ''}`"
             )
         config, tokenizer = load_config_and_tokenizer(folder, verify=False)
-        return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, batch_size=batch_size)
+        return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, **extras)
 
     @property
     def model(self) -> NewsClassifier | None:
@@ -224,21 +236,32 @@ class Predictor:
             texts = [self.scrub(text) for text in texts]
         outputs = {}
         if single_tasks:
-            outputs.update(self._scores(encode_articles(self.tokenizer, texts, self.window), single_tasks, None))
+            windows = encode_articles(self.tokenizer, texts, self.window)
+            outputs.update(self._scores(windows, single_tasks, None, texts))
         if targets is not None:
             windows = encode_pairs(self.tokenizer, targets, texts, self.window)
-            outputs.update(self._scores(windows, pair_tasks, self.tokenizer.sep_token_id))
+            pair_texts = [pair_text(target, text) for target, text in zip(targets, texts)]
+            outputs.update(self._scores(windows, pair_tasks, self.tokenizer.sep_token_id, pair_texts))
         return {task: outputs[task] for task in self.tasks if task in outputs}
 
-    def _scores(self, windows: list[list[list[int]]], tasks: list[str], sep: int | None) -> dict[str, np.ndarray]:
-        """Probabilities of ``tasks`` for encoded articles (``sep`` given for pairs: adds segment ids)."""
-        outputs = {task: np.zeros((len(windows), len(self.labels(task))), dtype=np.float32) for task in tasks}
+    def _scores(
+        self, windows: list[list[list[int]]], tasks: list[str], sep: int | None, texts: list[str]
+    ) -> dict[str, np.ndarray]:
+        """Probabilities of ``tasks`` for encoded articles (``sep`` given for pairs: adds segment ids), calibrated
+        and fused with the sparse model's scores of ``texts`` where the folder says so."""
+        logits = {task: np.zeros((len(windows), len(self.labels(task))), dtype=np.float32) for task in tasks}
         for indices in _length_sorted_batches(windows, self.batch_size):
-            logits = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
-            for task, task_logits in zip(self.tasks, logits):
-                if task in outputs:
-                    outputs[task][indices] = softmax(task_logits, axis=1)
-        return outputs
+            batch = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
+            for task, task_logits in zip(self.tasks, batch):
+                if task in logits:
+                    logits[task][indices] = task_logits
+        plain = TaskCalibration()
+        fused = [task for task in tasks if self.calibration.get(task, plain).tfidf_weight > 0]
+        sparse = self.tfidf.scores(texts, fused) if fused else {}
+        return {
+            task: fused_probabilities(values, self.calibration.get(task, plain), sparse.get(task))
+            for task, values in logits.items()
+        }
 
     def _with_standard_fields(self, article: Article) -> Article:
         """An article of an older model that names none of the standard text fields but the data's
@@ -271,6 +294,16 @@ class Predictor:
                 )
             found.append(article_text(str(value), []))
         return found
+
+
+def _calibration_files(folder: Path) -> dict[str, Any]:
+    """The folder's calibrations and, when they fuse one, its sparse model (already checked with the folder)."""
+    calibration = read_calibration(folder)
+    fuses = any(c.tfidf_weight > 0 for c in calibration.values())
+    if fuses and not (folder / TFIDF_FOLDER).is_dir():
+        raise ModelFolderError(f"{folder}: {CALIBRATION_FILE} fuses a TF-IDF model, but {TFIDF_FOLDER}/ is missing")
+    tfidf = TfidfPredictor.from_pretrained(folder / TFIDF_FOLDER, verify=False) if fuses else None
+    return {"calibration": calibration, "tfidf": tfidf}
 
 
 def _as_batch(articles: Article | Iterable[Article]) -> tuple[bool, list[Article]]:

@@ -216,3 +216,57 @@ def test_benchmarks_take_only_train_from_the_orchestrator():
         for line in script.read_text(encoding="utf-8").splitlines():
             if "training.train import" in line:
                 assert line.strip() == "from training.train import train", f"{script.name}: {line.strip()}"
+
+
+TINY = [
+    "model.max_length=32",
+    "model.stride=4",
+    "training.epochs=1",
+    "training.bf16=false",
+    "evaluation.confusion_matrices=false",
+]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recipe_benchmark_trains_both_protocols_and_sets_them_against_tfidf_and_the_targets(
+    tmp_path, tiny_encoder_dir, monkeypatch
+):
+    recipe = _script("recipe")
+    write_allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    output = tmp_path / "benchmarks.md"
+    argv = ["--train", "outlet", "random", "--output-dir", str(tmp_path / "runs"), "--output", str(output)]
+    assert recipe.main([*argv, "--set", f"model.name={tiny_encoder_dir}", *TINY]) == 0
+    text = output.read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith(("| outlet |", "| random |"))]
+    table = {(row[0][2:], row[1], row[2]): row for row in rows if len(row) > 6}
+    assert ("random", "test", "leaning") in table and ("outlet", "validation", "topic_coarse") in table
+    leaning = table[("random", "test", "leaning")]
+    assert all(cell != "–" for cell in leaning[3:7])  # TF-IDF and encoder both scored
+    assert "macro_f1 ≥ 90" in leaning[-1]
+    assert "outlet" not in {key[2] for key in table}  # no adversarial task in the shipped configs
+    assert text.count(recipe.BEGIN) == 1 and "| protocol | encoder training |" in text
+
+
+def test_ablation_benchmark_screens_variants_and_tabulates_them(tmp_path, tiny_encoder_dir, monkeypatch):
+    ablation = _script("ablation")
+    write_allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    work, output = tmp_path / "screen", tmp_path / "benchmarks.md"
+    argv = ["--variants", "two-tasks", "adversarial-outlet", "draw-1-of-8", "--work", str(work)]
+    assert ablation.main([*argv, "--set", f"model.name={tiny_encoder_dir}", *TINY, "--output", str(output)]) == 0
+    rows = {line.split(" | ")[0][2:]: line for line in output.read_text().splitlines() if line.startswith("| ")}
+    assert {"two-tasks", "adversarial-outlet", "draw-1-of-8"} <= set(rows)
+    assert output.read_text().count(ablation.BEGIN) == 1
+    assert rows["two-tasks"].split(" | ")[6] == "–" and rows["adversarial-outlet"].split(" | ")[6] != "–"
+    config = load_config(work / "draw-1-of-8" / "config.yaml")
+    assert config.model.train_windows == 1 and config.data.max_train_samples == 8000 and not config.evaluation.test
+    stamp = (work / "two-tasks" / "metrics.json").stat().st_mtime_ns
+    assert ablation.main(["--variants", "two-tasks", "--work", str(work), "--report-only"]) == 0
+    assert (work / "two-tasks" / "metrics.json").stat().st_mtime_ns == stamp  # read, not trained again

@@ -212,6 +212,10 @@ def test_the_encoder_folder_must_exist_and_hold_safetensors(tmp_path):
             "model.train_windows: expected at most model.max_windows (2), got 3",
         ),
         (["tasks=[{name: outlet, kind: adversarial}]"], "tasks: adversarial tasks only shape what the others learn"),
+        (
+            ["training.fuse_tfidf=true", "datasets.claims.train_file=x", "tasks.1={name: stance, dataset: claims}"],
+            "training.fuse_tfidf: the TF-IDF model is fitted on one dataset",
+        ),
     ],
 )
 def test_settings_read_together_are_refused_with_their_keys(overrides, message):

@@ -96,3 +96,23 @@ def test_missing_onnx_file_names_the_export_command(tiny_model_dir: Path):
 def test_export_of_a_missing_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["--model", str(tmp_path / "nowhere")]) == 2
     assert "no such model folder" in capsys.readouterr().err
+
+
+def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
+    tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    from conftest import tiny_config
+
+    from inference.calibration import read_calibration
+    from training.train import train
+
+    tmp_path = tmp_path_factory.mktemp("fused")
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.fuse_tfidf=true", "training.epochs=1"]))
+    folder = run_dir / "model"
+    assert main(["--model", str(folder), "--min-agreement", "0"]) == 0
+    torch_predictor = Predictor.from_pretrained(folder, backend="torch", precision="fp32")
+    onnx_predictor = Predictor.from_pretrained(folder, backend="onnx", precision="fp32")
+    assert onnx_predictor.tfidf is not None and onnx_predictor.calibration == read_calibration(folder)
+    expected, got = torch_predictor.predict_proba(ARTICLES), onnx_predictor.predict_proba(ARTICLES)
+    for task in torch_predictor.tasks:
+        np.testing.assert_allclose(got[task], expected[task], atol=1e-4)

@@ -179,7 +179,8 @@ def test_predict_proba_matches_predict(predictor: Predictor):
 
 
 def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_dir: Path):
-    """Scores are the softmax of the model's logits for the article's windows."""
+    """Scores are the softmax of the model's logits for the article's windows, at the temperature the
+    folder's calibration fitted on validation."""
     import torch
 
     from inference.windowing import WindowConfig, article_text, collate_windows, encode_articles
@@ -192,7 +193,9 @@ def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_di
     assert len(windows[0]) > 1
     with torch.no_grad():
         logits = model(**collate_windows(windows, tokenizer.pad_token_id)).logits
-    expected = torch.softmax(logits[0], dim=-1)[0].numpy()
+    temperature = predictor.calibration["topic"].temperature
+    assert temperature != 1.0  # the folder was calibrated (training.calibrate is on by default)
+    expected = torch.softmax(logits[0].double() / temperature, dim=-1)[0].numpy()
     np.testing.assert_allclose(predictor.predict_proba(article)["topic"], expected, atol=1e-5)
 
 
@@ -200,7 +203,9 @@ def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_di
 def test_results_do_not_depend_on_batch_size(predictor: Predictor, batch_size: int):
     articles = [*ARTICLES, *make_rows(per_cell=1)[:3]]
     assert predictor.batch_size == 32
-    small = Predictor(predictor.model, predictor.tokenizer, batch_size=batch_size).predict(articles)
+    small = Predictor(
+        predictor.model, predictor.tokenizer, batch_size=batch_size, calibration=predictor.calibration
+    ).predict(articles)
     large = predictor.predict(articles)
     assert len(small) == len(large) == len(articles)
     for one, two in zip(small, large):

@@ -5,30 +5,23 @@
 
 Trained from the same config as the transformer (same files, splits, tasks, label maps and
 scrubbing). Word uni- and bigrams, sublinear TF, one shared vocabulary; each task's SVM cost C is
-picked on the validation split. The saved folder holds ``baseline.json`` (vectorizer settings and
-vocabulary), ``weights.safetensors`` (IDF and each task's coefficients) and ``labels.json``; it
-loads without unpickling anything.
+picked on the validation split. The fitted model and its folder format (no pickle) live in
+:mod:`inference.sparse`, so a fine-tuned model can carry one (``training.fuse_tfidf``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
-from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from inference.loading import verify_checksums
 from inference.manifest import write_manifest
-from inference.scrub import OutletScrubber
-from inference.windowing import article_text
+from inference.sparse import VECTORIZER, TfidfPredictor, is_baseline_folder, pair_text
 
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, label_ids, load_task_data
@@ -37,151 +30,65 @@ from .overwrite import InputOverwriteError
 from .runs import RunFolderError, prepare_run_folder, remove_unstarted
 from .saving import write_json_atomic, write_text_atomic
 
-BASELINE_FILE = "baseline.json"
-VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "max_df": 0.9, "sublinear_tf": True, "max_features": 200_000}
+__all__ = ["TfidfPredictor", "fit_baseline", "fit_tfidf", "is_baseline_folder", "main", "tfidf_texts"]
 COSTS = (0.1, 0.3, 1.0)
 
 
-class TfidfPredictor:
-    """A fitted TF-IDF + linear SVM per task, with :class:`inference.Predictor`'s interface.
-
-    ``predict_proba`` returns a softmax of the SVM decision values: a ranking of the labels, not a
-    calibrated probability.
-    """
-
-    def __init__(
-        self,
-        vectorizer: TfidfVectorizer,
-        heads: dict[str, tuple[np.ndarray, np.ndarray]],
-        label_lists: dict[str, list[str]],
-        text_fields: list[str],
-        scrub_names: list[str] | None = None,
-    ) -> None:
-        self.vectorizer = vectorizer
-        self.heads = heads
-        self.label_lists = label_lists
-        self.text_fields = text_fields
-        self.scrub_names = scrub_names
-        self.scrub = None if scrub_names is None else OutletScrubber(scrub_names)
-
-    @property
-    def tasks(self) -> list[str]:
-        return list(self.label_lists)
-
-    def labels(self, task: str) -> list[str]:
-        return list(self.label_lists[task])
-
-    def decision(self, articles: list[Any]) -> dict[str, np.ndarray]:
-        texts = [article_text(article, self.text_fields) for article in articles]
-        if self.scrub is not None:
-            texts = [self.scrub(text) for text in texts]
-        features = self.vectorizer.transform(texts)
-        return {task: features @ coef.T + intercept for task, (coef, intercept) in self.heads.items()}
-
-    def predict_proba(self, articles: list[Any], target: Any = None) -> dict[str, np.ndarray]:
-        """Class probabilities per task (softmax of the SVM scores); a pair's target is read before its text."""
-        articles = list(articles)
-        if target is not None:
-            targets = [target] * len(articles) if isinstance(target, str) else list(target)
-            articles = [f"{t}\n\n{article_text(a, self.text_fields)}" for t, a in zip(targets, articles)]
-        result = {}
-        for task, scores in self.decision(articles).items():
-            result[task] = softmax(np.asarray(scores, dtype=np.float64), axis=1).astype(np.float32)
-        return result
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
-        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in VECTORIZER.items()}
-        meta = {
-            "kind": "tfidf-linear-svm",
-            "vectorizer": settings,
-            "vocabulary": vocabulary,
-            "labels": self.label_lists,
-            "text_fields": self.text_fields,
-            "scrub_names": self.scrub_names,
-        }
-        write_json_atomic(folder / BASELINE_FILE, meta)
-        tensors = {"idf": self.vectorizer.idf_.astype(np.float32)}
-        for task, (coef, intercept) in self.heads.items():
-            tensors[f"{task}.coef"] = np.ascontiguousarray(coef, dtype=np.float32)
-            tensors[f"{task}.intercept"] = np.asarray(intercept, dtype=np.float32)
-        save_file(tensors, str(folder / "weights.safetensors"))
-        labels = {
-            task: {"kind": "single", "id2label": {str(i): label for i, label in enumerate(labels)}}
-            for task, labels in self.label_lists.items()
-        }
-        write_json_atomic(folder / "labels.json", labels)
-
-    @classmethod
-    def from_pretrained(cls, folder: str | Path) -> TfidfPredictor:
-        folder = Path(folder)
-        verify_checksums(folder)
-        meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
-        tensors = load_file(str(folder / "weights.safetensors"))
-        settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
-        vectorizer = TfidfVectorizer(
-            vocabulary={term: i for i, term in enumerate(meta["vocabulary"])},
-            **{k: v for k, v in settings.items() if k not in ("min_df", "max_df", "max_features")},
-        )
-        vectorizer.idf_ = tensors["idf"].astype(np.float64)
-        heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}
-        return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
-
-
-def _texts(part: Any) -> list[str]:
-    """The texts TF-IDF reads: for pair tasks, the target and then the text."""
+def tfidf_texts(part: Any) -> list[str]:
+    """The texts TF-IDF reads of a split: for pair tasks, the target and then the text."""
     if "target" not in part.column_names:
         return list(part["text"])
-    return [f"{target}\n\n{text}" for target, text in zip(part["target"], part["text"])]
+    return [pair_text(target, text) for target, text in zip(part["target"], part["text"])]
 
 
-def is_baseline_folder(folder: str | Path) -> bool:
-    return (Path(folder) / BASELINE_FILE).is_file()
+def fit_tfidf(
+    splits: dict[str, Any], label_lists: dict[str, list[str]], text_fields: list[str], scrub_names: list[str] | None
+) -> tuple[TfidfPredictor, dict[str, Any]]:
+    """Fits the vectorizer on the training split and one SVM per task, its cost C chosen on validation
+    macro-F1; returns the model and ``{"seconds", "C", "features"}``."""
+    started = time.perf_counter()
+    vectorizer = TfidfVectorizer(**VECTORIZER)
+    train_features = vectorizer.fit_transform(tfidf_texts(splits["train"]))
+    validation = vectorizer.transform(tfidf_texts(splits["validation"])) if "validation" in splits else None
+    heads, chosen = {}, {}
+    for task, labels in label_lists.items():
+        y = np.array(label_ids(splits["train"][f"label_{task}"], labels))
+        best = None
+        for cost in COSTS if validation is not None else (COSTS[1],):
+            svm = LinearSVC(C=cost).fit(train_features[y != -100], y[y != -100])
+            score = 0.0
+            if validation is not None:
+                truth = label_ids(splits["validation"][f"label_{task}"], labels)
+                score = task_scores(truth, svm.predict(validation), labels)["macro_f1"]
+            if best is None or score > best[0]:
+                best = (score, cost, svm)
+        _, chosen[task], svm = best
+        heads[task] = _full_rank(svm, len(labels))
+    predictor = TfidfPredictor(vectorizer, heads, label_lists, list(text_fields), scrub_names)
+    info = {"seconds": round(time.perf_counter() - started, 1), "C": chosen, "features": len(vectorizer.vocabulary_)}
+    return predictor, info
 
 
 def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
-    """Fits the vectorizer on the training split and one SVM per task, C chosen on validation."""
+    """Reads the config's data and fits :func:`fit_tfidf` on it (adversarial tasks are left out); returns the
+    model and its metrics on validation and (``evaluation.test``) test."""
     if config.datasets:
         raise ConfigError(
             f"datasets {sorted(config.datasets)}: the TF-IDF baseline fits one dataset at a time; "
             "run it with each dataset's own config (e.g. configs/allsides.yaml, configs/fnc1.yaml)"
         )
     splits, label_lists, scrub_names = load_task_data(config)
-    started = time.perf_counter()
-    vectorizer = TfidfVectorizer(**VECTORIZER)
-    train_features = vectorizer.fit_transform(_texts(splits["train"]))
-    eval_features = {name: vectorizer.transform(_texts(part)) for name, part in splits.items() if name != "train"}
-    heads, chosen = {}, {}
-    for task, labels in label_lists.items():
-        y = np.array(label_ids(splits["train"][f"label_{task}"], labels))
-        best = None
-        for cost in COSTS if "validation" in splits else (COSTS[1],):
-            svm = LinearSVC(C=cost).fit(train_features, y)
-            score = 0.0
-            if "validation" in splits:
-                truth = label_ids(splits["validation"][f"label_{task}"], labels)
-                score = task_scores(truth, svm.predict(eval_features["validation"]), labels)["macro_f1"]
-            if best is None or score > best[0]:
-                best = (score, cost, svm)
-        _, chosen[task], svm = best
-        coef, intercept = _full_rank(svm, len(labels))
-        heads[task] = (coef, intercept)
-    seconds = time.perf_counter() - started
-    predictor = TfidfPredictor(vectorizer, heads, label_lists, list(config.data.text_fields), scrub_names)
-    metrics: dict[str, Any] = {
-        "train": {"seconds": round(seconds, 1), "C": chosen, "features": len(vectorizer.vocabulary_)},
-        "splits": {},
-        "summary": {},
-    }
+    label_lists = {task.name: label_lists[task.name] for task in config.tasks if task.kind != "adversarial"}
+    predictor, info = fit_tfidf(splits, label_lists, config.data.text_fields, scrub_names)
+    metrics: dict[str, Any] = {"train": info, "splits": {}, "summary": {}}
     for name in ("validation", "test"):
         if name not in splits or (name == "test" and not config.evaluation.test):
             continue
-        decisions = {task: eval_features[name] @ coef.T + intercept for task, (coef, intercept) in heads.items()}
+        decisions = predictor.scores(tfidf_texts(splits[name]))
         per_task = {}
         for task, labels in label_lists.items():
             truth = label_ids(splits[name][f"label_{task}"], labels)
-            per_task[task] = task_scores(truth, np.asarray(decisions[task]).argmax(1), labels)
+            per_task[task] = task_scores(truth, decisions[task].argmax(1), labels)
         metrics["splits"][name] = per_task
         metrics["summary"][name] = summarise(per_task)
     return predictor, metrics

@@ -175,6 +175,11 @@ def check_tasks(config: Config) -> None:
                 f"got {pair_targets}"
             )
     check_training_windows(config)
+    if config.training.fuse_tfidf and config.datasets:
+        raise ConfigError(
+            f"training.fuse_tfidf: the TF-IDF model is fitted on one dataset, but tasks come from datasets "
+            f"{sorted(config.datasets)} too; train each dataset's model with its own config to fuse one"
+        )
     names = ["loss", *SUMMARY, *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY)]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")

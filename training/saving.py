@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import atomic_writer, default_permissions
+from inference.calibration import TaskCalibration, write_calibration
 from inference.manifest import write_manifest
+from inference.sparse import TFIDF_FOLDER, TfidfPredictor
 
 from .config import Config, save_config
 
@@ -60,6 +62,7 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
         "",
         *_metrics_section(metrics),
         "",
+        *_calibration_section(metrics.get("calibration") or {}),
         "## Usage",
         "",
         "```python",
@@ -107,6 +110,29 @@ def _metrics_section(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calibration_section(calibration: dict[str, Any]) -> list[str]:
+    """The card's ``## Calibration`` table (empty without one): temperature, TF-IDF share, ECE per split."""
+    if not calibration:
+        return []
+    lines = [
+        "## Calibration",
+        "",
+        "Probabilities are the encoder's softmax, mixed with the folder's TF-IDF model's (`tfidf/`) where its share",
+        "is above 0, then divided by one temperature per task, all fitted on validation (`calibration.json`).",
+        "ECE: expected calibration error (15 bins) of the encoder's plain softmax, and of what the folder predicts.",
+        "",
+        "| task | temperature | TF-IDF share | split | ECE before | ECE after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for task, entry in calibration.items():
+        for split, row in entry["splits"].items():
+            lines.append(
+                f"| {task} | {entry['temperature']:.3g} | {entry['tfidf_weight']:.2f} | {split} | "
+                f"{row['ece_before']:.4f} | {row['ece_after']:.4f} |"
+            )
+    return [*lines, ""]
+
+
 def save_model_folder(
     target: Path,
     model: Any,
@@ -114,8 +140,11 @@ def save_model_folder(
     config: Config,
     label_lists: dict[str, list[str]],
     metrics: dict[str, Any],
+    calibration: dict[str, TaskCalibration] | None = None,
+    tfidf: TfidfPredictor | None = None,
 ) -> None:
-    """Writes the self-contained model folder atomically, replacing an older one only when complete."""
+    """Writes the self-contained model folder atomically, replacing an older one only when complete
+    (with ``calibration.json`` and the fused sparse model in ``tfidf/`` when given)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
     os.chmod(staging, default_permissions(directory=True))
@@ -126,6 +155,10 @@ def save_model_folder(
         write_json_atomic(staging / "labels.json", labels)
         save_config(config, staging / "training_config.yaml")
         write_json_atomic(staging / "metrics.json", metrics)
+        if calibration:
+            write_calibration(staging, calibration)
+        if tfidf is not None:
+            tfidf.save(staging / TFIDF_FOLDER)
         write_text_atomic(staging / "README.md", model_card(config, label_lists, metrics))
         write_manifest(staging)  # last: the SHA-256 of every file above, checked at load
         old = None

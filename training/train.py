@@ -37,6 +37,7 @@ from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
 
 from . import distributed
+from .calibration import RunCalibration, calibrate_run, calibration_report
 from .checks import check_config, window_config
 from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
@@ -157,15 +158,10 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
     )
 
 
-def score_split(
-    trainer: MultiTaskTrainer, dataset: ArticleDataset, label_lists: dict[str, list[str]]
-) -> dict[str, dict[str, Any]]:
+def split_logits(trainer: MultiTaskTrainer, dataset: ArticleDataset, tasks: list[str]) -> dict[str, np.ndarray]:
+    """The model's logits per task for every article of a split (every process takes part)."""
     prediction = trainer.predict(dataset)
-    logits = as_task_tuple(prediction.predictions)
-    return {
-        task: task_scores(dataset.labels[task], np.asarray(logits[i]).argmax(-1), labels)
-        for i, (task, labels) in enumerate(label_lists.items())
-    }
+    return {task: np.asarray(values) for task, values in zip(tasks, as_task_tuple(prediction.predictions))}
 
 
 def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]], plots: bool) -> str:
@@ -210,9 +206,9 @@ def train(
             if main and not resume and not getattr(error, "keeps_run_folder", False):
                 discard_run_folder(run_dir)
             raise
-        metrics, printed = score_run(trainer, config, prepared, run_dir, main, result, seconds)
+        metrics, printed, calibration = score_run(trainer, config, prepared, run_dir, main, result, seconds)
         if main:
-            save_run(run_dir, trainer, config, prepared, metrics)
+            save_run(run_dir, trainer, config, prepared, metrics, calibration)
             report_run(run_dir, config, prepared, printed, seconds)
     return run_dir
 
@@ -326,9 +322,10 @@ def score_run(
     main: bool,
     result: Any,
     seconds: float,
-) -> tuple[dict[str, Any], list[str]]:
-    """The run's metrics (training, then each evaluated split) and the reports printed at the end;
-    the main process also writes the reports into the run folder."""
+) -> tuple[dict[str, Any], list[str], RunCalibration]:
+    """The run's metrics (training, then each evaluated split, scored as the saved model predicts) and the
+    reports printed at the end; the main process also fits the calibration (and the fused TF-IDF model) on
+    validation and writes the reports into the run folder."""
     metrics: dict[str, Any] = {
         "train": {
             "seconds": round(seconds, 1),
@@ -341,24 +338,59 @@ def score_run(
         "splits": {},
         "summary": {},
     }
-    printed = []
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
-    for split in (name for name in evaluated if name in prepared.datasets):
-        per_task = score_split(trainer, prepared.datasets[split], prepared.label_lists)  # every process takes part
+    evaluated = [name for name in evaluated if name in prepared.datasets]
+    tasks = list(prepared.label_lists)
+    logits = {split: split_logits(trainer, prepared.datasets[split], tasks) for split in evaluated}
+    truth = {split: prepared.datasets[split].labels for split in evaluated}
+    unranked = [task.name for task in adversarial_tasks(config)]
+    predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}
+    calibration = RunCalibration()
+    if main:
+        calibration = calibrate_run(
+            config, prepared.splits, truth, predicted, prepared.model.config.scrub_names, logits
+        )
+    printed = []
+    for split in evaluated:
+        per_task = {
+            task: task_scores(
+                truth[split][task], calibration.probabilities(split, task, logits[split][task]).argmax(1), labels
+            )
+            for task, labels in prepared.label_lists.items()
+        }
         metrics["splits"][split] = per_task
-        metrics["summary"][split] = summarise(per_task, [t.name for t in adversarial_tasks(config)])
+        metrics["summary"][split] = summarise(per_task, unranked)
         if main:
             printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
-    return metrics, printed
+    if calibration.tasks:
+        metrics["calibration"] = calibration_report(calibration, logits, truth, predicted)
+        metrics["train"]["tfidf"] = calibration.tfidf_info or None
+    return metrics, printed, calibration
 
 
-def save_run(run_dir: Path, trainer: MultiTaskTrainer, config: Config, prepared: Prepared, metrics: dict) -> None:
+def save_run(
+    run_dir: Path,
+    trainer: MultiTaskTrainer,
+    config: Config,
+    prepared: Prepared,
+    metrics: dict,
+    calibration: RunCalibration,
+) -> None:
     """Writes the model folder (without adversarial heads), ``metrics.json`` and ``log_history.json``, and
     points ``latest`` at the run."""
     dropped = [task.name for task in adversarial_tasks(config)]
     trainer.model.drop_tasks(dropped)
     label_lists = {task: labels for task, labels in prepared.label_lists.items() if task not in dropped}
-    save_model_folder(run_dir / "model", trainer.model, prepared.tokenizer, config, label_lists, metrics)
+    save_model_folder(
+        run_dir / "model",
+        trainer.model,
+        prepared.tokenizer,
+        config,
+        label_lists,
+        metrics,
+        calibration=calibration.tasks,
+        tfidf=calibration.tfidf,
+    )
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
     point_latest(run_dir)

@@ -1,0 +1,139 @@
+"""The sparse model: TF-IDF + a linear SVM per task, loaded without unpickling anything.
+
+Fitted by :mod:`training.baseline`, either alone (a baseline folder) or inside a fine-tuned model's
+folder (``tfidf/``, with ``training.fuse_tfidf``), where :class:`inference.Predictor` fuses its scores
+with the encoder's. A folder holds ``baseline.json`` (vectorizer settings and vocabulary),
+``weights.safetensors`` (IDF and each task's coefficients) and ``labels.json``.
+
+>>> tfidf = TfidfPredictor.from_pretrained("runs/tfidf-outlet/model")  # doctest: +SKIP
+>>> tfidf.predict_proba(["Senate passes the budget"])  # doctest: +SKIP
+{'topic': array([[...]], dtype=float32), 'leaning': array([[...]], dtype=float32)}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from scipy.special import softmax
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .atomic import atomic_writer
+from .loading import verify_checksums
+from .scrub import OutletScrubber
+from .windowing import FIELD_SEPARATOR, article_text
+
+BASELINE_FILE = "baseline.json"
+TFIDF_FOLDER = "tfidf"  # where a fine-tuned model's folder keeps its fused sparse model
+VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "max_df": 0.9, "sublinear_tf": True, "max_features": 200_000}
+
+
+def pair_text(target: str, text: str) -> str:
+    """What the sparse model reads of a (target, text) pair: the target, then the text."""
+    return f"{target}{FIELD_SEPARATOR}{text}"
+
+
+class TfidfPredictor:
+    """A fitted TF-IDF + linear SVM per task, with :class:`inference.Predictor`'s interface.
+
+    ``predict_proba`` returns a softmax of the SVM decision values: a ranking of the labels, not a
+    calibrated probability.
+    """
+
+    def __init__(
+        self,
+        vectorizer: TfidfVectorizer,
+        heads: dict[str, tuple[np.ndarray, np.ndarray]],
+        label_lists: dict[str, list[str]],
+        text_fields: list[str],
+        scrub_names: list[str] | None = None,
+    ) -> None:
+        self.vectorizer = vectorizer
+        self.heads = heads
+        self.label_lists = label_lists
+        self.text_fields = text_fields
+        self.scrub_names = scrub_names
+        self.scrub = None if scrub_names is None else OutletScrubber(scrub_names)
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.label_lists)
+
+    def labels(self, task: str) -> list[str]:
+        return list(self.label_lists[task])
+
+    def scores(self, texts: list[str], tasks: list[str] | None = None) -> dict[str, np.ndarray]:
+        """SVM decision values per task of texts already joined and scrubbed (what the encoder reads)."""
+        features = self.vectorizer.transform(texts)
+        chosen = self.heads if tasks is None else {task: self.heads[task] for task in tasks}
+        return {task: np.asarray(features @ coef.T + intercept) for task, (coef, intercept) in chosen.items()}
+
+    def decision(self, articles: list[Any]) -> dict[str, np.ndarray]:
+        texts = [article_text(article, self.text_fields) for article in articles]
+        if self.scrub is not None:
+            texts = [self.scrub(text) for text in texts]
+        return self.scores(texts)
+
+    def predict_proba(self, articles: list[Any], target: Any = None) -> dict[str, np.ndarray]:
+        """Class probabilities per task (softmax of the SVM scores); a pair's target is read before its text."""
+        articles = list(articles)
+        if target is not None:
+            targets = [target] * len(articles) if isinstance(target, str) else list(target)
+            articles = [pair_text(t, article_text(a, self.text_fields)) for t, a in zip(targets, articles)]
+        result = {}
+        for task, scores in self.decision(articles).items():
+            result[task] = softmax(np.asarray(scores, dtype=np.float64), axis=1).astype(np.float32)
+        return result
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in VECTORIZER.items()}
+        meta = {
+            "kind": "tfidf-linear-svm",
+            "vectorizer": settings,
+            "vocabulary": vocabulary,
+            "labels": self.label_lists,
+            "text_fields": self.text_fields,
+            "scrub_names": self.scrub_names,
+        }
+        _write_json(folder / BASELINE_FILE, meta)
+        tensors = {"idf": self.vectorizer.idf_.astype(np.float32)}
+        for task, (coef, intercept) in self.heads.items():
+            tensors[f"{task}.coef"] = np.ascontiguousarray(coef, dtype=np.float32)
+            tensors[f"{task}.intercept"] = np.asarray(intercept, dtype=np.float32)
+        save_file(tensors, str(folder / "weights.safetensors"))
+        labels = {
+            task: {"kind": "single", "id2label": {str(i): label for i, label in enumerate(labels)}}
+            for task, labels in self.label_lists.items()
+        }
+        _write_json(folder / "labels.json", labels)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, verify: bool = True) -> TfidfPredictor:
+        """Loads a saved sparse model (``verify``: check the folder's manifest first)."""
+        folder = Path(folder)
+        if verify:
+            verify_checksums(folder)
+        meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
+        tensors = load_file(str(folder / "weights.safetensors"))
+        settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
+        vectorizer = TfidfVectorizer(
+            vocabulary={term: i for i, term in enumerate(meta["vocabulary"])},
+            **{k: v for k, v in settings.items() if k not in ("min_df", "max_df", "max_features")},
+        )
+        vectorizer.idf_ = tensors["idf"].astype(np.float64)
+        heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}
+        return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
+
+
+def is_baseline_folder(folder: str | Path) -> bool:
+    return (Path(folder) / BASELINE_FILE).is_file()
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with atomic_writer(path) as out:
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
