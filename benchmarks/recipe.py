@@ -15,12 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 from common import describe_machine, replace_section
 
+from inference import Predictor
+from inference.calibration import TaskCalibration
 from training.config import load_config
+from training.data import field_columns, read_table
 from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +99,35 @@ def cost_rows(protocol: str, run_dir: Path) -> list[str]:
     return [f"| {protocol} | {train_info['seconds'] / 60:.0f} min | {speed:.1f} | {fit} | {train_info['steps']} |"]
 
 
-def report(runs: dict[str, Path], command: str) -> str:
+def fusion_cost(run_dir: Path, count: int) -> str:
+    """Articles/s of the saved model with and without its TF-IDF fusion, and the sparse model's share of the time."""
+    config = load_config(run_dir / "config.yaml")
+    table = read_table(config.data.train_file)
+    rows = table.select(range(min(count, len(table))))
+    count = len(rows)
+    articles = [{field: row[column] for field, column in field_columns(config.data).items()} for row in rows]
+    fused = Predictor.from_pretrained(run_dir / "model")
+    if fused.tfidf is None:
+        return f"{run_dir.name}: no TF-IDF model in the folder"
+    alone = Predictor(fused.backend, fused.tokenizer, calibration=without_tfidf(fused.calibration))
+    seconds = {}
+    for name, predictor in (("encoder alone", alone), ("fused", fused)):
+        predictor.predict(articles[:8])  # warm-up
+        started = time.perf_counter()
+        predictor.predict(articles)
+        seconds[name] = time.perf_counter() - started
+    share = 1 - seconds["encoder alone"] / seconds["fused"]
+    return (
+        f"{run_dir.name} ({fused.backend_name}, {count} articles): {count / seconds['encoder alone']:.1f} articles/s "
+        f"without TF-IDF, {count / seconds['fused']:.1f} fused; TF-IDF takes {100 * share:.1f}% of prediction time"
+    )
+
+
+def without_tfidf(calibration: dict[str, TaskCalibration]) -> dict[str, TaskCalibration]:
+    return {task: TaskCalibration(c.temperature) for task, c in calibration.items()}
+
+
+def report(runs: dict[str, Path], command: str, speed: int = 0) -> str:
     rows = [row for protocol, run_dir in runs.items() for row in rows_of(protocol, run_dir)]
     costs = [row for protocol, run_dir in runs.items() for row in cost_rows(protocol, run_dir)]
     return "\n".join(
@@ -115,6 +147,11 @@ def report(runs: dict[str, Path], command: str) -> str:
             "| protocol | encoder training | samples/s | TF-IDF fit | steps |",
             "|---|---|---|---|---|",
             *costs,
+            *(
+                ["", "Prediction cost of the fusion: " + "; ".join(fusion_cost(d, speed) for d in runs.values())]
+                if speed
+                else []
+            ),
         ]
     )
 
@@ -136,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=ROOT / "runs", help="where --train puts its runs")
     parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE")
     parser.add_argument("--output", type=Path, help="markdown file whose recipe section is replaced")
+    parser.add_argument("--speed", type=int, default=500, help="articles timed with and without fusion (0: none)")
     args = parser.parse_args(argv)
     runs = parse_runs(args.runs)
     for protocol in args.train:
         runs[protocol] = trained_run(protocol, args.output_dir, args.overrides)
     if not runs:
         parser.error("nothing to report: give --train or --runs")
-    section = report(runs, "python benchmarks/recipe.py " + " ".join(sys.argv[1:]))
+    section = report(runs, "python benchmarks/recipe.py " + " ".join(sys.argv[1:]), args.speed)
     print(section)
     if args.output:
         replace_section(args.output, BEGIN, END, section)

@@ -252,6 +252,7 @@ def test_recipe_benchmark_trains_both_protocols_and_sets_them_against_tfidf_and_
     assert "macro_f1 ≥ 90" in leaning[-1]
     assert "outlet" not in {key[2] for key in table}  # no adversarial task in the shipped configs
     assert text.count(recipe.BEGIN) == 1 and "| protocol | encoder training |" in text
+    assert "TF-IDF takes" in text and "articles/s without TF-IDF" in text
 
 
 def test_ablation_benchmark_screens_variants_and_tabulates_them(tmp_path, tiny_encoder_dir, monkeypatch):
