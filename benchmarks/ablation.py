@@ -50,6 +50,10 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "two-tasks": ("topic + leaning, head+tail 128 (no coarse-topic head)", TWO_TASKS),
     "leaning-only": ("leaning alone, head+tail 128", [f"tasks=[{LEANING}]", "model.max_length=128"]),
     "topic-weight-0.3": ("two-tasks, topic loss weight 0.3", [*TWO_TASKS, "tasks.0.weight=0.3"]),
+    "topic-weights-0.1": (
+        "3 tasks, head+tail 128, both topic losses weighted 0.1",
+        ["model.max_length=128", "tasks.0.weight=0.1", "tasks.1.weight=0.1"],
+    ),
     "adversarial-outlet": ("two-tasks + outlet head through gradient reversal", [*TWO_TASKS, f"tasks.2={OUTLET}"]),
     "adversarial-outlet-0.3": (
         "two-tasks + outlet adversary, reversal 0.3",
