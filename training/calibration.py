@@ -12,6 +12,7 @@ expected calibration error (ECE, 15 equal-width confidence bins) is reported bef
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from .baseline import fit_tfidf, tfidf_texts
 from .config import Config
 from .metrics import task_scores
 
+logger = logging.getLogger("newsclf")
 TFIDF_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 TFIDF_SHARPNESS = (1.0, 3.0, 10.0)
 
@@ -133,8 +135,11 @@ def calibrate_run(
         return RunCalibration()
     result = RunCalibration()
     if config.training.fuse_tfidf:
+        logger.info("fitting TF-IDF + linear SVM on %d articles to fuse with the encoder", len(splits["train"]))
         result.tfidf, result.tfidf_info = fit_tfidf(splits, label_lists, config.data.text_fields, scrub_names)
         result.tfidf_scores = {split: result.tfidf.scores(tfidf_texts(splits[split])) for split in logits}
+    if result.tfidf is not None:
+        logger.info("TF-IDF fitted in %.0f s (C per task: %s)", result.tfidf_info["seconds"], result.tfidf_info["C"])
     for task, labels in label_lists.items():
         validation = logits["validation"][task]
         scores = result.tfidf_scores.get("validation", {}).get(task)
@@ -142,6 +147,7 @@ def calibrate_run(
         if not config.training.calibrate:
             calibration = TaskCalibration(1.0, calibration.tfidf_weight, calibration.tfidf_sharpness)
         result.tasks[task] = calibration
+        logger.info("task %s calibrated: %s", task, calibration)
     return result
 
 
