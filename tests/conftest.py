@@ -13,6 +13,8 @@ import random
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,69 @@ def write_fnc1_like(folder: Path, bodies: int = 24, test_bodies: int = 6) -> Non
 
 
 PROJECT_RUNS = Path(__file__).parents[1] / "runs"
+
+
+CLAIMS = ["the bank raised rates", "the storm flooded the coast", "the team won the final", "the vaccine works well"]
+STANCE_WORDS = {
+    "agree": "confirmed true indeed verified reports confirm",
+    "disagree": "false denied hoax untrue officials deny",
+}
+PAIR_TASK = "tasks=[{name: stance, label_column: stance, kind: pair, target_column: claim}]"
+
+
+def pair_rows(seed: int = 0) -> list[dict[str, Any]]:
+    """(claim, body, stance) rows: agree/disagree bodies repeat the claim with words for their stance;
+    unrelated bodies are about another claim."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(72):
+        claim = CLAIMS[index % 4]
+        stance = ("agree", "disagree", "unrelated")[index % 3]
+        if stance == "unrelated":
+            words = CLAIMS[(index + 1) % 4].split() * 2
+        else:
+            words = claim.split() + STANCE_WORDS[stance].split()
+        rng.shuffle(words)
+        split = "validation" if index % 6 == 0 else "train"
+        rows.append(
+            {"id": f"p{index}", "claim": claim, "content": " ".join(words) + ".", "stance": stance, "split": split}
+        )
+    return rows
+
+
+def pair_config(tmp_path: Path, encoder: Path, rows: list[dict[str, Any]] | None = None, *extra: str):
+    data = write_jsonl(tmp_path / "pairs.jsonl", rows or pair_rows())
+    return tiny_config(
+        tmp_path,
+        encoder,
+        [f"data.train_file={data}", "data.text_fields=[content]", PAIR_TASK, "training.epochs=3", *extra],
+    )
+
+
+def call(url: str, path: str, body: Any = None, raw: bytes | None = None, headers: dict | None = None):
+    """``(status, parsed JSON or text)`` of one request; a JSON ``body`` is sent as POST."""
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + path, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, payload, kind = response.status, response.read(), response.headers.get("content-type", "")
+    except urllib.error.HTTPError as error:
+        status, payload, kind = error.code, error.read(), error.headers.get("content-type", "")
+    return status, json.loads(payload) if "json" in kind else payload.decode()
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if call(url, "/health")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} never became ready")
 
 
 @pytest.fixture(scope="session", autouse=True)

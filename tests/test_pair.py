@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import random
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from conftest import raw_logits, tiny_config, tiny_overrides, write_fnc1_like, write_jsonl
+from conftest import CLAIMS, PAIR_TASK, pair_config, pair_rows, raw_logits, tiny_overrides, write_fnc1_like, write_jsonl
 
 from inference import Predictor, explain
 from inference.cli import main as predict_main
@@ -22,42 +20,6 @@ from training.data import DataError, load_splits
 from training.evaluate import main as evaluate_main
 from training.train import main as train_main
 from training.train import train
-
-CLAIMS = ["the bank raised rates", "the storm flooded the coast", "the team won the final", "the vaccine works well"]
-STANCE_WORDS = {
-    "agree": "confirmed true indeed verified reports confirm",
-    "disagree": "false denied hoax untrue officials deny",
-}
-PAIR_TASK = "tasks=[{name: stance, label_column: stance, kind: pair, target_column: claim}]"
-
-
-def pair_rows(seed: int = 0) -> list[dict[str, Any]]:
-    """(claim, body, stance) rows: agree/disagree bodies repeat the claim with words for their stance;
-    unrelated bodies are about another claim."""
-    rng = random.Random(seed)
-    rows = []
-    for index in range(72):
-        claim = CLAIMS[index % 4]
-        stance = ("agree", "disagree", "unrelated")[index % 3]
-        if stance == "unrelated":
-            words = CLAIMS[(index + 1) % 4].split() * 2
-        else:
-            words = claim.split() + STANCE_WORDS[stance].split()
-        rng.shuffle(words)
-        split = "validation" if index % 6 == 0 else "train"
-        rows.append(
-            {"id": f"p{index}", "claim": claim, "content": " ".join(words) + ".", "stance": stance, "split": split}
-        )
-    return rows
-
-
-def pair_config(tmp_path: Path, encoder: Path, rows: list[dict[str, Any]] | None = None, *extra: str):
-    data = write_jsonl(tmp_path / "pairs.jsonl", rows or pair_rows())
-    return tiny_config(
-        tmp_path,
-        encoder,
-        [f"data.train_file={data}", "data.text_fields=[content]", PAIR_TASK, "training.epochs=3", *extra],
-    )
 
 
 @pytest.fixture(scope="module")

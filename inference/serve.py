@@ -1,0 +1,177 @@
+"""``newsclf-serve``: a model folder as an HTTP service, with dynamic batching and a page to try it.
+
+    newsclf-serve --model runs/latest/model                      # http://127.0.0.1:8000/ (page), /docs (API)
+    newsclf-serve --model runs/latest/model --host 0.0.0.0 --api-key "$KEY" --threads 2
+    curl -s 127.0.0.1:8000/predict -H 'content-type: application/json' \\
+        -d '{"articles": {"title": "Fed raises rates", "content": "The central bank raised rates again."}}'
+
+Or mount the app in a service of your own (it needs ``pip install 'newsclf[serve]'``):
+
+>>> from inference.serve import create_app
+>>> app = create_app("runs/latest/model")  # doctest: +SKIP
+>>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+
+The model loads in the background once the app starts; ``/health`` answers 503 until it is ready.
+Concurrent requests share forward passes (:mod:`inference.batching`), which run off the event loop.
+SIGTERM (or Ctrl-C) stops taking connections, lets the requests in flight finish, then exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cli import add_predictor_arguments
+from .loading import ModelFolderError, check_model_folder
+from .predictor import Predictor
+from .service_input import Limits
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+API_KEY_VARIABLE = "NEWSCLF_API_KEY"
+INSTALL_HINT = "newsclf-serve needs FastAPI and uvicorn: pip install 'newsclf[serve]'"
+
+
+def create_app(
+    model: str | Path | Predictor,
+    *,
+    backend: str = "auto",
+    precision: str = "auto",
+    batch_size: int = 32,
+    num_threads: int | None = None,
+    max_batch: int = 32,
+    max_wait_ms: float = 5.0,
+    limits: Limits | None = None,
+    api_key: str | None = None,
+) -> FastAPI:
+    """The FastAPI app serving a model folder (or a loaded :class:`~inference.predictor.Predictor`).
+
+    Args:
+        model: the model folder (checked, checksums included, before this returns) or a predictor.
+        backend, precision, batch_size, num_threads: as in :meth:`Predictor.from_pretrained`.
+        max_batch: most articles of concurrent requests scored in one forward pass.
+        max_wait_ms: how long a request may wait for others to join its forward pass.
+        limits: body size, articles per request, characters per article, sentences to explain.
+        api_key: when set, the API routes need it (``Authorization: Bearer <key>`` or ``X-API-Key``).
+
+    Raises:
+        ModelFolderError: the folder is missing, incomplete or fails its checksums.
+        ImportError: FastAPI is not installed (the ``serve`` extra).
+    """
+    try:
+        from .app import ServeSettings, build_app
+    except ImportError as error:
+        raise ImportError(f"{INSTALL_HINT} ({error})") from error
+    settings = ServeSettings(limits or Limits(), max_batch, max_wait_ms, api_key or None)
+    if isinstance(model, Predictor):
+        return build_app(lambda: model, None, settings)
+    folder = check_model_folder(model)
+
+    def load() -> Predictor:
+        return Predictor.from_pretrained(
+            folder, backend=backend, precision=precision, batch_size=batch_size, num_threads=num_threads
+        )
+
+    return build_app(load, folder, settings)
+
+
+@contextmanager
+def serve_in_background(app: FastAPI, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0) -> Iterator[str]:
+    """Serves ``app`` with uvicorn in a thread of this process (a notebook, a test) and yields its URL.
+
+    >>> with serve_in_background(create_app("runs/latest/model")) as url:  # doctest: +SKIP
+    ...     print(url)  # http://127.0.0.1:PORT; the server stops when the block ends
+    """
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="newsclf-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()
+    try:
+        yield f"http://{host}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="newsclf-serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (0: any free one)")
+    parser.add_argument("--api-key", default=os.environ.get(API_KEY_VARIABLE), help=f"or ${API_KEY_VARIABLE}")
+    parser.add_argument("--max-batch", type=int, default=32, help="articles per forward pass across requests")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0, help="wait for requests to share a pass")
+    for limit in fields(Limits):
+        flag = "--" + limit.name.replace("_", "-")
+        parser.add_argument(flag, type=int, default=limit.default, help=f"request limit (default {limit.default})")
+    parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests on SIGTERM")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_predictor_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs ``newsclf-serve`` until SIGTERM or Ctrl-C; returns 2 when the model or the options are wrong."""
+    args = _parse_args(argv)
+    try:
+        import uvicorn
+
+        limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+        app = create_app(
+            args.model,
+            backend=args.backend,
+            precision=args.precision,
+            batch_size=args.batch_size,
+            num_threads=args.threads,
+            max_batch=args.max_batch,
+            max_wait_ms=args.max_wait_ms,
+            limits=limits,
+            api_key=args.api_key,
+        )
+    except ImportError as error:
+        print(f"error: {INSTALL_HINT} ({error})", file=sys.stderr)
+        return 2
+    except (ModelFolderError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        key = "an API key" if args.api_key else f"NO API key (--api-key or ${API_KEY_VARIABLE})"
+        print(f"warning: listening on {args.host}, reachable from other machines, with {key}", file=sys.stderr)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
