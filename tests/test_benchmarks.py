@@ -271,3 +271,20 @@ def test_ablation_benchmark_screens_variants_and_tabulates_them(tmp_path, tiny_e
     stamp = (work / "two-tasks" / "metrics.json").stat().st_mtime_ns
     assert ablation.main(["--variants", "two-tasks", "--work", str(work), "--report-only"]) == 0
     assert (work / "two-tasks" / "metrics.json").stat().st_mtime_ns == stamp  # read, not trained again
+
+
+def test_serve_benchmark_loads_the_real_server_and_reports_against_offline(tmp_path, tiny_model_dir, monkeypatch):
+    spec = importlib.util.spec_from_file_location("serve_benchmark", ROOT / "benchmarks" / "serve.py")
+    serve_benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve_benchmark)
+    write_allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setattr(serve_benchmark, "DATA", tmp_path / "data")
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\nkept\n")
+    argv = ["--model", str(tiny_model_dir), "--articles", "12", "--clients", "4", "--requests", "3", "--single", "3"]
+    assert serve_benchmark.main([*argv, "--output", str(output)]) == 0
+    text = output.read_text()
+    assert "kept" in text and text.count("<!-- serve:begin -->") == 1
+    rows = [line for line in text.splitlines() if line.startswith("| dynamic") or line.startswith("| one request")]
+    assert len(rows) == 4 and all(line.split("|")[-3].strip() == "0" for line in rows)  # no errors in any row
+    assert "4 concurrent clients ≥ 80% of offline" in text

@@ -1,0 +1,209 @@
+"""Load test of ``newsclf-serve`` on 127.0.0.1 against the offline ``Predictor`` on the same articles.
+
+    python benchmarks/serve.py --model runs/latest/model --output docs/benchmarks.md
+    python benchmarks/serve.py --model runs/latest/model --clients 32 --requests 8 --single 50
+
+Real AllSides articles (``$NEWSCLF_DATA`` or ``../shared/data``). In one run: the offline Predictor's
+articles/s over them in one call (the ceiling), then the real server in its own process, loaded by
+``--clients`` concurrent clients each sending ``--requests`` requests of one article, once with dynamic
+batching and once with ``--max-batch 1`` (one request, one forward pass: what a plain server does), then
+one client sending ``--single`` requests one after another (latency of a lone request). The clients
+share the machine's cores with the server, as they would on one host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import describe_machine, replace_section
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
+BEGIN, END = "<!-- serve:begin -->", "<!-- serve:end -->"
+
+
+def allsides_articles(count: int) -> list[dict[str, str]]:
+    """The first ``count`` AllSides articles with a body, as ``{title, content}``."""
+    path = DATA / "allsides" / "articles.jsonl.gz"
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found; set NEWSCLF_DATA to the shared data folder")
+    articles = []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row.get("content"):
+                articles.append({"title": row.get("title") or "", "content": row["content"]})
+            if len(articles) == count:
+                break
+    return articles
+
+
+def offline_speed(model: str, articles: list[dict], threads: int | None) -> tuple[float, str]:
+    """Articles/s of the Predictor over every article in one call, after a warm-up, and its backend."""
+    from inference import Predictor
+
+    predictor = Predictor.from_pretrained(model, num_threads=threads)
+    predictor.predict(articles[:32])
+    started = time.perf_counter()
+    predictor.predict(articles)
+    return len(articles) / (time.perf_counter() - started), predictor.backend_name
+
+
+def start_server(model: str, port: int, extra: list[str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "inference.serve", "--model", model, "--port", str(port)]
+    server = subprocess.Popen([*command, "--log-level", "warning", *extra], cwd=ROOT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with status {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not become ready in 5 minutes")
+
+
+def load(port: int, articles: list[dict], clients: int, requests: int) -> dict[str, Any]:
+    """``clients`` threads, each on its own keep-alive connection, send ``requests`` one-article requests."""
+    latencies: list[float] = []
+    statuses: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for number in range(requests):
+            article = articles[(index * requests + number) % len(articles)]
+            body = json.dumps({"articles": article})
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError as error:
+                status, connection = 0, http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                with lock:
+                    errors.append(str(error))
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    milliseconds = 1000 * np.array(latencies)
+    return {
+        "articles_per_s": len(latencies) / seconds,
+        "p50": float(np.percentile(milliseconds, 50)),
+        "p95": float(np.percentile(milliseconds, 95)),
+        "p99": float(np.percentile(milliseconds, 99)),
+        "errors": len(errors) + sum(status != 200 for status in statuses),
+        "5xx": sum(status >= 500 for status in statuses),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure_server(args: argparse.Namespace, articles: list[dict], extra: list[str]) -> dict[str, dict[str, Any]]:
+    port = free_port()
+    server = start_server(args.model, port, extra)
+    try:
+        load(port, articles, min(args.clients, 4), 2)  # warm-up
+        results = {"load": load(port, articles, args.clients, args.requests)}
+        if args.single:
+            results["single"] = load(port, articles, 1, args.single)
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def report(args: argparse.Namespace, offline: float, backend: str, rows: dict[str, dict]) -> str:
+    lines = [
+        "## newsclf-serve under load",
+        "",
+        f"Command: `python benchmarks/serve.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {describe_machine()}  ",
+        f"Date: {date.today().isoformat()}  ",
+        f"Model: `{args.model}` ({backend}); {args.articles} real AllSides articles; server and clients on one host.",
+        f"Offline Predictor, one call over all articles: {offline:.1f} articles/s (the ceiling).",
+        "",
+        "| server | clients × requests | articles/s | of offline | p50 ms | p95 ms | p99 ms | errors | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in rows.items():
+        for kind, clients, requests in (("load", args.clients, args.requests), ("single", 1, args.single)):
+            if kind in result:
+                r = result[kind]
+                lines.append(
+                    f"| {name} | {clients} × {requests} | {r['articles_per_s']:.1f} | "
+                    f"{100 * r['articles_per_s'] / offline:.0f}% | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
+                    f"{r['errors']} | {r['5xx']} |"
+                )
+    batched = rows["dynamic batching"]
+    lines += [
+        "",
+        f"Targets (issue 17): {args.clients} concurrent clients ≥ 80% of offline: "
+        f"{100 * batched['load']['articles_per_s'] / offline:.0f}%; "
+        + (f"one client p50 < 50 ms: {batched['single']['p50']:.0f} ms; " if "single" in batched else "")
+        + f"errors {sum(r['load']['errors'] for r in rows.values())}, "
+        f"5xx {sum(r['load']['5xx'] for r in rows.values())}.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="runs/latest/model", help="model folder (make train writes one)")
+    parser.add_argument("--articles", type=int, default=256, help="AllSides articles to send")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=8, help="requests per client, one article each")
+    parser.add_argument("--single", type=int, default=50, help="requests of the lone client (0: none)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads of the Predictor and the server")
+    parser.add_argument("--output", type=Path, help="markdown file whose serve section is replaced")
+    args = parser.parse_args(argv)
+    if not (Path(args.model) / "config.json").is_file():
+        raise SystemExit(f"{args.model}: no model folder; train one first (make train)")
+    articles = allsides_articles(args.articles)
+    offline, backend = offline_speed(args.model, articles, args.threads)
+    threads = [] if args.threads is None else ["--threads", str(args.threads)]
+    rows = {
+        "dynamic batching": measure_server(args, articles, threads),
+        "one request, one pass (--max-batch 1)": measure_server(args, articles, [*threads, "--max-batch", "1"]),
+    }
+    section = report(args, offline, backend, rows)
+    print(section)
+    if args.output:
+        replace_section(args.output, BEGIN, END, section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
