@@ -7,7 +7,7 @@ Build it with :func:`inference.serve.create_app` (or run ``newsclf-serve``); thi
     POST /explain   {"article": ARTICLE, "task": ..., "label": ...}        -> each sentence's effect
     GET  /info      tasks, labels, windowing, backend, limits, the model card's metrics
     GET  /health    200 once the model is loaded, 503 before (or if it could not be loaded)
-    GET  /          a page to try the model; /docs the OpenAPI documentation
+    GET  /          a page to try the model; /docs the OpenAPI documentation (both work offline)
 
 An ARTICLE is a string or ``{"title": ..., "content": ..., "target": ...}``.
 """
@@ -28,6 +28,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
@@ -121,7 +122,7 @@ def build_app(load: Callable[[], Predictor], folder: Path | None, settings: Serv
         yield
         await batcher.stop()  # uvicorn has let the requests in flight finish by now
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs with Swagger UI's files served by the app, not a CDN
         title="newsclf",
         summary="Topic, leaning and stance of news articles, from one model folder",
         lifespan=lifespan,

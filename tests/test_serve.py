@@ -189,6 +189,10 @@ def test_the_page_and_its_assets_are_served_from_the_app(server):
         status, text = call(url, "/" + asset)
         assert status == 200 and "://" not in text  # nothing fetched from elsewhere: it works offline
     assert "/predict" in call(url, "/openapi.json")[1]["paths"]
+    status, docs = call(url, "/docs")
+    assert status == 200 and "://" not in docs  # Swagger UI from the app too
+    scripts = [part.split('"')[0] for part in docs.split('src="')[1:]]
+    assert scripts and all(call(url, script)[0] == 200 for script in scripts)
 
 
 def test_pair_models_read_targets(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path):

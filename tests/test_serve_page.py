@@ -73,6 +73,8 @@ def test_the_page_shows_the_bars_and_the_sentences_of_a_pasted_article(browser, 
         sentences = browser.find_elements(By.CSS_SELECTOR, "#explanation .sentence")
         assert [s.text for s in sentences][1:] == ["The bank raised interest rates.", "Markets fell.", "Wages stalled."]
         assert not browser.find_element(By.ID, "error").is_displayed()
+        browser.get(url + "/docs")  # the API documentation renders offline too
+        wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".swagger-ui"), "/predict"))
 
 
 def test_the_page_shows_a_refused_request(browser, tiny_model_dir: Path):

@@ -116,9 +116,11 @@ async function classify(event) {
   try {
     renderBars(await call("POST", "predict", { articles: body }));
     let task = $("explain-task").value;
-    const kind = info && info.tasks.find((t) => t.name === task)?.kind;
-    if (kind === "pair" && !body.target) task = info.tasks.find((t) => t.kind === "single")?.name;
-    if (task) renderExplanation(await call("POST", "explain", { article: body, task }));
+    const kindOf = (name) => info && info.tasks.find((t) => t.name === name)?.kind;
+    if (kindOf(task) === "pair" && !body.target) task = info.tasks.find((t) => t.kind === "single")?.name;
+    const explained = { ...body };
+    if (kindOf(task) !== "pair") delete explained.target;  // a single-text task reads the article alone
+    if (task) renderExplanation(await call("POST", "explain", { article: explained, task }));
   } catch (error) {
     showError(error.message);
   } finally {
