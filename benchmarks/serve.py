@@ -2,6 +2,7 @@
 
     python benchmarks/serve.py --model runs/latest/model --output docs/benchmarks.md
     python benchmarks/serve.py --model runs/latest/model --clients 32 --requests 8 --single 50
+    python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --clients 0  # the page only
 
 Real AllSides articles (``$NEWSCLF_DATA`` or ``../shared/data``). In one run: the offline Predictor's
 articles/s over them in one call (the ceiling), then the real server in its own process, loaded by
@@ -145,6 +146,43 @@ def measure_server(args: argparse.Namespace, articles: list[dict], extra: list[s
         server.wait(timeout=60)
 
 
+def screenshot(model: str, article: dict[str, str], path: Path) -> None:
+    """The page, with ``article`` typed in and classified, as a PNG (headless Debian Chromium)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = free_port()
+    server = start_server(model, port, [])
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1100,1400",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(f"http://127.0.0.1:{port}/")
+        WebDriverWait(driver, 60).until(lambda d: "Tasks:" in d.find_element(By.ID, "model-info").text)
+        driver.find_element(By.ID, "title").send_keys(article["title"])
+        driver.find_element(By.ID, "content").send_keys(article["content"][:1500])
+        driver.find_element(By.ID, "submit").click()
+        WebDriverWait(driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#explanation .sentence"))
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1100, min(2400, height + 40))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(path))
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def report(args: argparse.Namespace, offline: float, backend: str, rows: dict[str, dict]) -> str:
     lines = [
         "## newsclf-serve under load",
@@ -188,10 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=50, help="requests of the lone client (0: none)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of the Predictor and the server")
     parser.add_argument("--output", type=Path, help="markdown file whose serve section is replaced")
+    parser.add_argument("--screenshot", type=Path, help="also save the page, an article classified, as this PNG")
     args = parser.parse_args(argv)
     if not (Path(args.model) / "config.json").is_file():
         raise SystemExit(f"{args.model}: no model folder; train one first (make train)")
     articles = allsides_articles(args.articles)
+    if args.screenshot:
+        screenshot(args.model, articles[0], args.screenshot)
+        print(f"wrote {args.screenshot}")
+    if args.clients < 1:
+        return 0
     offline, backend = offline_speed(args.model, articles, args.threads)
     threads = [] if args.threads is None else ["--threads", str(args.threads)]
     rows = {

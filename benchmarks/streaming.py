@@ -2,11 +2,13 @@
 
     python benchmarks/streaming.py --model runs/allsides-random/model --articles 100000 --backend onnx --precision int8
     python benchmarks/streaming.py --model runs/allsides-random/model --articles 2000 --compare 500   # a quick look
+    python benchmarks/streaming.py --model runs/latest/model --articles 2000 --compare 1000 --ray   # + Ray Data
 
 Writes an archive of ``--articles`` articles by repeating the AllSides articles (new ids; from
 ``$NEWSCLF_DATA`` or ``../shared/data``), first times one process against ``--workers`` processes on its
 first ``--compare`` articles (the same command otherwise, so the ratio is what the workers buy), then
-predicts the whole archive with the faster setting. Each run is the real command in a child process;
+predicts the whole archive with the faster setting. ``--ray`` adds ``--engine ray`` (a local Ray
+started by the command, one actor per CPU) on the same first articles. Each run is the real command in a child process;
 its peak memory is the largest sum of the resident memory of that process and its workers, sampled
 every 50 ms. The section replaces the streaming part of ``--output``.
 """
@@ -91,8 +93,24 @@ def table_row(label: str, processes: int, measured: dict[str, float]) -> str:
 
 def predict_command(model: str, source: Path, output: Path, workers: int, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "inference", "--model", model, "--input", str(source), "--output", str(output)]
-    command += ["--backend", args.backend, "--precision", args.precision, "--workers", str(workers), "--restart"]
-    return command
+    command += ["--backend", args.backend, "--precision", args.precision]
+    if workers == 0:  # Ray Data
+        return [*command, "--engine", "ray"]
+    return [*command, "--workers", str(workers), "--restart"]
+
+
+def ray_row(args: argparse.Namespace, compared: dict[int, dict], count: int) -> str:
+    """The ``--engine ray`` row and how it compares, or nothing without ``--ray``."""
+    if 0 not in compared:
+        return ""
+    same = (args.work_dir / "sample-0.jsonl").read_bytes() == (args.work_dir / "sample-1.jsonl").read_bytes()
+    ratio = compared[0]["articles_per_s"] / compared[args.workers]["articles_per_s"]
+    row = table_row(f"first {count:,} articles, `--engine ray`", os.cpu_count() or 1, compared[0])
+    return (
+        f"{row}\n\nRay Data (a local Ray, one actor per CPU) scores {ratio:.2f}× the articles/s of "
+        f"{args.workers} `--workers` processes, start-up included, with output "
+        f"{'byte-identical' if same else 'NOT identical'} to one process's.\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=100_000, help="articles in the archive")
     parser.add_argument("--compare", type=int, default=5_000, help="articles timed with 1 and with --workers processes")
     parser.add_argument("--workers", type=int, default=2, help="processes to compare with one")
+    parser.add_argument("--ray", action="store_true", help="also time --engine ray on the first --compare articles")
     parser.add_argument("--backend", default="onnx", choices=["torch", "onnx", "auto"])
     parser.add_argument("--precision", default="int8", choices=["fp32", "bf16", "int8", "auto"])
     parser.add_argument("--source", type=Path, default=DATA / "allsides" / "articles.jsonl.gz")
@@ -112,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     sample = head(archive, min(args.compare, args.articles), args.work_dir / "sample.jsonl")
     sample_count = min(args.compare, args.articles)
     compared = {}
-    for workers in (1, args.workers):
+    for workers in (1, args.workers, *([0] if args.ray else [])):
         output = args.work_dir / f"sample-{workers}.jsonl"
         compared[workers] = measure(predict_command(args.model, sample, output, workers, args), sample_count)
         print(f"{sample_count} articles, {workers} process(es): {compared[workers]}", flush=True)
     same = (args.work_dir / "sample-1.jsonl").read_bytes() == (
         args.work_dir / f"sample-{args.workers}.jsonl"
     ).read_bytes()
-    best = max(compared, key=lambda w: compared[w]["articles_per_s"])
+    best = max((w for w in compared if w), key=lambda w: compared[w]["articles_per_s"])
     full = measure(predict_command(args.model, archive, args.work_dir / "archive-out.jsonl", best, args), args.articles)
     print(f"{args.articles} articles, {best} process(es): {full}", flush=True)
     lines = sum(1 for _ in open(args.work_dir / "archive-out.jsonl", encoding="utf-8"))
@@ -137,7 +156,7 @@ memory is the largest resident total of the command and its workers.
 {table_row(f"first {sample_count:,} articles", 1, compared[1])}
 {table_row(f"first {sample_count:,} articles", args.workers, compared[args.workers])}
 {table_row(f"all {args.articles:,} articles", best, full)}
-
+{ray_row(args, compared, sample_count)}
 {args.workers} processes score {ratio:.2f}× the articles/s of one on the same input, and their output is \
 {"byte-identical" if same else "NOT identical"} to one process's. The whole archive ({lines:,} predictions \
 written) ran with {best} process(es) at {full["peak_mib"]:.0f} MiB peak, against \

@@ -121,7 +121,7 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _output_line(article: Any, result: dict[str, Any]) -> str:
+def output_line(article: Any, result: dict[str, Any]) -> str:
     record = {"id": article["id"]} if isinstance(article, dict) and "id" in article else {}
     record.update(result)
     line = json.dumps(record, ensure_ascii=False)
@@ -132,7 +132,7 @@ def _output_line(article: Any, result: dict[str, Any]) -> str:
     return line + "\n"
 
 
-def _predict(predictor: Predictor, chunk: list[Located]) -> list[dict[str, Any]]:
+def predict_chunk(predictor: Predictor, chunk: list[Located]) -> list[dict[str, Any]]:
     """Predicts a chunk; an article that cannot be read is named by its file and line."""
     try:
         return predictor.predict([article for _, article in chunk])
@@ -154,11 +154,11 @@ def predicted_chunks(
     with tqdm(desc="predicting", unit="article", file=sys.stderr, disable=None, initial=done) as progress:
         chunks = _chunks(articles, size)
         if pool is not None:
-            scored = pool.map(_predict, chunks)
+            scored = pool.map(predict_chunk, chunks)
         else:
-            scored = ((chunk, _predict(predictor, chunk)) for chunk in chunks)
+            scored = ((chunk, predict_chunk(predictor, chunk)) for chunk in chunks)
         for chunk, results in scored:
-            yield "".join(_output_line(article, result) for (_, article), result in zip(chunk, results))
+            yield "".join(output_line(article, result) for (_, article), result in zip(chunk, results))
             progress.update(len(chunk))
 
 

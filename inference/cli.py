@@ -4,12 +4,15 @@
     echo "Senate passes the budget bill" | python -m inference --model runs/default/model
     newsclf-predict --model runs/default/model --text "Storm floods the coast"
     newsclf-predict --model runs/default/model --input archive.parquet --output out.jsonl --workers 2
+    newsclf-predict --model runs/default/model --input archive/ --output out.parquet --engine ray --address auto
 
 Input formats are those of :mod:`inference.batch`; the input is streamed a chunk at a time, so memory
 does not grow with its length. ``--output`` is only replaced once every article is predicted, so it
 is never half-written; with ``--input FILE`` an interrupted run continues where it stopped when the
 same command runs again (:mod:`inference.resumable`), and ``--restart`` discards that partial work
 instead. ``--workers N`` predicts in N processes (:mod:`inference.parallel`), output still in input order.
+``--engine ray`` predicts a file or a folder of files on Ray Data (:mod:`inference.distributed`), locally
+or on a cluster (``--address``), into JSON lines or Parquet; the same lines, written whole at the end.
 """
 
 from __future__ import annotations
@@ -78,10 +81,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="processes that predict (each loads the model and uses an equal share of the cores, or --threads)",
     )
+    parser.add_argument("--engine", choices=["local", "ray"], default="local", help="what runs the prediction")
+    parser.add_argument("--address", help="--engine ray: the cluster (auto, HOST:PORT); default: a local one")
+    parser.add_argument("--concurrency", type=int, help="--engine ray: actors (default: one per CPU)")
     add_predictor_arguments(parser)
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.engine == "ray":
+        if args.input is None or args.output is None or args.text:
+            parser.error("--engine ray reads --input (a file or a folder) and writes --output")
+        if args.workers > 1 or args.restart:
+            parser.error("--workers and --restart are for --engine local; Ray has --concurrency")
+        if args.concurrency is not None and args.concurrency < 1:
+            parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    elif args.address or args.concurrency:
+        parser.error("--address and --concurrency need --engine ray")
     return args
 
 
@@ -92,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     pool = None
     try:
         _refuse_overwriting(args)
+        if args.engine == "ray":
+            return _predict_on_ray(args)
         size = chunk_size()
         predictor = predictor_from_args(args)
         if args.workers > 1:
@@ -116,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         resumed = f" ({resumable.resumed} of them predicted before)" if resumable and resumable.resumed else ""
         print(f"wrote {count} predictions to {target}{resumed}", file=sys.stderr)
         return 0
-    except (ModelFolderError, InputError, PartialOutputError, TypeError, ValueError) as error:
+    except (ModelFolderError, InputError, PartialOutputError, TypeError, ValueError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         _say_kept(resumable)
         return 2
@@ -131,6 +148,25 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if pool is not None:
             pool.close()
+
+
+def _predict_on_ray(args: argparse.Namespace) -> int:
+    from .distributed import predict_files
+
+    count = predict_files(
+        args.input,
+        args.model,
+        args.output,
+        address=args.address,
+        concurrency=args.concurrency,
+        rows_per_call=chunk_size(),
+        batch_size=args.batch_size,
+        backend=args.backend,
+        precision=args.precision,
+        num_threads=args.threads,
+    )
+    print(f"wrote {count} predictions to {args.output}", file=sys.stderr)
+    return 0
 
 
 def _refuse_overwriting(args: argparse.Namespace) -> None:
