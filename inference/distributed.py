@@ -16,7 +16,9 @@ The model folder is checked against its manifest once, on the driver, then its f
 store; each actor writes them to a folder of its own and loads the model once. Every row becomes the
 article the local command would read (a JSON line parsed as it parses it, a Parquet row through the
 same JSON round trip), and the output keeps the input's order, so the lines are those of
-``newsclf-predict`` for the same input. An actor that dies is restarted and its batch run again; Ray
+``newsclf-predict`` for the same input: byte for byte where Ray cuts the batches where the local command
+cuts its chunks (one file, ``$NEWSCLF_PREDICT_CHUNK`` rows each), else with probabilities that differ by
+float rounding (a batch pads its windows to its longest). An actor that dies is restarted and its batch run again; Ray
 Data hands each batch's output on once, so the output is complete and has no duplicates.
 """
 
@@ -156,10 +158,11 @@ def predict_dataset(
     Args:
         dataset: rows of JSON lines (one ``text`` column, as :func:`read_dataset` gives) or rows with
             the model's text fields (``title``, ``content``, ``target`` for pair tasks, and ``id``).
-            Its read tasks should reserve no CPU (``ray_remote_args={"num_cpus": 0}``) when the actors
-            take every CPU of the cluster, or they wait for each other.
+            Its read tasks may reserve no CPU (``ray_remote_args={"num_cpus": 0}``, as there), so that
+            they never wait for CPUs the actors hold.
         model_dir: the model folder; checked here, then shipped to the actors.
-        concurrency: actors; ``None``: one per ``cpus_per_actor`` CPUs of the cluster.
+        concurrency: most actors (Ray Data starts one and adds more while work waits); ``None``: one
+            per ``cpus_per_actor`` CPUs of the cluster.
         cpus_per_actor: CPUs each actor reserves (its torch threads, unless ``num_threads``).
         rows_per_call: rows per call of an actor.
         batch_size, backend, precision: as in :meth:`Predictor.from_pretrained`.
@@ -180,7 +183,9 @@ def predict_dataset(
         fn_constructor_args=(shipped, options),
         batch_size=rows_per_call,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=concurrency),  # Ray Data restarts a dead actor, retries its batch
+        # from one actor up: a pool that took every CPU at the start would starve Ray Data's own tasks (listing
+        # files) on a small cluster. Ray Data restarts a dead actor and runs its batch again.
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=concurrency),
         num_cpus=cpus_per_actor,
     )
 
