@@ -30,7 +30,6 @@ from pathlib import Path
 from common import describe_machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- streaming:begin -->", "<!-- streaming:end -->"
 DATA = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
 
 
@@ -125,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=DATA / "allsides" / "articles.jsonl.gz")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsclf-streaming"))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--section", default="streaming", help="name of the markers of the section replaced")
     args = parser.parse_args(argv)
 
     archive = write_archive(args.source, args.work_dir / "archive.jsonl", args.articles)
@@ -162,7 +162,7 @@ memory is the largest resident total of the command and its workers.
 written) ran with {best} process(es) at {full["peak_mib"]:.0f} MiB peak, against \
 {compared[best]["peak_mib"]:.0f} MiB for the first {sample_count:,} articles: memory does not grow with the input.
 """
-    replace_section(args.output, BEGIN, END, section)
+    replace_section(args.output, f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->", section)
     print(f"wrote {args.output}")
     return 0
 

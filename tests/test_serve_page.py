@@ -60,6 +60,9 @@ def test_the_page_shows_the_bars_and_the_sentences_of_a_pasted_article(browser, 
         browser.get(url + "/")
         wait = WebDriverWait(browser, 30)
         wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "model-info"), "Tasks:"))
+        # no pair task, no API key: neither field is shown
+        assert not browser.find_element(By.ID, "target-row").is_displayed()
+        assert not browser.find_element(By.ID, "key-row").is_displayed()
         browser.find_element(By.ID, "title").send_keys(ARTICLE["title"])
         browser.find_element(By.ID, "content").send_keys(ARTICLE["content"])
         browser.find_element(By.ID, "submit").click()
