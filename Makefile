@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe notebooks clean
+.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ benchmark-ablation: setup
 # The shipped AllSides configs trained in full, against their own TF-IDF models: ~40 min a protocol on 2 CPU cores
 benchmark-recipe: setup
 	$(BIN)/python benchmarks/recipe.py --train outlet random --output docs/benchmarks.md $(ARGS)
+
+# newsclf-serve under 32 concurrent clients against the offline Predictor, and the page's screenshot (after make train)
+benchmark-serve: setup browser
+	$(BIN)/python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --output docs/benchmarks.md $(ARGS)
 
 # Run the three notebooks top to bottom; executed copies and every figure (PNG) land in runs/notebooks/
 notebooks: setup

@@ -20,7 +20,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, replace_section
+from common import describe_machine, publish
 
 from training.config import load_config
 from training.train import train
@@ -143,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}: {VARIANTS[name][0]}", flush=True)
             run_variant(name, args.work, args.overrides)
     section = report(args.work, args.variants, "python benchmarks/ablation.py " + " ".join(sys.argv[1:]))
-    print(section)
-    if args.output:
-        replace_section(args.output, BEGIN, END, section)
+    publish(section, args.output, BEGIN, END)
     return 0
 
 

@@ -42,3 +42,10 @@ def replace_section(path: str | Path, begin: str, end: str, section: str) -> Non
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(path) as out:
         out.write(text)
+
+
+def publish(section: str, output: str | Path | None, begin: str, end: str) -> None:
+    """Prints a report's section and, given ``output``, writes it there between its markers."""
+    print(section)
+    if output:
+        replace_section(output, begin, end, section)

@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, replace_section
+from common import describe_machine, publish
 
 from inference import Predictor
 from inference.calibration import TaskCalibration
@@ -181,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         parser.error("nothing to report: give --train or --runs")
     section = report(runs, "python benchmarks/recipe.py " + " ".join(sys.argv[1:]), args.speed)
-    print(section)
-    if args.output:
-        replace_section(args.output, BEGIN, END, section)
+    publish(section, args.output, BEGIN, END)
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import describe_machine, replace_section
+from common import describe_machine, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
@@ -243,9 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "one request, one pass (--max-batch 1)": measure_server(args, articles, [*threads, "--max-batch", "1"]),
     }
     section = report(args, offline, backend, rows)
-    print(section)
-    if args.output:
-        replace_section(args.output, BEGIN, END, section)
+    publish(section, args.output, BEGIN, END)
     return 0
 
 
