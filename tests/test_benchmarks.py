@@ -268,9 +268,30 @@ def test_ablation_benchmark_screens_variants_and_tabulates_them(tmp_path, tiny_e
     assert rows["two-tasks"].split(" | ")[6] == "–" and rows["adversarial-outlet"].split(" | ")[6] != "–"
     config = load_config(work / "draw-1-of-8" / "config.yaml")
     assert config.model.train_windows == 1 and config.data.max_train_samples == 8000 and not config.evaluation.test
+    assert not config.training.fuse_tfidf  # the encoder is screened, not the fusion
     stamp = (work / "two-tasks" / "metrics.json").stat().st_mtime_ns
     assert ablation.main(["--variants", "two-tasks", "--work", str(work), "--report-only"]) == 0
     assert (work / "two-tasks" / "metrics.json").stat().st_mtime_ns == stamp  # read, not trained again
+
+
+def test_ablation_rows_of_a_fused_run_give_the_encoders_own_scores():
+    ablation = _script("ablation")
+    metrics = {
+        "summary": {"validation": {"leaning_accuracy": 0.9, "leaning_macro_f1": 0.8, "topic_accuracy": 0.5}},
+        "calibration": {
+            "leaning": {
+                "tfidf_weight": 0.5,
+                "splits": {"validation": {"encoder_accuracy": 0.3, "encoder_macro_f1": 0.2}},
+            },
+            "topic": {
+                "tfidf_weight": 0.0,
+                "splits": {"validation": {"encoder_accuracy": 0.5, "encoder_macro_f1": 0.1}},
+            },
+        },
+    }
+    scores = ablation.encoder_scores(metrics)
+    assert scores["leaning_accuracy"] == 0.3 and scores["leaning_macro_f1"] == 0.2  # fused: the encoder's own
+    assert scores["topic_accuracy"] == 0.5 and "topic_macro_f1" not in scores  # not fused: the summary as it is
 
 
 def test_serve_benchmark_loads_the_real_server_and_reports_against_offline(tmp_path, tiny_model_dir, monkeypatch):
