@@ -31,6 +31,8 @@ from common import describe_machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
+SECTION = "streaming"  # --section: the name of the markers whose section is replaced
+BEGIN, END = f"<!-- {SECTION}:begin -->", f"<!-- {SECTION}:end -->"
 
 
 def write_archive(source: Path, path: Path, count: int) -> Path:
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=DATA / "allsides" / "articles.jsonl.gz")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsclf-streaming"))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--section", default="streaming", help="name of the markers of the section replaced")
+    parser.add_argument("--section", default=SECTION, help="name of the markers of the section replaced")
     args = parser.parse_args(argv)
 
     archive = write_archive(args.source, args.work_dir / "archive.jsonl", args.articles)
