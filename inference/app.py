@@ -194,8 +194,7 @@ def _predict_items(model: _Model) -> Callable[[list], list]:
     def predict_items(items: list) -> list:
         articles = [article for article, _ in items]
         targets = [target for _, target in items]
-        predictor = model.ready()
-        return predictor.predict(articles, target=None if targets[0] is None else targets)
+        return model.ready().predict(articles, target=None if targets[0] is None else targets)
 
     return predict_items
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +101,9 @@ class _PredictorActor:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         self.predictor = Predictor.from_pretrained(self.folder, **options)
+
+    def __del__(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         articles = list(_articles(batch))
@@ -198,8 +202,8 @@ def predict_files(
     from .atomic import atomic_writer
 
     ray = import_ray()
-    input_files(input_path)  # checked before anything starts
-    check_model_folder(model_dir)
+    input_files(input_path)  # checked before anything starts; the checksums once, when the folder is shipped
+    check_model_folder(model_dir, verify=False)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     context = ray.data.DataContext.get_current()
