@@ -244,11 +244,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            error = RequestError("body", f"over the limit of {self.limit} bytes", 413)
-            if not length.isdigit():
-                error = RequestError("body", "Content-Length is not a number", 400)
-            await _send_error(error, send)
+        if length is not None and not length.isdigit():
+            await _send_error(RequestError("body", "Content-Length is not a number", 400), send)
+            return
+        if length is not None and int(length) > self.limit:
+            await _send_error(RequestError("body", f"over the limit of {self.limit} bytes", 413), send)
             return
         received = 0
 

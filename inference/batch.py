@@ -91,9 +91,14 @@ def _parquet_rows(file: Path, rows_per_read: int = 1024) -> Iterator[tuple[int, 
         for batch in table.iter_batches(batch_size=rows_per_read):
             for row in batch.to_pylist():
                 number += 1
-                yield number, json.dumps(row, ensure_ascii=False, default=str)
+                yield number, row_as_json(row)
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"{file}: not a readable Parquet file ({error})") from None
+
+
+def row_as_json(row: dict[str, Any]) -> str:
+    """A Parquet row as the JSON line it is read as (dates and other non-JSON values as strings)."""
+    return json.dumps(row, ensure_ascii=False, default=str)
 
 
 def parsed_articles(file: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Located]:

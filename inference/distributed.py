@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .batch import InputError, output_line, predict_chunk
+from .batch import InputError, output_line, predict_chunk, row_as_json
 from .loading import check_model_folder
 from .manifest import MANIFEST, read_manifest
 from .predictor import Predictor
@@ -123,7 +123,7 @@ def _articles(batch: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     columns = list(batch)
     for row in zip(*(batch[column] for column in columns)):
         record = {column: _plain(value) for column, value in zip(columns, row)}
-        yield "a Parquet row", json.loads(json.dumps(record, ensure_ascii=False, default=str))
+        yield "a Parquet row", json.loads(row_as_json(record))
 
 
 def _plain(value: Any) -> Any:
