@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from pathlib import Path
+
+import torch
 
 from inference.atomic import atomic_writer
 
@@ -49,3 +52,27 @@ def publish(section: str, output: str | Path | None, begin: str, end: str) -> No
     print(section)
     if output:
         replace_section(output, begin, end, section)
+
+
+def matmul_ceiling(dtype: str = "bf16", size: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of a ``size``² matrix product in ``dtype`` (``bf16`` or ``fp32``) on torch's current
+    threads: the best of ``repeats`` after one warm-up, the speed no transformer layer can beat here."""
+    kind = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+    generator = torch.Generator().manual_seed(0)
+    left, right = (torch.randn(size, size, generator=generator).to(kind) for _ in range(2))
+    torch.mm(left, right)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(left, right)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def window_gflop(encoder: dict, tokens: int) -> float:
+    """Forward GFLOP of one window of ``tokens`` through a BERT-like encoder (its config as a dict):
+    the four attention projections, the two feed-forward products and the two attention products per
+    layer; a training step costs about three times this (backward is twice the forward)."""
+    hidden, inner, layers = encoder["hidden_size"], encoder["intermediate_size"], encoder["num_hidden_layers"]
+    per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * inner) + 4 * tokens * tokens * hidden
+    return layers * per_layer / 1e9

@@ -17,12 +17,13 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tqdm.auto import tqdm
 
-from .parallel import PredictorPool
-from .predictor import Predictor
+if TYPE_CHECKING:
+    from .parallel import PredictorPool
+    from .predictor import Predictor
 from .windowing import article_text
 
 CHUNK = 256

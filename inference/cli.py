@@ -20,14 +20,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import atomic_writer
 from .batch import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
 from .loading import ModelFolderError
 from .parallel import PredictorPool
 from .paths import refuse_overwriting_inputs
-from .predictor import Predictor
 from .resumable import PartialOutputError, ResumableOutput
+
+if TYPE_CHECKING:  # imported once the command line is read: --help and usage errors need no torch
+    from .predictor import Predictor
 
 __all__ = [  # read_articles, CHUNK and InputError stay importable from here
     "CHUNK",
@@ -52,6 +55,8 @@ def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "aut
 
 def predictor_from_args(args: argparse.Namespace) -> Predictor:
     """Loads ``args.model`` with the options :func:`add_predictor_arguments` added."""
+    from .predictor import Predictor
+
     return Predictor.from_pretrained(
         args.model,
         backend=args.backend,

@@ -12,14 +12,14 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
-from transformers import AutoTokenizer
-from transformers.utils import logging as hf_logging
 
 from .manifest import MANIFEST, manifest_problems
-from .modeling import NewsClassifier, NewsClassifierConfig
+
+if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs neither torch nor transformers
+    from .modeling import NewsClassifier, NewsClassifierConfig
 
 logger = logging.getLogger("newsclf")
 
@@ -161,6 +161,10 @@ def check_model_folder(path: str | Path, verify: bool = True) -> Path:
 def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True) -> tuple[NewsClassifier, Any]:
     """Loads the model (in eval mode) and its tokenizer from a model folder (checksums checked unless
     ``verify`` is off)."""
+    from transformers import AutoTokenizer
+
+    from .modeling import NewsClassifier
+
     folder = check_model_folder(path, verify)
     model, tokenizer = _quietly(
         folder,
@@ -172,6 +176,10 @@ def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True
 
 def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[NewsClassifierConfig, Any]:
     """Loads a model folder's config and tokenizer without its weights (for the ONNX backend)."""
+    from transformers import AutoTokenizer
+
+    from .modeling import NewsClassifierConfig
+
     folder = check_model_folder(path, verify)
     return _quietly(
         folder,
@@ -182,6 +190,8 @@ def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[Ne
 
 def _quietly(folder: Path, *loaders: Callable[[], Any]) -> tuple[Any, ...]:
     """Runs the loaders with transformers' logging and progress bars silenced; errors name the folder."""
+    from transformers.utils import logging as hf_logging
+
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

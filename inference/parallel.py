@@ -17,9 +17,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .predictor import Predictor
+if TYPE_CHECKING:
+    from .predictor import Predictor
 
 _worker_predictor: Predictor | None = None
 
@@ -41,6 +42,8 @@ def _start_worker(model: str, options: dict[str, Any]) -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    from .predictor import Predictor
+
     _worker_predictor = Predictor.from_pretrained(model, **options)
 
 

@@ -17,12 +17,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .batch import file_lines, input_file, parsed_articles, predicted_chunks
 from .manifest import MANIFEST, sha256_file
-from .parallel import PredictorPool
-from .predictor import Predictor
+
+if TYPE_CHECKING:
+    from .parallel import PredictorPool
+    from .predictor import Predictor
 
 try:
     import fcntl

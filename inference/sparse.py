@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .atomic import atomic_writer
 from .loading import verify_checksums
 from .scrub import OutletScrubber
 from .windowing import FIELD_SEPARATOR, article_text
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 BASELINE_FILE = "baseline.json"
 TFIDF_FOLDER = "tfidf"  # where a fine-tuned model's folder keeps its fused sparse model
@@ -115,6 +117,8 @@ class TfidfPredictor:
     @classmethod
     def from_pretrained(cls, folder: str | Path, verify: bool = True) -> TfidfPredictor:
         """Loads a saved sparse model (``verify``: check the folder's manifest first)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer  # here: scikit-learn takes ~1 s to import
+
         folder = Path(folder)
         if verify:
             verify_checksums(folder)

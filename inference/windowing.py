@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # imported where windows are padded, so reading articles needs no torch
+    import torch
 
 STRATEGIES = ("head", "head+tail", "chunks")
 FIELD_SEPARATOR = "\n\n"
@@ -199,6 +200,8 @@ def pair_special_tokens(tokenizer: Any) -> tuple[list[int], list[int], list[int]
 def token_type_ids(input_ids: torch.Tensor, attention_mask: torch.Tensor, sep_token_id: int) -> torch.Tensor:
     """Segment ids of padded windows: 1 after a window's first separator (the second text of a pair and
     its closing separator), 0 elsewhere, so single-text windows are all 0."""
+    import torch
+
     is_sep = (input_ids == sep_token_id).long()
     after_first = (torch.cumsum(is_sep, dim=1) - is_sep) > 0
     return (after_first & attention_mask.bool()).long()
@@ -223,6 +226,8 @@ def collate_windows(
     batch, of the article each window belongs to), which is what the model's ``forward`` takes,
     and, given ``sep_token_id``, ``token_type_ids`` for (target, text) pairs.
     """
+    import torch
+
     windows = [window for article in articles for window in article]
     owners = [index for index, article in enumerate(articles) for _ in article]
     longest = max(len(window) for window in windows)
