@@ -54,7 +54,7 @@ def publish(section: str, output: str | Path | None, begin: str, end: str) -> No
         replace_section(output, begin, end, section)
 
 
-def matmul_ceiling(dtype: str = "bf16", size: int = 2048, repeats: int = 5) -> float:
+def matmul_ceiling(dtype: str = "bf16", size: int = 2048, repeats: int = 10) -> float:
     """GFLOP/s of a ``size``² matrix product in ``dtype`` (``bf16`` or ``fp32``) on torch's current
     threads: the best of ``repeats`` after one warm-up, the speed no transformer layer can beat here."""
     kind = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]

@@ -5,10 +5,13 @@
 Each row runs in its own process (so peak RSS is its own) on the same AllSides validation articles:
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
 task over the same fine-tuned encoder and head, truncation on (head of the article), batch 32; the
-``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing. Reported:
-articles/s, single-article latency p50/p95, peak RSS, speed against ``pipelines``, label agreement with
-``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows need ``newsclf-export --quantize int8``
-run on the model first.
+``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing, except
+``-chunks`` (the whole article, up to ``max_windows`` windows); ``torch-bf16-autocast`` wraps an fp32
+model under autocast instead of casting the encoder to bf16. Reported: articles/s, windows/s, the share
+of the bf16 matrix-product ceiling (measured in the same run) that the useful work (the FLOPs of the
+tokens read, no padding) reaches, single-article latency p50/p95, peak RSS, speed against
+``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
+need ``newsclf-export --quantize int8`` run on the model first.
 """
 
 from __future__ import annotations
@@ -20,18 +23,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from common import describe_machine, replace_section
+from common import describe_machine, matmul_ceiling, replace_section, window_gflop
 
 from inference import Predictor
-from inference.windowing import article_text
+from inference.windowing import article_text, encode_articles
 
-ROWS = ("pipelines", "torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8")
+ROWS = (
+    "pipelines",
+    "torch-fp32",
+    "torch-bf16",
+    "torch-bf16-autocast",
+    "torch-bf16-chunks",
+    "torch-fp32-chunks",
+    "onnx-fp32",
+    "onnx-int8",
+)
 BEGIN, END = "<!-- inference:begin -->", "<!-- inference:end -->"
 
 
@@ -69,29 +82,44 @@ def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int) -> t
     def run(batch: list[str]) -> dict[str, list[str]]:
         return {task: [out["label"] for out in pipe(batch, **options)] for task, pipe in pipes.items()}
 
-    return (lambda: run(texts)), (lambda i: run([texts[i]]))
+    lengths = [min(len(ids), length) for ids in tokenizer(texts, truncation=True, max_length=length)["input_ids"]]
+    work = {"windows": len(pipes) * len(texts), "gflop": len(pipes) * work_gflop(model.config.encoder, lengths)}
+    return (lambda: run(texts)), (lambda i: run([texts[i]])), work
 
 
-def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int) -> tuple[Any, Any]:
-    backend, precision = row.split("-")
-    predictor = Predictor.from_pretrained(
-        model_dir, backend=backend, precision=precision, batch_size=batch_size, num_threads=torch.get_num_threads()
-    )
+def work_gflop(encoder: dict, lengths: list[int]) -> float:
+    return sum(window_gflop(encoder, length) for length in lengths)
+
+
+def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int) -> tuple[Any, Any, Any]:
+    backend, precision, *variant = row.split("-")
+    options = {"batch_size": batch_size, "num_threads": torch.get_num_threads()}
+    if variant == ["autocast"]:  # an fp32 model wrapped under bf16 autocast, as for a model passed in
+        loaded = Predictor.from_pretrained(model_dir, backend="torch", precision="fp32", **options)
+        predictor = Predictor(loaded.model, loaded.tokenizer, batch_size=batch_size, precision="bf16")
+        predictor.backend.num_threads, predictor.calibration = options["num_threads"], loaded.calibration
+    else:
+        predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
+    if variant == ["chunks"]:  # the whole article, whatever the model was trained on (speed, not accuracy)
+        predictor.window = replace(predictor.window, strategy="chunks")
+    texts = [article_text(article, predictor.text_fields) for article in articles]
+    lengths = [len(w) for article in encode_articles(predictor.tokenizer, texts, predictor.window) for w in article]
+    work = {"windows": len(lengths), "gflop": work_gflop(predictor.config.encoder, lengths)}
 
     def run(batch: list[dict]) -> dict[str, list[str]]:
         results = predictor.predict(batch)
         return {task: [result[task]["label"] for result in results] for task in predictor.tasks}
 
-    return (lambda: run(articles)), (lambda i: run([articles[i]]))
+    return (lambda: run(articles)), (lambda i: run([articles[i]])), work
 
 
 def worker(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     articles = [json.loads(line) for line in Path(args.input).read_text().splitlines()]
     if args.worker == "pipelines":
-        run_all, run_one = pipelines_worker(args.model, articles, args.batch_size)
+        run_all, run_one, work = pipelines_worker(args.model, articles, args.batch_size)
     else:
-        run_all, run_one = predictor_worker(args.model, args.worker, articles, args.batch_size)
+        run_all, run_one, work = predictor_worker(args.model, args.worker, articles, args.batch_size)
     run_one(0)  # warm-up
     start = time.perf_counter()
     labels = run_all()
@@ -106,6 +134,8 @@ def worker(args: argparse.Namespace) -> None:
             {
                 "labels": labels,
                 "articles_per_s": len(articles) / seconds,
+                "windows_per_s": work["windows"] / seconds,
+                "gflop_per_s": work["gflop"] / seconds,
                 "p50_ms": 1000 * float(np.percentile(latencies, 50)),
                 "p95_ms": 1000 * float(np.percentile(latencies, 95)),
                 "peak_rss_mb": peak_rss_mb(),
@@ -147,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         worker(args)
         return 0
     articles = validation_articles(args.model, args.articles)
+    torch.set_num_threads(args.threads)
+    args.ceiling = {dtype: matmul_ceiling(dtype) for dtype in ("bf16", "fp32")}
     results: dict[str, dict[str, Any]] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as handle:
         handle.write("".join(json.dumps(article) + "\n" for article in articles))
@@ -200,7 +232,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
     base = results.get("pipelines", {}).get("articles_per_s")
     reference = results.get("torch-fp32", {}).get("labels")
     header = (
-        "| row | articles/s | × pipelines | p50 ms | p95 ms | peak RSS MB | "
+        "| row | articles/s | windows/s | % of bf16 ceiling | × pipelines | p50 ms | p95 ms | peak RSS MB | "
         + " | ".join(f"{t} agree % | {t} macro-F1" for t in tasks)
         + " |"
     )
@@ -212,15 +244,20 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
             f"`python benchmarks/prediction_speed.py --model {Path(args.model).name} --articles {len(articles)} "
             f"--latency {args.latency} --threads {args.threads}`"
         ),
-        f"on {describe_machine()}, {date.today().isoformat()}.",
+        (
+            f"on {describe_machine()}, {date.today().isoformat()}. Matrix-product ceiling in this run (2048², "
+            f"{args.threads} threads): bf16 {args.ceiling['bf16']:.0f} GFLOP/s, fp32 {args.ceiling['fp32']:.0f}."
+        ),
         "",
         header,
-        "|" + "---|" * (6 + 2 * len(tasks)),
+        "|" + "---|" * (8 + 2 * len(tasks)),
     ]
     for row, result in results.items():
         cells = [
             row,
             f"{result['articles_per_s']:.1f}",
+            f"{result['windows_per_s']:.1f}",
+            f"{100 * result['gflop_per_s'] / args.ceiling['bf16']:.0f}",
             f"{result['articles_per_s'] / base:.2f}" if base else "–",
             f"{result['p50_ms']:.0f}",
             f"{result['p95_ms']:.0f}",
@@ -236,8 +273,10 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "",
         "`pipelines` reads the head of each article (what truncation gives) while the Predictor rows read the",
         "model's configured windows (here head+tail), so its agreement and macro-F1 differ by windowing as well;",
-        "every row reads one 256-token window per article, so the compute per article is equal except that",
-        "`pipelines` runs the encoder once per task. Agreement is with `torch-fp32` labels.",
+        "those rows read one window per article, so the compute per article is equal except that `pipelines`",
+        "runs the encoder once per task; `-chunks` rows read the whole article (up to 8 windows, on a model",
+        "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
+        "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
         END,
     ]
     return "\n".join(lines)

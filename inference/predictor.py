@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from .backends import (
     OnnxBackend,
@@ -45,6 +46,7 @@ from .windowing import (
 )
 
 TaskResult = dict[str, Any]
+POOLED_ARTICLES = 256  # articles whose window vectors are pooled together (bounds the assignment matrix)
 
 
 class Predictor:
@@ -141,7 +143,7 @@ class Predictor:
         extras = {"batch_size": batch_size, **_calibration_files(folder)}
         if backend == "torch":
             model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
-            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, **extras)
+            return cls(TorchBackend(model, device, precision, num_threads, cast_weights=True), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
@@ -250,8 +252,7 @@ class Predictor:
         """Probabilities of ``tasks`` for encoded articles (``sep`` given for pairs: adds segment ids), calibrated
         and fused with the sparse model's scores of ``texts`` where the folder says so."""
         logits = {task: np.zeros((len(windows), len(self.labels(task))), dtype=np.float32) for task in tasks}
-        for indices in _length_sorted_batches(windows, self.batch_size):
-            batch = self.backend(collate_windows([windows[i] for i in indices], self.tokenizer.pad_token_id, sep))
+        for indices, batch in self._article_batches(windows, sep):
             for task, task_logits in zip(self.tasks, batch):
                 if task in logits:
                     logits[task][indices] = task_logits
@@ -262,6 +263,34 @@ class Predictor:
             task: fused_probabilities(values, self.calibration.get(task, plain), sparse.get(task))
             for task, values in logits.items()
         }
+
+    def _article_batches(self, windows: list[list[list[int]]], sep: int | None) -> Iterator[tuple[list[int], Any]]:
+        """(article indices, each task's logits for them), batch by batch.
+
+        Articles of several windows under torch are encoded window by window, longest first, so a
+        batch pads its windows only to the length of others like them (a chunked article's short last
+        window is not padded to its full ones); their vectors are then pooled per article."""
+        pad = self.tokenizer.pad_token_id
+        if not isinstance(self.backend, TorchBackend) or all(len(article) == 1 for article in windows):
+            for indices in _length_sorted_batches(windows, self.batch_size):
+                yield indices, self.backend(collate_windows([windows[i] for i in indices], pad, sep))
+            return
+        flat = [window for article in windows for window in article]
+        owners = torch.tensor([index for index, article in enumerate(windows) for _ in article])
+        order = sorted(range(len(flat)), key=lambda i: -len(flat[i]))
+        vectors: list[Any] = [None] * len(flat)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            encoded = self.backend.window_vectors(collate_windows([[flat[i]] for i in rows], pad, sep))
+            for row, vector in zip(rows, encoded):
+                vectors[row] = vector
+        stacked = torch.stack(vectors)
+        first = 0
+        for lo in range(0, len(windows), POOLED_ARTICLES):
+            indices = list(range(lo, min(lo + POOLED_ARTICLES, len(windows))))
+            last = first + sum(len(windows[i]) for i in indices)
+            yield indices, self.backend.article_logits(stacked[first:last], owners[first:last] - lo)
+            first = last
 
     def _with_standard_fields(self, article: Article) -> Article:
         """An article of an older model that names none of the standard text fields but the data's

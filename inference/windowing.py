@@ -4,7 +4,7 @@ An article is a string or a mapping with the same fields for every model, whatev
 data called its columns (``data.columns`` maps them): ``title`` and ``content``, the text fields, and
 ``target`` for pair tasks (the claim or headline the text is read against). The text fields a model
 reads are stripped and joined with a blank line, in the order its config names them. The joined
-text is tokenized once without special tokens, then cut into windows:
+text is tokenized without special tokens, then cut into windows:
 
 * ``head``: the first ``max_length`` tokens.
 * ``head+tail``: the first ``head_fraction`` of the budget plus the end of the article, which is
@@ -12,6 +12,10 @@ text is tokenized once without special tokens, then cut into windows:
   documents).
 * ``chunks``: overlapping windows over the whole article (``stride`` tokens of overlap), at most
   ``max_windows`` of them, evenly spread when the article is longer; the model pools them.
+
+Under ``head`` and ``head+tail`` only the ends of a long text are tokenized (:func:`token_ids`), when the
+tokenizer splits words at spaces before it looks at them, so the windows are the same as from the whole
+text at a fraction of the tokenizing.
 
 >>> article_text({"title": "Rates rise", "content": "The bank acted."}, ("title", "content"))
 'Rates rise\\n\\nThe bank acted.'
@@ -145,11 +149,47 @@ def split_tokens(tokens: list[int], config: WindowConfig, budget: int) -> list[l
     return [tokens[start : start + budget] for start in starts]
 
 
+CHARACTERS_PER_TOKEN = 8  # a generous bound on a token's length in news text (English runs about 4.5)
+# pre-tokenizers that cut a text into words at spaces (among other places) before tokenizing each word,
+# so a text cut at a space tokenizes into a prefix (or suffix) of the whole text's tokens
+SPACE_SPLITTING = ("BertPreTokenizer", "Whitespace", "WhitespaceSplit")
+
+
+def token_ids(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[int]]:
+    """Each text's token ids (no special tokens), or, where the windows read only its start and end (``head``,
+    ``head+tail``), those of a long text's start and end alone: at least ``max_length`` tokens of each, joined,
+    which :func:`split_tokens` cuts into the same windows as all of the text's tokens."""
+    options = {"add_special_tokens": False, "truncation": False, "verbose": False}
+    texts = list(texts)
+    span = CHARACTERS_PER_TOKEN * config.max_length
+    long = [i for i, text in enumerate(texts) if len(text) > 2 * span]
+    if config.strategy == "chunks" or not long or not _splits_at_spaces(tokenizer):
+        return tokenizer(texts, **options)["input_ids"]
+    ends = [_ends(texts[i], span) for i in long]
+    ids = tokenizer([part for pair in ends for part in pair], **options)["input_ids"]
+    shortened = {i: (ids[2 * n], ids[2 * n + 1]) for n, i in enumerate(long)}
+    whole = [i for i, text in enumerate(texts) if i not in shortened or min(map(len, shortened[i])) < config.max_length]
+    encoded = dict(zip(whole, tokenizer([texts[i] for i in whole], **options)["input_ids"])) if whole else {}
+    return [encoded[i] if i in encoded else shortened[i][0] + shortened[i][1] for i in range(len(texts))]
+
+
+def _ends(text: str, span: int) -> tuple[str, str]:
+    """About ``span`` characters from each end of ``text``, cut at spaces so no word is split."""
+    head_end = text.rfind(" ", 0, span)
+    tail_start = text.find(" ", len(text) - span)
+    return text[: max(head_end, 0)], text[tail_start + 1 if tail_start >= 0 else len(text) :]
+
+
+def _splits_at_spaces(tokenizer: Any) -> bool:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return type(getattr(backend, "pre_tokenizer", None)).__name__ in SPACE_SPLITTING
+
+
 def encode_articles(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[list[int]]]:
     """Tokenizes texts and returns, per text, its windows with special tokens added."""
     prefix, suffix = special_tokens(tokenizer)
     budget = config.max_length - len(prefix) - len(suffix)
-    encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    encoded = token_ids(tokenizer, texts, config)
     return [[prefix + window + suffix for window in split_tokens(tokens, config, budget)] for tokens in encoded]
 
 
@@ -168,7 +208,7 @@ def encode_pairs(
     prefix, middle, suffix = pair_special_tokens(tokenizer)
     options = {"add_special_tokens": False, "truncation": False, "verbose": False}
     target_ids = tokenizer(list(targets), **options)["input_ids"]
-    text_ids = tokenizer(list(texts), **options)["input_ids"]
+    text_ids = token_ids(tokenizer, texts, config)
     pairs = []
     for target, text in zip(target_ids, text_ids):
         target = target[: config.max_target_tokens]

@@ -85,6 +85,7 @@ BAD = [
     ("training.sampling_temperature=0", "training.sampling_temperature: expected a positive number, got 0.0"),
     ("model.classifier_dropout=1", "model.classifier_dropout: expected a probability in [0, 1), got 1.0"),
     ("model.attention_dropout=-0.1", "model.attention_dropout: expected a probability in [0, 1), got -0.1"),
+    ("model.hidden_dropout=1.5", "model.hidden_dropout: expected a probability in [0, 1), got 1.5"),
     ("model.max_length=4", "model.max_length: expected a whole number of at least 8, got 4"),
     ("model.stride=-1", "model.stride: expected a whole number of at least 0, got -1"),
     ("model.max_windows=0", "model.max_windows: expected a whole number of at least 1, got 0"),

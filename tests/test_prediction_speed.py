@@ -12,8 +12,16 @@ bench = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bench)
 
 
-def _result(speed: float, labels: list[str]) -> dict:
-    return {"labels": {"leaning": labels}, "articles_per_s": speed, "p50_ms": 10.0, "p95_ms": 12.0, "peak_rss_mb": 900}
+def _result(speed: float, labels: list[str], windows: float = 1.0) -> dict:
+    return {
+        "labels": {"leaning": labels},
+        "articles_per_s": speed,
+        "windows_per_s": windows * speed,
+        "gflop_per_s": 6.0 * windows * speed,
+        "p50_ms": 10.0,
+        "p95_ms": 12.0,
+        "peak_rss_mb": 900,
+    }
 
 
 def test_report_ratios_agreement_and_f1():
@@ -21,17 +29,25 @@ def test_report_ratios_agreement_and_f1():
     results = {
         "pipelines": _result(10.0, ["left", "left", "left", "center"]),
         "torch-fp32": _result(30.0, ["left", "right", "left", "center"]),
-        "onnx-int8": _result(50.0, ["left", "right", "right", "center"]),
+        "onnx-int8": _result(50.0, ["left", "right", "right", "center"], windows=2.0),
     }
-    args = argparse.Namespace(model="runs/x/model", latency=5, threads=2)
+    args = argparse.Namespace(model="runs/x/model", latency=5, threads=2, ceiling={"bf16": 600.0, "fp32": 150.0})
     report = bench.report(args, articles, results).splitlines()
     lines = {cells[0]: cells for cells in (line.strip("| ").split(" | ") for line in report)}
-    assert lines["pipelines"][2] == "1.00"
-    assert lines["torch-fp32"][2] == "3.00"
-    assert lines["onnx-int8"][2] == "5.00"
-    assert lines["torch-fp32"][6:8] == ["100.0", "100.0"]
-    assert lines["onnx-int8"][6] == "75.0"
-    assert lines["pipelines"][6] == "75.0"
+    assert lines["pipelines"][4] == "1.00"
+    assert lines["torch-fp32"][4] == "3.00"
+    assert lines["onnx-int8"][4] == "5.00"
+    assert lines["onnx-int8"][2:4] == ["100.0", "100"]  # 100 windows/s of 6 GFLOP: the whole 600 GFLOP/s
+    assert lines["torch-fp32"][2:4] == ["30.0", "30"]
+    assert lines["torch-fp32"][8:10] == ["100.0", "100.0"]
+    assert lines["onnx-int8"][8] == "75.0"
+    assert lines["pipelines"][8] == "75.0"
+
+
+def test_window_flops_follow_the_encoder_shape():
+    minilm = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
+    assert abs(bench.window_gflop(minilm, 256) - 6.04) < 0.01  # the ~6 GFLOP of a 256-token MiniLM window
+    assert bench.window_gflop(minilm, 128) < bench.window_gflop(minilm, 256) / 2 + 0.01
 
 
 def test_peak_rss_is_positive():

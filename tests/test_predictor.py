@@ -285,3 +285,28 @@ def test_a_model_whose_windows_outrun_its_encoder_is_refused(minilm_path: Path):
         Predictor(model, tokenizer)
     fits = tiny_classifier({"topic": ["a", "b"]}, vocab_size=tokenizer.vocab_size, window={"max_length": 64})
     assert Predictor(fits, tokenizer).predict("word " * 5000)["topic"]["label"] in ("a", "b")
+
+
+def test_windows_of_long_articles_are_batched_by_length_and_pooled_per_article(
+    predictor: Predictor, monkeypatch: pytest.MonkeyPatch
+):
+    from conftest import raw_logits
+
+    articles = ["The coach praised the team after the match. " * 40, "Rates rise.", "Taxes dominate the debate."]
+    widths = []
+    encode = predictor.backend.window_vectors
+
+    def recording(batch):
+        widths.append(batch["input_ids"].shape)
+        return encode(batch)
+
+    monkeypatch.setattr("inference.predictor.POOLED_ARTICLES", 2)  # pooled in groups, as a long input is
+    small = Predictor(predictor.model, predictor.tokenizer, batch_size=2, calibration=predictor.calibration)
+    small.backend.window_vectors = recording
+    got = small.predict_proba(articles)
+    assert all(rows <= 2 for rows, _ in widths)
+    assert widths[0][1] == predictor.window.max_length and widths[-1][1] < predictor.window.max_length / 2
+    whole = raw_logits(predictor, articles)  # every window padded together, pooled in one forward pass
+    for task in predictor.tasks:
+        expected = inference.fused_probabilities(whole[task], predictor.calibration[task])
+        np.testing.assert_allclose(got[task], expected, atol=1e-5)

@@ -361,3 +361,16 @@ def test_an_adversarial_outlet_head_is_trained_scored_and_left_out_of_the_model(
     predictor = Predictor.from_pretrained(run_dir / "model", backend="torch", precision="fp32")
     assert predictor.tasks == ["topic", "leaning"] and set(predictor.predict("tax budget")) == {"topic", "leaning"}
     assert "adversarial" in (run_dir / "model" / "README.md").read_text()
+
+
+def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, tiny_encoder_dir):
+    from training.train import training_arguments
+
+    overrides = ["model.hidden_dropout=0", "model.attention_dropout=0.2", "training.optimizer=adamw_torch"]
+    config = load_config(ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}", *overrides])
+    encoder = build_model(config, {"topic": ["a", "b"], "leaning": ["left", "center", "right"]}).encoder.config
+    assert (encoder.hidden_dropout_prob, encoder.attention_probs_dropout_prob) == (0.0, 0.2)
+    assert training_arguments(config, tmp_path, True, ["topic"]).optim == "adamw_torch"
+    default = load_config(ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}"])
+    assert build_model(default, {"topic": ["a", "b"], "leaning": ["l", "r"]}).encoder.config.hidden_dropout_prob == 0.1
+    assert training_arguments(default, tmp_path, True, ["topic"]).optim == "adamw_torch_fused"

@@ -25,7 +25,8 @@ def test_training_speed_reports_each_setting_against_the_fp32_baseline(tmp_path,
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| ") and "samples/s" not in line]
     assert [row[1].strip() for row in rows] == ["plain Trainer fp32 (baseline)", "fp32, attention dropout 0"]
     assert float(rows[0][3]) == 1.0 and all(float(row[2]) > 0 for row in rows)
-    assert "Data: synthetic" in text and "Machine:" in text
+    assert "Data: synthetic" in text and "Machine:" in text and "ceiling in this run" in text
+    assert all(float(row[4]) > 0 and 0 < float(row[5]) < 100 for row in rows)  # windows/s, share of the ceiling
 
 
 def test_synthetic_articles_are_used_without_shared_data(tmp_path, monkeypatch):

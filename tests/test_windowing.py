@@ -20,7 +20,9 @@ from inference.windowing import (
     encode_articles,
     encode_pairs,
     pair_special_tokens,
+    special_tokens,
     split_tokens,
+    token_ids,
 )
 
 FIELDS = ("title", "content")
@@ -468,3 +470,61 @@ def test_token_type_ids_mark_the_second_segment_only(tokenizer):
     assert batch["token_type_ids"][1].sum() == 0
     assert (batch["token_type_ids"] * (1 - batch["attention_mask"])).sum() == 0
     assert "token_type_ids" not in collate_windows([pair[0]], tokenizer.pad_token_id)
+
+
+WORDS = [
+    "Senate",
+    "passes",
+    "the",
+    "budget",
+    "état",
+    "naïve",
+    "co-operation",
+    "U.S.",
+    "$1.5bn",
+    "Ünïcödé",
+    "東京",
+    "don't",
+    "well—known",
+    "(AP)",
+    "supercalifragilisticexpialidocious",
+    "\u00a0",
+    "\t",
+    "\n\n",
+    "ok.",
+]
+
+
+def _whole_text_windows(tokenizer, texts, config):
+    """The windows cut from every token of each text (no shortcut), special tokens added."""
+    prefix, suffix = special_tokens(tokenizer)
+    budget = config.max_length - len(prefix) - len(suffix)
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return [[prefix + window + suffix for window in split_tokens(t, config, budget)] for t in ids]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=2500),
+    strategy=st.sampled_from(["head", "head+tail"]),
+    max_length=st.sampled_from([16, 64]),
+)
+def test_tokenizing_only_the_ends_gives_the_whole_texts_windows(tokenizer, words, strategy, max_length):
+    config = WindowConfig(strategy=strategy, max_length=max_length, head_fraction=0.3)
+    texts = [" ".join(words), "short one", "".join(words)]  # the last has few spaces to cut at
+    assert encode_articles(tokenizer, texts, config) == _whole_text_windows(tokenizer, texts, config)
+
+
+def test_a_long_text_is_tokenized_only_at_its_ends(tokenizer):
+    config = WindowConfig(strategy="head+tail", max_length=32)
+    text = " ".join(f"word{i}" for i in range(20_000))
+    ids = token_ids(tokenizer, [text], config)[0]
+    whole = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert 2 * 32 <= len(ids) < len(whole) / 10
+    assert ids[:32] == whole[:32] and ids[-32:] == whole[-32:]
+
+
+def test_chunks_tokenize_the_whole_text(tokenizer):
+    config = WindowConfig(strategy="chunks", max_length=32, stride=8)
+    text = " ".join(f"word{i}" for i in range(3_000))
+    assert token_ids(tokenizer, [text], config)[0] == tokenizer(text, add_special_tokens=False)["input_ids"]

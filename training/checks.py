@@ -76,6 +76,7 @@ RULES: dict[type, dict[str, Rule]] = {
         "max_target_tokens": at_least(1),
         "classifier_dropout": DROPOUT,
         "attention_dropout": DROPOUT,
+        "hidden_dropout": DROPOUT,
     },
     TrainingConfig: {
         "epochs": POSITIVE,

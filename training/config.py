@@ -109,6 +109,7 @@ class ModelConfig:
     window_pooling: Literal["mean", "max"] = "mean"  # article vector from its windows
     classifier_dropout: float = 0.1  # dropout before each head
     attention_dropout: float | None = 0.0  # encoder attention dropout; 0 keeps the fast kernel, None: as trained
+    hidden_dropout: float | None = None  # encoder dropout between layers; None: as pretrained
 
 
 @dataclass
@@ -124,6 +125,7 @@ class TrainingConfig:
     max_grad_norm: float = 1.0  # gradient clipping
     label_smoothing: float = 0.0  # share of each label's probability spread over the other labels
     bf16: Literal["auto", "true", "false"] = "auto"  # bf16 autocast; auto: if the CPU/GPU supports it
+    optimizer: Literal["adamw_torch_fused", "adamw_torch"] = "adamw_torch_fused"  # the same AdamW, fused or not
     metric: str = "macro_f1"  # validation metric that picks the best epoch (mean over tasks)
     early_stopping_patience: int | None = 2  # epochs without improvement before stopping; None: never
     eval_steps: int | None = None  # evaluate every N steps instead of every epoch

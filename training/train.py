@@ -104,6 +104,8 @@ def build_model(
     overrides = {}
     if config.model.attention_dropout is not None:
         overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
+    if config.model.hidden_dropout is not None:
+        overrides["hidden_dropout_prob"] = config.model.hidden_dropout
     window = window_config(config)
     tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
     return NewsClassifier.from_encoder(
@@ -136,6 +138,7 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
         weight_decay=train.weight_decay,
         warmup_steps=train.warmup_ratio,
         max_grad_norm=train.max_grad_norm,
+        optim=train.optimizer,
         bf16=use_bf16,
         use_cpu=not torch.cuda.is_available(),
         eval_strategy=strategy,

@@ -1,0 +1,266 @@
+"""Where prediction and a training step spend their time, on real AllSides articles.
+
+    python benchmarks/speed_profile.py --model runs/bench/model --articles 256 --output docs/benchmarks.md
+    python benchmarks/speed_profile.py --model runs/bench/model --window chunks --section profile-chunks
+
+Prediction is timed stage by stage as :class:`inference.Predictor` runs it: joining the text fields,
+tokenizing (only what the windows read, as the Predictor does), cutting windows, padding the batches,
+the encoder, pooling with the heads, and calibration; ``torch.profiler`` then splits the encoder's time
+by kind of operator (matrix products, attention, layer norm, GELU, dtype casts, ...). A training step
+(the model's own windows, an fp32 model under bf16 autocast where the CPU has it, attention dropout 0,
+AdamW) is split the same way, forward, backward and optimizer together. The bf16 and fp32
+matrix-product ceilings, measured in the same run, say how far each is from what the CPU can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from common import describe_machine, matmul_ceiling, publish, window_gflop
+from prediction_speed import validation_articles
+from torch.profiler import ProfilerActivity, profile
+
+from inference import Predictor
+from inference.backends import bf16_supported
+from inference.calibration import TaskCalibration, fused_probabilities
+from inference.loading import load_model_folder
+from inference.modeling import multitask_loss, window_assignment
+from inference.predictor import _length_sorted_batches
+from inference.windowing import article_text, collate_windows, encode_articles, special_tokens, split_tokens, token_ids
+
+# operator name fragments -> the kind reported; the first match wins, in this order
+KINDS = (
+    ("attention", ("attention", "softmax", "sdpa")),
+    ("matrix products", ("addmm", "linear", "matmul", "bmm", "mm", "mkldnn")),
+    ("layer norm", ("layer_norm",)),
+    ("GELU", ("gelu",)),
+    ("dtype casts and copies", ("_to_copy", "copy_", "to", "contiguous", "clone", "empty")),
+    ("embeddings", ("embedding", "index_select")),
+    ("optimizer", ("optimizer", "adamw", "_foreach", "lerp", "addcmul", "addcdiv", "sqrt")),
+    ("loss", ("cross_entropy", "nll_loss", "log_softmax")),
+    ("elementwise and masks", ("add", "mul", "div", "sub", "where", "masked", "dropout", "sum", "mean", "fill")),
+)
+
+
+def kind_of(operator: str) -> str:
+    name = operator.lower()
+    for kind, fragments in KINDS:
+        if any(fragment in name for fragment in fragments):
+            return kind
+    return "other"
+
+
+def operator_shares(prof: Any) -> dict[str, float]:
+    """Seconds of self CPU time per kind of operator (aten ops and autograd nodes alike)."""
+    totals: dict[str, float] = defaultdict(float)
+    for event in prof.key_averages():
+        if event.self_cpu_time_total > 0 and not event.key.startswith("ProfilerStep"):
+            totals[kind_of(event.key)] += event.self_cpu_time_total / 1e6
+    return dict(totals)
+
+
+def load_predictor(args: argparse.Namespace) -> Predictor:
+    predictor = Predictor.from_pretrained(
+        args.model, backend="torch", precision=args.precision, batch_size=args.batch_size, num_threads=args.threads
+    )
+    if args.window:  # read the articles another way than the model was trained to (speed only)
+        predictor.window = replace(predictor.window, strategy=args.window)
+    return predictor
+
+
+def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Seconds of each stage of prediction over ``articles``, and the padding and token counts."""
+    stages: dict[str, float] = defaultdict(float)
+    clock = time.perf_counter
+    start = clock()
+    texts = [article_text(article, predictor.text_fields) for article in articles]
+    stages["join text fields"] = clock() - start
+    start = clock()
+    tokens = token_ids(predictor.tokenizer, texts, predictor.window)
+    stages["tokenize"] = clock() - start
+    start = clock()
+    prefix, suffix = special_tokens(predictor.tokenizer)
+    budget = predictor.window.max_length - len(prefix) - len(suffix)
+    windows = [[prefix + w + suffix for w in split_tokens(ids, predictor.window, budget)] for ids in tokens]
+    stages["cut windows"] = clock() - start
+    counts = {"tokenized": sum(map(len, tokens)), "read": 0, "computed": 0, "windows": 0, "gflop": 0.0}
+    counts["whole"] = sum(map(len, predictor.tokenizer(texts, add_special_tokens=False)["input_ids"]))
+    counts["gflop"] = sum(window_gflop(predictor.config.encoder, len(w)) for article in windows for w in article)
+    model = predictor.model
+    logits = []
+    for indices in _length_sorted_batches(windows, predictor.batch_size):
+        start = clock()
+        batch = collate_windows([windows[i] for i in indices], predictor.tokenizer.pad_token_id)
+        stages["pad batches"] += clock() - start
+        counts["read"] += int(batch["attention_mask"].sum())
+        counts["computed"] += batch["input_ids"].numel()
+        counts["windows"] += len(batch["input_ids"])
+        with predictor_context(predictor):
+            start = clock()
+            pooled = model.encode_windows(batch["input_ids"], batch["attention_mask"])
+            stages["encoder"] += clock() - start
+            start = clock()
+            vectors = model.pool_windows(pooled, window_assignment(batch["window_to_article"]))
+            logits.append([task.float().numpy() for task in model.classify(vectors)])
+            stages["pool and heads"] += clock() - start
+    start = clock()
+    for task_index, task in enumerate(predictor.tasks):
+        values = np.concatenate([batch[task_index] for batch in logits])
+        fused_probabilities(values, predictor.calibration.get(task, TaskCalibration()))
+    stages["calibrate"] = clock() - start
+    return dict(stages), counts
+
+
+def predictor_context(predictor: Predictor) -> ExitStack:
+    """The autocast and inference mode the torch backend runs the model under."""
+    stack = ExitStack()
+    stack.enter_context(torch.inference_mode())
+    stack.enter_context(torch.autocast("cpu", dtype=torch.bfloat16, enabled=predictor.backend.autocast))
+    return stack
+
+
+def profile_encoder(predictor: Predictor, articles: list[dict], batches: int) -> dict[str, float]:
+    windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
+    order = _length_sorted_batches(windows, predictor.batch_size)[:batches]
+    padded = [collate_windows([windows[i] for i in indices], predictor.tokenizer.pad_token_id) for indices in order]
+    with profile(activities=[ProfilerActivity.CPU]) as prof, predictor_context(predictor):
+        for batch in padded:
+            predictor.model.encode_windows(batch["input_ids"], batch["attention_mask"])
+    return operator_shares(prof)
+
+
+def training_profile(predictor: Predictor, articles: list[dict], args: argparse.Namespace) -> dict[str, Any]:
+    """Times ``args.train_steps`` training steps on the model's own windows (after one untimed), then
+    profiles two more: an fp32 model under bf16 autocast, as training runs it."""
+    model = load_model_folder(args.model)[0]
+    for module in model.encoder.modules():  # attention dropout 0, as training sets it for speed
+        if type(module).__name__.endswith("SelfAttention") and hasattr(module, "dropout"):
+            module.dropout.p = 0.0
+    model.train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
+    size = args.train_batch_size
+    needed = size * (args.train_steps + 3)
+    windows = windows * (needed // len(windows) + 1)  # fewer articles than steps take: go round again
+    batches = [windows[i : i + size] for i in range(0, needed, size)]
+    labels = {task: torch.zeros(size, dtype=torch.long) for task in predictor.tasks}  # ids do not change the cost
+    bf16 = bf16_supported() and args.precision != "fp32"
+
+    def step(batch: list) -> float:
+        padded = collate_windows(batch, predictor.tokenizer.pad_token_id)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(**padded).logits
+        multitask_loss(dict(zip(predictor.tasks, logits)), labels).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return sum(3 * window_gflop(predictor.config.encoder, len(window)) for article in batch for window in article)
+
+    step(batches[0])
+    start = time.perf_counter()
+    gflop = sum(step(batch) for batch in batches[1 : args.train_steps + 1])
+    seconds = time.perf_counter() - start
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for batch in batches[args.train_steps + 1 :]:
+            step(batch)
+    model.eval()
+    samples = size * args.train_steps
+    return {
+        "samples_per_s": samples / seconds,
+        "gflop_per_s": gflop / seconds,
+        "kinds": operator_shares(prof),
+        "bf16": bf16,
+    }
+
+
+def texts_of(predictor: Predictor, articles: list[dict]) -> list[str]:
+    return [article_text(article, predictor.text_fields) for article in articles]
+
+
+def share_table(title: str, seconds: dict[str, float]) -> list[str]:
+    total = sum(seconds.values()) or 1.0
+    rows = sorted(seconds.items(), key=lambda item: -item[1])
+    return [f"| {title} | s | share |", "|---|---:|---:|"] + [
+        f"| {name} | {value:.2f} | {100 * value / total:.0f}% |" for name, value in rows
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="a model folder trained on AllSides")
+    parser.add_argument("--articles", type=int, default=256, help="validation articles predicted")
+    parser.add_argument("--window", choices=["head", "head+tail", "chunks"], help="default: the model's own")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16" if bf16_supported() else "fp32")
+    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass in prediction")
+    parser.add_argument("--train-batch-size", type=int, default=32)
+    parser.add_argument("--train-steps", type=int, default=4, help="timed training steps (two more are profiled)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--section", default="profile", help="the docs section this run replaces")
+    parser.add_argument("--output", help="markdown file whose section is replaced")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ceiling = {dtype: matmul_ceiling(dtype) for dtype in ("bf16", "fp32")}
+    predictor = load_predictor(args)
+    articles = validation_articles(args.model, args.articles)
+    predictor.predict_proba(articles[:4])  # warm-up
+    start = time.perf_counter()
+    predictor.predict_proba(articles)
+    whole = time.perf_counter() - start
+    stages, counts = prediction_stages(predictor, articles)
+    stages["Predictor's own overhead"] = max(whole - sum(stages.values()), 0.0)
+    encoder_kinds = profile_encoder(predictor, articles, batches=4)
+    training = training_profile(predictor, articles, args)
+    section = report(args, ceiling, whole, stages, counts, encoder_kinds, training)
+    begin, end = f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->"
+    publish(section, args.output, begin, end)
+    return 0
+
+
+def report(args, ceiling, whole, stages, counts, encoder_kinds, training) -> str:
+    top = ceiling[args.precision]
+    encoder_rate = counts["gflop"] / stages["encoder"]
+    lines = [
+        f"## Profile: where the time goes ({args.window or 'model windows'}, {args.precision})",
+        "",
+        f"`python benchmarks/speed_profile.py --model {Path(args.model).name} --articles {args.articles}"
+        + (f" --window {args.window}" if args.window else "")
+        + f" --precision {args.precision} --threads {args.threads}`  ",
+        f"on {describe_machine()}, {args.threads} threads, torch {torch.__version__}, {date.today().isoformat()}.",
+        "",
+        f"Matrix-product ceiling (2048², same run): bf16 {ceiling['bf16']:.0f} GFLOP/s, fp32 {ceiling['fp32']:.0f}.",
+        (
+            f"Prediction: {args.articles} articles in {whole:.2f} s ({args.articles / whole:.1f} articles/s, "
+            f"{counts['windows'] / whole:.1f} windows/s); {counts['windows']} windows; tokenized "
+            f"{counts['tokenized']} tokens ({100 * counts['tokenized'] / counts['whole']:.0f}% of the whole texts'), "
+            f"the windows read {counts['read']}; padding is "
+            f"{100 * (1 - counts['read'] / counts['computed']):.1f}% of the tokens computed. The encoder runs at "
+            f"{encoder_rate:.0f} GFLOP/s of useful work, {100 * encoder_rate / top:.0f}% of the {args.precision} "
+            f"ceiling; the whole Predictor at {100 * counts['gflop'] / whole / top:.0f}%."
+        ),
+        "",
+        *share_table("prediction stage", stages),
+        "",
+        *share_table("encoder operators (torch.profiler, self time)", encoder_kinds),
+        "",
+        (
+            f"Training step (batch {args.train_batch_size}, {'bf16 autocast' if training['bf16'] else 'fp32'}, "
+            f"attention dropout 0, AdamW): {training['samples_per_s']:.1f} samples/s, "
+            f"{training['gflop_per_s']:.0f} GFLOP/s, {100 * training['gflop_per_s'] / top:.0f}% of the ceiling."
+        ),
+        "",
+        *share_table("training operators (forward, backward, optimizer)", training["kinds"]),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
