@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve notebooks clean
+.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve benchmark-speed notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,17 @@ benchmark-recipe: setup
 # newsclf-serve under 32 concurrent clients against the offline Predictor, and the page's screenshot (after make train)
 benchmark-serve: setup browser
 	$(BIN)/python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --output docs/benchmarks.md $(ARGS)
+
+# How close prediction and training come to the CPU's matrix-product ceiling, and where their time goes
+# (after make train; MODEL= another folder): about 15 minutes on 2 CPU cores
+MODEL ?= runs/latest/model
+benchmark-speed: setup
+	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
+	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --output docs/benchmarks.md \
+		--rows pipelines torch-fp32 torch-bf16 torch-bf16-autocast torch-bf16-chunks
+	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --output docs/benchmarks.md
+	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --window chunks --section profile-chunks --output docs/benchmarks.md
+	$(BIN)/python benchmarks/cold_start.py --model $(MODEL) --output docs/benchmarks.md
 
 # Run the three notebooks top to bottom; executed copies and every figure (PNG) land in runs/notebooks/
 notebooks: setup

@@ -162,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a model folder trained on AllSides")
     parser.add_argument(
-        "--data", help="AllSides split JSONL with title, content and label columns (default: from the model's config)"
+        "--data",
+        help="JSON lines of articles (title, content, gold_<task> labels), as --save-data writes them; default: the "
+        "validation split of the model's own training config",
     )
+    parser.add_argument("--save-data", help="write the articles read to this JSON-lines file (for --data elsewhere)")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--latency", type=int, default=100, help="single articles timed for p50/p95")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args)
         return 0
-    articles = validation_articles(args.model, args.articles)
+    articles = benchmark_articles(args.model, args.articles, args.data, args.save_data)
     torch.set_num_threads(args.threads)
     args.ceiling = {dtype: matmul_ceiling(dtype) for dtype in ("bf16", "fp32")}
     results: dict[str, dict[str, Any]] = {}
@@ -214,6 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def benchmark_articles(model_dir: str, count: int, data: str | None, save: str | None = None) -> list[dict[str, Any]]:
+    """``count`` articles from ``data`` (JSON lines) or the model's validation split; written to ``save`` if given."""
+    if data:
+        lines = Path(data).read_text(encoding="utf-8").splitlines()
+        articles = [json.loads(line) for line in lines if line.strip()][:count]
+    else:
+        articles = validation_articles(model_dir, count)
+    if save:
+        Path(save).write_text("".join(json.dumps(article) + "\n" for article in articles), encoding="utf-8")
+    return articles
+
+
 def validation_articles(model_dir: str, count: int) -> list[dict[str, Any]]:
     """The first ``count`` validation articles of the model's own config, with gold labels."""
     from training.config import load_config
@@ -237,7 +252,6 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         + " |"
     )
     lines = [
-        BEGIN,
         "## Inference speed (AllSides validation)",
         "",
         (
@@ -277,7 +291,6 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "runs the encoder once per task; `-chunks` rows read the whole article (up to 8 windows, on a model",
         "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
-        END,
     ]
     return "\n".join(lines)
 

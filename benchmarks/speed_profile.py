@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 from collections import defaultdict
-from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 from common import describe_machine, matmul_ceiling, publish, window_gflop
-from prediction_speed import validation_articles
+from prediction_speed import benchmark_articles
 from torch.profiler import ProfilerActivity, profile
 
 from inference import Predictor
@@ -48,7 +47,8 @@ KINDS = (
     ("embeddings", ("embedding", "index_select")),
     ("optimizer", ("optimizer", "adamw", "_foreach", "lerp", "addcmul", "addcdiv", "sqrt")),
     ("loss", ("cross_entropy", "nll_loss", "log_softmax")),
-    ("elementwise and masks", ("add", "mul", "div", "sub", "where", "masked", "dropout", "sum", "mean", "fill")),
+    ("dropout masks (random numbers)", ("bernoulli", "dropout")),
+    ("elementwise and masks", ("add", "mul", "div", "sub", "where", "masked", "sum", "mean", "fill")),
 )
 
 
@@ -105,7 +105,7 @@ def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[
         counts["read"] += int(batch["attention_mask"].sum())
         counts["computed"] += batch["input_ids"].numel()
         counts["windows"] += len(batch["input_ids"])
-        with predictor_context(predictor):
+        with predictor.backend.context():
             start = clock()
             pooled = model.encode_windows(batch["input_ids"], batch["attention_mask"])
             stages["encoder"] += clock() - start
@@ -121,19 +121,11 @@ def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[
     return dict(stages), counts
 
 
-def predictor_context(predictor: Predictor) -> ExitStack:
-    """The autocast and inference mode the torch backend runs the model under."""
-    stack = ExitStack()
-    stack.enter_context(torch.inference_mode())
-    stack.enter_context(torch.autocast("cpu", dtype=torch.bfloat16, enabled=predictor.backend.autocast))
-    return stack
-
-
 def profile_encoder(predictor: Predictor, articles: list[dict], batches: int) -> dict[str, float]:
     windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
     order = _length_sorted_batches(windows, predictor.batch_size)[:batches]
     padded = [collate_windows([windows[i] for i in indices], predictor.tokenizer.pad_token_id) for indices in order]
-    with profile(activities=[ProfilerActivity.CPU]) as prof, predictor_context(predictor):
+    with profile(activities=[ProfilerActivity.CPU]) as prof, predictor.backend.context():
         for batch in padded:
             predictor.model.encode_windows(batch["input_ids"], batch["attention_mask"])
     return operator_shares(prof)
@@ -149,6 +141,7 @@ def training_profile(predictor: Predictor, articles: list[dict], args: argparse.
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
+    windows = [article[:2] for article in windows]  # chunks: 2 windows an article a step (model.train_windows: 2)
     size = args.train_batch_size
     needed = size * (args.train_steps + 3)
     windows = windows * (needed // len(windows) + 1)  # fewer articles than steps take: go round again
@@ -198,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a model folder trained on AllSides")
     parser.add_argument("--articles", type=int, default=256, help="validation articles predicted")
+    parser.add_argument("--data", help="JSON lines of articles (prediction_speed.py --save-data); default: validation")
     parser.add_argument("--window", choices=["head", "head+tail", "chunks"], help="default: the model's own")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16" if bf16_supported() else "fp32")
     parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass in prediction")
@@ -210,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     ceiling = {dtype: matmul_ceiling(dtype) for dtype in ("bf16", "fp32")}
     predictor = load_predictor(args)
-    articles = validation_articles(args.model, args.articles)
+    articles = benchmark_articles(args.model, args.articles, args.data)
     predictor.predict_proba(articles[:4])  # warm-up
     start = time.perf_counter()
     predictor.predict_proba(articles)
@@ -252,7 +246,8 @@ def report(args, ceiling, whole, stages, counts, encoder_kinds, training) -> str
         *share_table("encoder operators (torch.profiler, self time)", encoder_kinds),
         "",
         (
-            f"Training step (batch {args.train_batch_size}, {'bf16 autocast' if training['bf16'] else 'fp32'}, "
+            f"Training step (batch {args.train_batch_size}, at most 2 windows an article, "
+            f"{'bf16 autocast' if training['bf16'] else 'fp32'}, "
             f"attention dropout 0, AdamW): {training['samples_per_s']:.1f} samples/s, "
             f"{training['gflop_per_s']:.0f} GFLOP/s, {100 * training['gflop_per_s'] / top:.0f}% of the ceiling."
         ),

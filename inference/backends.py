@@ -211,25 +211,25 @@ class TorchBackend:
 
     def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
         inputs = {key: value.to(self.device) for key, value in batch.items()}
-        with self._running():
+        with self.context():
             logits = self.model(**inputs).logits
         return [task_logits.float().cpu().numpy() for task_logits in logits]
 
     def window_vectors(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Each window's vector (fp32, on the CPU), for windows batched apart from their articles."""
         inputs = {key: value.to(self.device) for key, value in batch.items() if key != "window_to_article"}
-        with self._running():
+        with self.context():
             return self.model.encode_windows(**inputs).cpu()
 
     def article_logits(self, vectors: torch.Tensor, window_to_article: torch.Tensor) -> list[np.ndarray]:
         """Each task's logits for the articles whose windows' ``vectors`` are given (as :meth:`__call__`)."""
-        with self._running():
+        with self.context():
             assignment = window_assignment(window_to_article.to(self.device))
             logits = self.model.classify(self.model.pool_windows(vectors.to(self.device), assignment))
         return [task_logits.float().cpu().numpy() for task_logits in logits]
 
-    def _running(self) -> contextlib.ExitStack:
-        """Threads, inference mode and autocast as every call runs under."""
+    def context(self) -> contextlib.ExitStack:
+        """The threads, inference mode and autocast every call runs under (for code that runs parts of the model)."""
         stack = contextlib.ExitStack()
         stack.enter_context(torch_threads(self.num_threads))
         stack.enter_context(torch.inference_mode())

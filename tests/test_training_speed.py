@@ -26,10 +26,21 @@ def test_training_speed_reports_each_setting_against_the_fp32_baseline(tmp_path,
     assert [row[1].strip() for row in rows] == ["plain Trainer fp32 (baseline)", "fp32, attention dropout 0"]
     assert float(rows[0][3]) == 1.0 and all(float(row[2]) > 0 for row in rows)
     assert "Data: synthetic" in text and "Machine:" in text and "ceiling in this run" in text
-    assert all(float(row[4]) > 0 and 0 < float(row[5]) < 100 for row in rows)  # windows/s, share of the ceiling
+    assert all(float(row[4]) == float(row[2]) and 0 <= float(row[5]) < 100 for row in rows)  # one window a sample
 
 
 def test_synthetic_articles_are_used_without_shared_data(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path))
     texts, source = speed.article_texts(5, seed=1)
     assert source == "synthetic" and len(texts) == 5 and len({len(t) for t in texts}) > 1
+
+
+def test_training_work_counts_each_drawn_window_three_times_its_forward():
+    from training.trainer import ArticleDataset
+
+    dataset = ArticleDataset([[[1] * 10], [[1] * 10, [1] * 20]], {"topic": [0, 1]})
+    shape = {"hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 2}
+    windows, gflop = speed.training_work(dataset, shape)
+    assert windows == 1.5
+    expected = 3 * (2 * speed.window_gflop(shape, 10) + speed.window_gflop(shape, 20)) / 2
+    assert abs(gflop - expected) < 1e-12
