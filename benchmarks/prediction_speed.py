@@ -6,8 +6,7 @@ Each row runs in its own process (so peak RSS is its own) on the same AllSides v
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
 task over the same fine-tuned encoder and head, truncation on (head of the article), batch 32; the
 ``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing, except
-``-chunks`` (the whole article, up to ``max_windows`` windows); ``torch-bf16-autocast`` wraps an fp32
-model under autocast instead of casting the encoder to bf16. Reported: articles/s, windows/s, the share
+``-chunks`` (the whole article, up to ``max_windows`` windows). Reported: articles/s, windows/s, the share
 of the bf16 matrix-product ceiling (measured in the same run) that the useful work (the FLOPs of the
 tokens read, no padding) reaches, single-article latency p50/p95, peak RSS, speed against
 ``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
@@ -39,7 +38,6 @@ ROWS = (
     "pipelines",
     "torch-fp32",
     "torch-bf16",
-    "torch-bf16-autocast",
     "torch-bf16-chunks",
     "torch-fp32-chunks",
     "onnx-fp32",
@@ -94,12 +92,7 @@ def work_gflop(encoder: dict, lengths: list[int]) -> float:
 def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int) -> tuple[Any, Any, Any]:
     backend, precision, *variant = row.split("-")
     options = {"batch_size": batch_size, "num_threads": torch.get_num_threads()}
-    if variant == ["autocast"]:  # an fp32 model wrapped under bf16 autocast, as for a model passed in
-        loaded = Predictor.from_pretrained(model_dir, backend="torch", precision="fp32", **options)
-        predictor = Predictor(loaded.model, loaded.tokenizer, batch_size=batch_size, precision="bf16")
-        predictor.backend.num_threads, predictor.calibration = options["num_threads"], loaded.calibration
-    else:
-        predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
+    predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
     if variant == ["chunks"]:  # the whole article, whatever the model was trained on (speed, not accuracy)
         predictor.window = replace(predictor.window, strategy="chunks")
     texts = [article_text(article, predictor.text_fields) for article in articles]

@@ -23,7 +23,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from common import describe_machine, matmul_ceiling, publish, window_gflop
 from prediction_speed import benchmark_articles
@@ -34,7 +33,6 @@ from inference.backends import bf16_supported
 from inference.calibration import TaskCalibration, fused_probabilities
 from inference.loading import load_model_folder
 from inference.modeling import multitask_loss, window_assignment
-from inference.predictor import _length_sorted_batches
 from inference.windowing import article_text, collate_windows, encode_articles, special_tokens, split_tokens, token_ids
 
 # operator name fragments -> the kind reported; the first match wins, in this order
@@ -96,35 +94,47 @@ def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[
     counts = {"tokenized": sum(map(len, tokens)), "read": 0, "computed": 0, "windows": 0, "gflop": 0.0}
     counts["whole"] = sum(map(len, predictor.tokenizer(texts, add_special_tokens=False)["input_ids"]))
     counts["gflop"] = sum(window_gflop(predictor.config.encoder, len(w)) for article in windows for w in article)
-    model = predictor.model
-    logits = []
-    for indices in _length_sorted_batches(windows, predictor.batch_size):
-        start = clock()
-        batch = collate_windows([windows[i] for i in indices], predictor.tokenizer.pad_token_id)
-        stages["pad batches"] += clock() - start
+    start = clock()
+    batches = window_batches(predictor, windows)
+    counts["padding seconds"] = clock() - start
+    model, vectors = predictor.model, {}
+    for rows, batch in batches:
         counts["read"] += int(batch["attention_mask"].sum())
         counts["computed"] += batch["input_ids"].numel()
-        counts["windows"] += len(batch["input_ids"])
+        counts["windows"] += len(rows)
         with predictor.backend.context():
             start = clock()
-            pooled = model.encode_windows(batch["input_ids"], batch["attention_mask"])
+            vectors.update(zip(rows, model.encode_windows(batch["input_ids"], batch["attention_mask"])))
             stages["encoder"] += clock() - start
-            start = clock()
-            vectors = model.pool_windows(pooled, window_assignment(batch["window_to_article"]))
-            logits.append([task.float().numpy() for task in model.classify(vectors)])
-            stages["pool and heads"] += clock() - start
     start = clock()
-    for task_index, task in enumerate(predictor.tasks):
-        values = np.concatenate([batch[task_index] for batch in logits])
+    owners = torch.tensor([index for index, article in enumerate(windows) for _ in article])
+    with predictor.backend.context():
+        pooled = model.pool_windows(torch.stack([vectors[i] for i in range(len(owners))]), window_assignment(owners))
+        logits = [task.float().numpy() for task in model.classify(pooled)]
+    stages["pool and heads"] = clock() - start
+    stages["pad batches"] = counts.pop("padding seconds")
+    start = clock()
+    for values, task in zip(logits, predictor.tasks):
         fused_probabilities(values, predictor.calibration.get(task, TaskCalibration()))
     stages["calibrate"] = clock() - start
     return dict(stages), counts
 
 
+def window_batches(predictor: Predictor, windows: list[list[list[int]]]) -> list:
+    """(flat window indices, padded batch) pairs, longest windows first, as the Predictor batches windows
+    under torch (each window alone, so a short one is padded only to others like it)."""
+    flat = [window for article in windows for window in article]
+    order = sorted(range(len(flat)), key=lambda i: -len(flat[i]))
+    batches = []
+    for start in range(0, len(order), predictor.batch_size):
+        rows = order[start : start + predictor.batch_size]
+        batches.append((rows, collate_windows([[flat[i]] for i in rows], predictor.tokenizer.pad_token_id)))
+    return batches
+
+
 def profile_encoder(predictor: Predictor, articles: list[dict], batches: int) -> dict[str, float]:
     windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
-    order = _length_sorted_batches(windows, predictor.batch_size)[:batches]
-    padded = [collate_windows([windows[i] for i in indices], predictor.tokenizer.pad_token_id) for indices in order]
+    padded = [batch for _, batch in window_batches(predictor, windows)[:batches]]
     with profile(activities=[ProfilerActivity.CPU]) as prof, predictor.backend.context():
         for batch in padded:
             predictor.model.encode_windows(batch["input_ids"], batch["attention_mask"])

@@ -143,7 +143,7 @@ class Predictor:
         extras = {"batch_size": batch_size, **_calibration_files(folder)}
         if backend == "torch":
             model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
-            return cls(TorchBackend(model, device, precision, num_threads, cast_weights=True), tokenizer, **extras)
+            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
