@@ -184,22 +184,21 @@ class TorchBackend:
     name = "torch"
 
     def __init__(
-        self,
-        model: NewsClassifier,
-        device: str = "cpu",
-        precision: str = "fp32",
-        num_threads: int | None = None,
+        self, model: NewsClassifier, device: str = "cpu", precision: str = "fp32", num_threads: int | None = None
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"the torch backend runs fp32 or bf16, got {precision!r}")
         if num_threads is not None and num_threads < 1:
             raise ValueError(f"num_threads must be at least 1, got {num_threads}")
         self.model = model.to(device).eval()
-        self.autocast = precision == "bf16"
         self.config: NewsClassifierConfig = model.config
         self.device = device
         self.precision = precision
         self.num_threads = num_threads
+
+    @property
+    def autocast(self) -> bool:
+        return self.precision == "bf16"
 
     def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
         inputs = {key: value.to(self.device) for key, value in batch.items()}
