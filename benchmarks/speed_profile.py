@@ -33,6 +33,7 @@ from inference.backends import bf16_supported
 from inference.calibration import TaskCalibration, fused_probabilities
 from inference.loading import load_model_folder
 from inference.modeling import multitask_loss, window_assignment
+from inference.predictor import length_sorted_windows
 from inference.windowing import article_text, collate_windows, encode_articles, special_tokens, split_tokens, token_ids
 
 # operator name fragments -> the kind reported; the first match wins, in this order
@@ -124,12 +125,11 @@ def window_batches(predictor: Predictor, windows: list[list[list[int]]]) -> list
     """(flat window indices, padded batch) pairs, longest windows first, as the Predictor batches windows
     under torch (each window alone, so a short one is padded only to others like it)."""
     flat = [window for article in windows for window in article]
-    order = sorted(range(len(flat)), key=lambda i: -len(flat[i]))
-    batches = []
-    for start in range(0, len(order), predictor.batch_size):
-        rows = order[start : start + predictor.batch_size]
-        batches.append((rows, collate_windows([[flat[i]] for i in rows], predictor.tokenizer.pad_token_id)))
-    return batches
+    pad = predictor.tokenizer.pad_token_id
+    return [
+        (rows, collate_windows([[flat[i]] for i in rows], pad))
+        for rows in length_sorted_windows(windows, predictor.batch_size)
+    ]
 
 
 def profile_encoder(predictor: Predictor, articles: list[dict], batches: int) -> dict[str, float]:

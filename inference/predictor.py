@@ -277,10 +277,8 @@ class Predictor:
             return
         flat = [window for article in windows for window in article]
         owners = torch.tensor([index for index, article in enumerate(windows) for _ in article])
-        order = sorted(range(len(flat)), key=lambda i: -len(flat[i]))
         vectors: list[Any] = [None] * len(flat)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in length_sorted_windows(windows, self.batch_size):
             encoded = self.backend.window_vectors(collate_windows([[flat[i]] for i in rows], pad, sep))
             for row, vector in zip(rows, encoded):
                 vectors[row] = vector
@@ -358,6 +356,14 @@ def _length_sorted_batches(windows: list[list[list[int]]], batch_size: int) -> l
     if current:
         batches.append(current)
     return batches
+
+
+def length_sorted_windows(windows: list[list[list[int]]], batch_size: int) -> list[list[int]]:
+    """Batches of indices into the articles' windows laid end to end, longest windows first, so each
+    batch pads only to windows of about its own length."""
+    lengths = [len(window) for article in windows for window in article]
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 @functools.lru_cache(maxsize=4)

@@ -155,21 +155,23 @@ CHARACTERS_PER_TOKEN = 8  # a generous bound on a token's length in news text (E
 SPACE_SPLITTING = ("BertPreTokenizer", "Whitespace", "WhitespaceSplit")
 
 
+PLAIN_TOKENS = {"add_special_tokens": False, "truncation": False, "verbose": False}  # a text's own tokens only
+
+
 def token_ids(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[int]]:
     """Each text's token ids (no special tokens), or, where the windows read only its start and end (``head``,
     ``head+tail``), those of a long text's start and end alone: at least ``max_length`` tokens of each, joined,
     which :func:`split_tokens` cuts into the same windows as all of the text's tokens."""
-    options = {"add_special_tokens": False, "truncation": False, "verbose": False}
     texts = list(texts)
     span = CHARACTERS_PER_TOKEN * config.max_length
     long = [i for i, text in enumerate(texts) if len(text) > 2 * span]
     if config.strategy == "chunks" or not long or not _splits_at_spaces(tokenizer):
-        return tokenizer(texts, **options)["input_ids"]
+        return tokenizer(texts, **PLAIN_TOKENS)["input_ids"]
     ends = [_ends(texts[i], span) for i in long]
-    ids = tokenizer([part for pair in ends for part in pair], **options)["input_ids"]
+    ids = tokenizer([part for pair in ends for part in pair], **PLAIN_TOKENS)["input_ids"]
     shortened = {i: (ids[2 * n], ids[2 * n + 1]) for n, i in enumerate(long)}
     whole = [i for i, text in enumerate(texts) if i not in shortened or min(map(len, shortened[i])) < config.max_length]
-    encoded = dict(zip(whole, tokenizer([texts[i] for i in whole], **options)["input_ids"])) if whole else {}
+    encoded = dict(zip(whole, tokenizer([texts[i] for i in whole], **PLAIN_TOKENS)["input_ids"])) if whole else {}
     return [encoded[i] if i in encoded else shortened[i][0] + shortened[i][1] for i in range(len(texts))]
 
 
@@ -206,8 +208,7 @@ def encode_pairs(
     if len(targets) != len(texts):
         raise ValueError(f"{len(targets)} targets for {len(texts)} texts; give one target per text")
     prefix, middle, suffix = pair_special_tokens(tokenizer)
-    options = {"add_special_tokens": False, "truncation": False, "verbose": False}
-    target_ids = tokenizer(list(targets), **options)["input_ids"]
+    target_ids = tokenizer(list(targets), **PLAIN_TOKENS)["input_ids"]
     text_ids = token_ids(tokenizer, texts, config)
     pairs = []
     for target, text in zip(target_ids, text_ids):
