@@ -4,7 +4,8 @@
 
 Each measurement is a new ``python`` process (the median of ``--repeats``): ``import inference`` alone;
 ``newsclf-predict --help``; and ``predict("...", model=DIR)`` from nothing, split into its imports (torch,
-then transformers' model classes, then the rest of newsclf), loading the folder and the prediction itself.
+then the rest of newsclf), loading the folder and the prediction itself, and whether that process imported
+transformers' model classes (a BERT-family folder loads without them: :func:`inference.loading.load_for_prediction`).
 Wall-clock times include the interpreter's start and exit, as a user's script pays them.
 """
 
@@ -24,11 +25,9 @@ from common import describe_machine, publish
 BEGIN, END = "<!-- cold-start:begin -->", "<!-- cold-start:end -->"
 ARTICLE = "Senate passes the budget after a late-night vote"
 STAGES = """
-import json, time
+import json, sys, time
 marks = [time.perf_counter()]
 import torch
-marks.append(time.perf_counter())
-import transformers.modeling_utils
 marks.append(time.perf_counter())
 from inference.predictor import Predictor
 marks.append(time.perf_counter())
@@ -36,9 +35,9 @@ predictor = Predictor.from_pretrained({model!r})
 marks.append(time.perf_counter())
 predictor.predict({article!r})
 marks.append(time.perf_counter())
-print(json.dumps([b - a for a, b in zip(marks, marks[1:])]))
+print(json.dumps([[b - a for a, b in zip(marks, marks[1:])], "transformers.modeling_utils" in sys.modules]))
 """
-STAGE_NAMES = ("import torch", "import transformers' model classes", "import the rest of newsclf", "load", "predict")
+STAGE_NAMES = ("import torch", "import the rest of newsclf", "load", "predict")
 
 
 def wall_seconds(command: list[str]) -> float:
@@ -51,9 +50,10 @@ def median_wall(command: list[str], repeats: int) -> float:
     return statistics.median(wall_seconds(command) for _ in range(repeats))
 
 
-def stage_seconds(model: str, repeats: int) -> list[float]:
-    """The median of each stage over ``repeats`` fresh processes."""
-    runs = []
+def stage_seconds(model: str, repeats: int) -> tuple[list[float], bool]:
+    """The median of each stage over ``repeats`` fresh processes, and whether any imported transformers'
+    model classes."""
+    runs, heavy = [], False
     for _ in range(repeats):
         done = subprocess.run(
             [sys.executable, "-c", STAGES.format(model=model, article=ARTICLE)],
@@ -61,8 +61,10 @@ def stage_seconds(model: str, repeats: int) -> list[float]:
             capture_output=True,
             text=True,
         )
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return [statistics.median(column) for column in zip(*runs)]
+        seconds, imported = json.loads(done.stdout.strip().splitlines()[-1])
+        runs.append(seconds)
+        heavy = heavy or imported
+    return [statistics.median(column) for column in zip(*runs)], heavy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),
     ]
-    stages = stage_seconds(args.model, args.repeats)
+    stages, heavy = stage_seconds(args.model, args.repeats)
     lines = [
         "## Cold start: importing newsclf and predicting one article",
         "",
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|",
         *[f"| {name} | {seconds:.2f} |" for name, seconds in zip(STAGE_NAMES, stages)],
         f"| total | {sum(stages):.2f} |",
+        "",
+        f"transformers' model classes (`transformers.modeling_utils`) imported: {'yes' if heavy else 'no'}.",
     ]
     publish("\n".join(lines), args.output, BEGIN, END)
     return 0

@@ -83,6 +83,10 @@ def fnc_pairs(joint_dir: Path, count: int) -> tuple[list[str], list[str]]:
     return list(validation["target"]), list(validation["text"])
 
 
+def parameter_count(model) -> int:
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
 def prediction_cost(runs: dict[str, Path], count: int, repeats: int) -> list[str]:
     """Seconds to give ``count`` FNC-1 bodies their topic, leaning and stance: two models or one."""
     targets, bodies = fnc_pairs(runs["joint"], count)
@@ -107,8 +111,8 @@ def prediction_cost(runs: dict[str, Path], count: int, repeats: int) -> list[str
             times.append(time.perf_counter() - started)
         seconds[label] = min(times)
     parameters = {
-        "two models (AllSides + FNC-1)": sum(load[n].model.num_parameters() for n in ("allsides", "fnc1")),
-        "joint model": load["joint"].model.num_parameters(),
+        "two models (AllSides + FNC-1)": sum(parameter_count(load[n].model) for n in ("allsides", "fnc1")),
+        "joint model": parameter_count(load["joint"].model),
     }
     base = seconds["two models (AllSides + FNC-1)"]
     return [

@@ -6,10 +6,11 @@ Each row runs in its own process (so peak RSS is its own) on the same AllSides v
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
 task over the same fine-tuned encoder and head, truncation on (head of the article), batch 32; the
 ``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing, except
-``-chunks`` (the whole article, up to ``max_windows`` windows). Reported: articles/s, windows/s, the share
-of the bf16 matrix-product ceiling (measured in the same run) that the useful work (the FLOPs of the
-tokens read, no padding) reaches, single-article latency p50/p95, peak RSS, speed against
-``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
+``-chunks`` (the whole article, up to ``max_windows`` windows); ``-transformers`` rows swap our plain-torch
+encoder for transformers' ``BertModel`` with the same weights (the baseline of that change). Reported:
+articles/s, windows/s, the share of the bf16 matrix-product ceiling (measured in the same run) that the
+useful work (the FLOPs of the tokens read, no padding) reaches, single-article latency p50/p95, peak RSS,
+speed against ``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
 need ``newsclf-export --quantize int8`` run on the model first.
 """
 
@@ -29,16 +30,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import describe_machine, matmul_ceiling, replace_section, window_gflop
+from common import describe_machine, matmul_ceiling, replace_section, transformers_encoder, window_gflop
 
-from inference import Predictor
+from inference import Predictor, load_model_folder
 from inference.windowing import article_text, encode_articles
 
 ROWS = (
     "pipelines",
     "torch-fp32",
     "torch-bf16",
+    "torch-bf16-transformers",
     "torch-bf16-chunks",
+    "torch-bf16-chunks-transformers",
     "torch-fp32-chunks",
     "onnx-fp32",
     "onnx-int8",
@@ -52,7 +55,8 @@ def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int) -> t
     from transformers.modeling_outputs import SequenceClassifierOutput
 
     predictor = Predictor.from_pretrained(model_dir, backend="torch", precision="fp32")
-    model, tokenizer = predictor.model, predictor.tokenizer
+    model, tokenizer = load_model_folder(model_dir)  # transformers' classes, as a hand-written script has them
+    model.encoder = transformers_encoder(model)
 
     class OneTask(PreTrainedModel):
         config_class = BertConfig
@@ -93,8 +97,10 @@ def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size:
     backend, precision, *variant = row.split("-")
     options = {"batch_size": batch_size, "num_threads": torch.get_num_threads()}
     predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
-    if variant == ["chunks"]:  # the whole article, whatever the model was trained on (speed, not accuracy)
+    if "chunks" in variant:  # the whole article, whatever the model was trained on (speed, not accuracy)
         predictor.window = replace(predictor.window, strategy="chunks")
+    if "transformers" in variant:  # the same weights in transformers' BertModel: what our encoder replaced
+        predictor.model.encoder = transformers_encoder(predictor.model)
     texts = [article_text(article, predictor.text_fields) for article in articles]
     lengths = [len(w) for article in encode_articles(predictor.tokenizer, texts, predictor.window) for w in article]
     work = {"windows": len(lengths), "gflop": work_gflop(predictor.config.encoder, lengths)}
@@ -284,6 +290,8 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "runs the encoder once per task; `-chunks` rows read the whole article (up to 8 windows, on a model",
         "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
+        "`-transformers` rows put the same weights in transformers' `BertModel` (what `inference.encoder`",
+        "replaced: the A/B of that change), as `pipelines` does.",
     ]
     return "\n".join(lines)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 import transformers
-from common import describe_machine, matmul_ceiling, replace_section, window_gflop
+from common import describe_machine, matmul_ceiling, replace_section, transformers_encoder, window_gflop
 from transformers import TrainerCallback, TrainingArguments
 
 from inference.backends import bf16_supported
@@ -54,6 +54,7 @@ class Setting:
     optimizer: str = "adamw_torch"
     hidden_dropout: float | None = None  # None: as pretrained (0.1)
     windows: str = "head"  # or chunks (2 windows drawn per article)
+    transformers_encoder: bool = False  # transformers' BertModel instead of inference.encoder.BertEncoder
 
 
 FUSED = "adamw_torch_fused"
@@ -65,6 +66,7 @@ SETTINGS = [
     Setting("bf16, dropout 0, frozen word embeddings", bf16=True, attention_dropout=0.0, freeze_embeddings=True),
     Setting("bf16, dropout 0, length grouping", bf16=True, attention_dropout=0.0, group_by_length=True),
     Setting("bf16, dropout 0, fused AdamW (default)", bf16=True, attention_dropout=0.0, optimizer=FUSED),
+    Setting("the default with transformers' BertModel (before)", True, 0.0, optimizer=FUSED, transformers_encoder=True),
     Setting("bf16, no dropout in the encoder, fused AdamW", True, 0.0, hidden_dropout=0.0, optimizer=FUSED),
     Setting("chunks: bf16, dropout 0, fused AdamW", True, 0.0, optimizer=FUSED, windows="chunks"),
 ]
@@ -112,6 +114,8 @@ def measure(setting: Setting, encoder: str, dataset: ArticleDataset, pad_id: int
     model = NewsClassifier.from_encoder(
         encoder, tasks, encoder_overrides=overrides, window=WindowConfig(max_length=args.max_length).to_dict()
     )
+    if setting.transformers_encoder:
+        model.encoder = transformers_encoder(model)
     if setting.freeze_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     timer = StepTimer(args.warmup)

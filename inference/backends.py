@@ -23,12 +23,16 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .modeling import NewsClassifier, NewsClassifierConfig, window_assignment
+from .classifier import TaskSpecs, window_assignment
+
+if TYPE_CHECKING:
+    from .classifier import FolderModel
+    from .modeling import NewsClassifier
 
 BACKENDS = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -38,7 +42,7 @@ ONNX_INPUTS = ("input_ids", "attention_mask", "assignment")
 PAIR_INPUT = "token_type_ids"  # an extra input of models with pair tasks: the segment of each token
 
 
-def onnx_inputs(config: NewsClassifierConfig) -> list[str]:
+def onnx_inputs(config: TaskSpecs) -> list[str]:
     """The inputs of a model's ONNX graph, in order."""
     return [*ONNX_INPUTS, *([PAIR_INPUT] if config.reads_pairs else [])]
 
@@ -170,8 +174,9 @@ def choose_backend(
 
 
 class TorchBackend:
-    """Runs a :class:`NewsClassifier` with torch, in fp32 or under bf16 autocast (which leaves the
-    model's own weights in fp32; casting the encoder to bf16 instead measured no faster, docs/benchmarks.md).
+    """Runs a :class:`NewsClassifier` or :class:`~inference.classifier.FolderModel` with torch, in fp32 or
+    under bf16 autocast (which leaves the model's own weights in fp32; casting the encoder to bf16 instead
+    measured no faster, docs/benchmarks.md).
 
     Args:
         model: the model.
@@ -184,14 +189,18 @@ class TorchBackend:
     name = "torch"
 
     def __init__(
-        self, model: NewsClassifier, device: str = "cpu", precision: str = "fp32", num_threads: int | None = None
+        self,
+        model: NewsClassifier | FolderModel,
+        device: str = "cpu",
+        precision: str = "fp32",
+        num_threads: int | None = None,
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"the torch backend runs fp32 or bf16, got {precision!r}")
         if num_threads is not None and num_threads < 1:
             raise ValueError(f"num_threads must be at least 1, got {num_threads}")
         self.model = model.to(device).eval()
-        self.config: NewsClassifierConfig = model.config
+        self.config: TaskSpecs = model.config
         self.device = device
         self.precision = precision
         self.num_threads = num_threads
@@ -234,7 +243,7 @@ class OnnxBackend:
 
     Args:
         path: the ``.onnx`` file.
-        config: the model's :class:`NewsClassifierConfig` (tasks, labels, windowing).
+        config: the model's :class:`TaskSpecs` (tasks, labels, windowing).
         precision: ``fp32`` or ``int8``, for reports.
         num_threads: ONNX Runtime's intra-op threads; ``None`` lets it choose.
     """
@@ -242,7 +251,7 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(
-        self, path: str | Path, config: NewsClassifierConfig, precision: str = "fp32", num_threads: int | None = None
+        self, path: str | Path, config: TaskSpecs, precision: str = "fp32", num_threads: int | None = None
     ) -> None:
         try:
             import onnxruntime

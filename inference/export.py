@@ -34,6 +34,7 @@ from torch import nn
 
 from .atomic import default_permissions
 from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inputs
+from .encoder import BertEncoder
 from .loading import ModelFolderError, load_model_folder
 from .manifest import MANIFEST, add_to_manifest
 from .modeling import NewsClassifier
@@ -77,9 +78,20 @@ class OnnxGraph(nn.Module):
 
 
 def export_onnx(model: NewsClassifier, path: Path) -> None:
-    """Traces ``model`` into an fp32 ONNX file at ``path`` (optimized for BERT-style encoders)."""
+    """Traces ``model`` into an fp32 ONNX file at ``path`` (optimized for BERT-style encoders).
+
+    The encoder is traced as transformers' class with eager attention (the same weights), whose graph
+    ONNX Runtime's BERT optimizer recognises and fuses; ``model`` itself is changed (pass a copy).
+    """
     model = model.float().eval()
-    model.encoder.set_attn_implementation("eager")
+    if isinstance(model.encoder, BertEncoder):
+        from transformers import AutoModel
+
+        eager = AutoModel.from_config(model.config.encoder_config(), attn_implementation="eager")
+        eager.load_state_dict(model.encoder.state_dict())
+        model.encoder = eager.eval()
+    else:
+        model.encoder.set_attn_implementation("eager")
     input_ids = torch.ones((2, 8), dtype=torch.long)
     assignment = torch.eye(2)
     inputs = (input_ids, torch.ones_like(input_ids), assignment)

@@ -174,6 +174,36 @@ def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True
     return model.to(device).eval(), tokenizer
 
 
+def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = True) -> tuple[Any, Any]:
+    """The model (in eval mode) and tokenizer a :class:`~inference.predictor.Predictor` runs.
+
+    Where the folder's encoder is one :mod:`inference.encoder` reproduces and its tokenizer one
+    :mod:`inference.tokenizer` reads, they are rebuilt with torch, ``safetensors`` and ``tokenizers`` alone
+    (:class:`~inference.classifier.FolderModel`), so a fresh process never imports transformers' model
+    classes; otherwise they are transformers' own (:func:`load_model_folder`). Both compute the same logits.
+    """
+    from safetensors.torch import load_file
+
+    from .classifier import FolderModel, ModelSettings
+    from .encoder import supports
+    from .tokenizer import FolderTokenizer, folder_tokenizer_supported
+
+    folder = check_model_folder(path, verify)
+    try:
+        settings = ModelSettings.from_file(folder / "config.json")
+    except (OSError, ValueError, TypeError) as error:
+        raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
+    if not (supports(settings.encoder) and folder_tokenizer_supported(folder)):
+        return load_model_folder(folder, device=device, verify=False)
+    try:
+        model = FolderModel(settings)  # on the CPU: building on the meta device would import torch._dynamo (0.8 s)
+        model.load_state_dict(load_file(folder / "model.safetensors"))
+        tokenizer = FolderTokenizer.from_folder(folder)
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
+        raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
+    return model.to(device).eval(), tokenizer
+
+
 def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[NewsClassifierConfig, Any]:
     """Loads a model folder's config and tokenizer without its weights (for the ONNX backend)."""
     from transformers import AutoTokenizer

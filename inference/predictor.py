@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,11 +30,15 @@ from .loading import (
     exceeded_limit,
     explain_positions,
     load_config_and_tokenizer,
-    load_model_folder,
+    load_for_prediction,
 )
-from .modeling import NewsClassifier
 from .scrub import OutletScrubber
 from .sparse import TFIDF_FOLDER, TfidfPredictor, pair_text
+
+if TYPE_CHECKING:
+    from .classifier import FolderModel
+    from .modeling import NewsClassifier
+
 from .windowing import (
     TARGET_FIELD,
     Article,
@@ -66,7 +70,7 @@ class Predictor:
 
     def __init__(
         self,
-        model: NewsClassifier | TorchBackend | OnnxBackend,
+        model: NewsClassifier | FolderModel | TorchBackend | OnnxBackend,
         tokenizer: Any,
         batch_size: int = 32,
         device: str = "cpu",
@@ -81,7 +85,8 @@ class Predictor:
         fused = [task for task, c in self.calibration.items() if c.tfidf_weight > 0]
         if fused and (tfidf is None or set(fused) - set(tfidf.tasks)):
             raise ValueError(f"tasks {fused} fuse TF-IDF scores, but the sparse model given has no head for them")
-        self.backend = TorchBackend(model, device, precision) if isinstance(model, NewsClassifier) else model
+        is_backend = isinstance(model, (TorchBackend, OnnxBackend))
+        self.backend = model if is_backend else TorchBackend(model, device, precision)
         self.config = self.backend.config
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -142,7 +147,7 @@ class Predictor:
         )
         extras = {"batch_size": batch_size, **_calibration_files(folder)}
         if backend == "torch":
-            model, tokenizer = load_model_folder(folder, device=device, verify=False)  # checked above
+            model, tokenizer = load_for_prediction(folder, device=device, verify=False)  # checked above
             return cls(TorchBackend(model, device, precision, num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
@@ -153,7 +158,7 @@ class Predictor:
         return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, **extras)
 
     @property
-    def model(self) -> NewsClassifier | None:
+    def model(self) -> NewsClassifier | FolderModel | None:
         """The torch model, or ``None`` under the ONNX backend."""
         return getattr(self.backend, "model", None)
 

@@ -19,3 +19,5 @@ def test_the_report_times_each_start_and_each_stage(tiny_model_dir: Path, tmp_pa
         assert stage in times
     assert times["total"] > 0
     assert abs(times["total"] - sum(times[stage] for stage in cold.STAGE_NAMES)) < 0.03
+    # the tiny model is a BERT with a fast tokenizer: predicting needs none of transformers' model classes
+    assert "(`transformers.modeling_utils`) imported: no." in text

@@ -1,0 +1,176 @@
+"""BERT-family encoders (MiniLM included) in plain torch: the same weights and outputs as transformers' ``BertModel``.
+
+Two reasons to run our own copy of the layer instead of transformers' class, both measured on 2 CPU cores
+(docs/benchmarks.md, "Close to the CPU's limit"):
+
+* one fused query/key/value product instead of three: with MiniLM's 384-wide hidden states three small
+  products waste the matrix units, and the encoder runs about a fifth faster (prediction and training);
+* building it imports torch alone, not ``transformers.modeling_utils`` (two seconds of imports), so a
+  fresh process predicts sooner.
+
+Parameter names are ``BertModel``'s, so state dicts move between the two unchanged (a pretrained checkpoint
+loads as it is, and folders saved with either class load into the other). Encoders this module does not cover
+(:func:`supports`: other model types, relative positions, decoders) stay with transformers.
+
+>>> settings = {"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+...             "intermediate_size": 16, "vocab_size": 20}
+>>> supports(settings), supports({**settings, "model_type": "roberta"})
+(True, False)
+>>> encoder = BertEncoder(settings)
+>>> encoder(torch.tensor([[1, 2, 3]])).last_hidden_state.shape
+torch.Size([1, 3, 8])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+ACTIVATIONS = {
+    "gelu": functional.gelu,
+    "relu": functional.relu,
+    "gelu_new": lambda x: functional.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: functional.gelu(x, approximate="tanh"),
+}
+# BertConfig's defaults, for keys a saved encoder config leaves out
+DEFAULTS = {
+    "vocab_size": 30522,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 0,
+    "initializer_range": 0.02,
+}
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    """An encoder config (a mapping, or transformers' ``BertConfig``) as a dict, defaults filling its gaps."""
+    fields = dict(config) if isinstance(config, Mapping) else config.to_dict()
+    return {**DEFAULTS, **{key: value for key, value in fields.items() if value is not None}}
+
+
+def supports(config: Any) -> bool:
+    """Whether :class:`BertEncoder` reproduces this encoder config (a BERT with absolute positions, an encoder)."""
+    fields = _settings(config)
+    return (
+        fields.get("model_type") == "bert"
+        and fields.get("position_embedding_type", "absolute") == "absolute"
+        and fields["hidden_act"] in ACTIVATIONS
+        and not fields.get("is_decoder", False)
+        and not fields.get("add_cross_attention", False)
+        and fields["hidden_size"] % fields["num_attention_heads"] == 0
+    )
+
+
+class EncoderOutput(NamedTuple):
+    """What :class:`BertEncoder` returns: ``(windows, tokens, hidden)`` states after the last layer."""
+
+    last_hidden_state: torch.Tensor
+
+
+def _linear(inputs: int, outputs: int) -> nn.Linear:
+    return nn.Linear(inputs, outputs)
+
+
+def _dense_with_norm(inputs: int, hidden: int, eps: float) -> nn.ModuleDict:
+    return nn.ModuleDict({"dense": _linear(inputs, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
+
+
+class BertLayer(nn.Module):
+    """One post-norm transformer layer: fused self-attention, then the feed-forward block."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__()
+        hidden, eps = settings["hidden_size"], settings["layer_norm_eps"]
+        projections = {name: _linear(hidden, hidden) for name in ("query", "key", "value")}
+        self.attention = nn.ModuleDict(
+            {"self": nn.ModuleDict(projections), "output": _dense_with_norm(hidden, hidden, eps)}
+        )
+        self.intermediate = nn.ModuleDict({"dense": _linear(hidden, settings["intermediate_size"])})
+        self.output = _dense_with_norm(settings["intermediate_size"], hidden, eps)
+        self.heads = settings["num_attention_heads"]
+        self.activation = ACTIVATIONS[settings["hidden_act"]]
+        self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
+        self.attention_dropout = settings["attention_probs_dropout_prob"]
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        windows, tokens, hidden = states.shape
+        projections = self.attention["self"]
+        weight = torch.cat([projections[name].weight for name in ("query", "key", "value")])
+        bias = torch.cat([projections[name].bias for name in ("query", "key", "value")])
+        query, key, value = (
+            functional.linear(states, weight, bias)
+            .view(windows, tokens, 3, self.heads, hidden // self.heads)
+            .permute(2, 0, 3, 1, 4)
+        )
+        dropout = self.attention_dropout if self.training else 0.0
+        context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
+        context = context.transpose(1, 2).reshape(windows, tokens, hidden)
+        states = self._add_and_norm(self.attention["output"], context, states)
+        return self._add_and_norm(self.output, self.activation(self.intermediate["dense"](states)), states)
+
+    def _add_and_norm(self, block: nn.ModuleDict, inputs: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return block["LayerNorm"](self.dropout(block["dense"](inputs)) + residual)
+
+
+class BertEncoder(nn.Module):
+    """A BERT encoder with ``BertModel``'s parameter names (the pooler is kept, unused, for the same reason).
+
+    Args:
+        config: the encoder's config: a mapping or an object with BERT's fields (``hidden_size``, ...);
+            missing fields take ``BertConfig``'s defaults.
+    """
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        settings = _settings(config)
+        if not supports(settings):
+            raise ValueError(f"BertEncoder reproduces BERT encoders with absolute positions only, got {settings}")
+        self.config = config
+        self.settings = settings
+        hidden = settings["hidden_size"]
+        self.embeddings = nn.ModuleDict(
+            {
+                "word_embeddings": nn.Embedding(settings["vocab_size"], hidden, padding_idx=settings["pad_token_id"]),
+                "position_embeddings": nn.Embedding(settings["max_position_embeddings"], hidden),
+                "token_type_embeddings": nn.Embedding(settings["type_vocab_size"], hidden),
+                "LayerNorm": nn.LayerNorm(hidden, eps=settings["layer_norm_eps"]),
+            }
+        )
+        layers = nn.ModuleList(BertLayer(settings) for _ in range(settings["num_hidden_layers"]))
+        self.encoder = nn.ModuleDict({"layer": layers})
+        self.pooler = nn.ModuleDict({"dense": _linear(hidden, hidden)})
+        self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> EncoderOutput:
+        """Hidden states of ``(windows, tokens)`` ids (``attention_mask``: 1 for real tokens; ``token_type_ids``:
+        segments)."""
+        embeddings = self.embeddings
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+        states = embeddings["word_embeddings"](input_ids) + embeddings["position_embeddings"](positions)
+        if token_type_ids is None:
+            states = states + embeddings["token_type_embeddings"].weight[0]
+        else:
+            states = states + embeddings["token_type_embeddings"](token_type_ids)
+        states = self.dropout(embeddings["LayerNorm"](states))
+        # a boolean mask (True: attend) broadcast over heads and queries; none where nothing is padding
+        mask = None if attention_mask is None or bool(attention_mask.all()) else attention_mask[:, None, None, :].bool()
+        for layer in self.encoder["layer"]:
+            states = layer(states, mask)
+        return EncoderOutput(states)
