@@ -6,6 +6,8 @@ import argparse
 import importlib.util
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("prediction_speed", ROOT / "benchmarks" / "prediction_speed.py")
 bench = importlib.util.module_from_spec(SPEC)
@@ -52,3 +54,24 @@ def test_window_flops_follow_the_encoder_shape():
 
 def test_peak_rss_is_positive():
     assert bench.peak_rss_mb() > 10
+
+
+def test_transformers_rows_put_the_same_weights_in_bertmodel(tiny_model_dir: Path):
+    from common import transformers_encoder
+    from transformers import BertModel
+
+    from inference.loading import load_for_prediction
+
+    articles = [{"title": "Rates", "content": "inflation market wages " * 20}, {"title": "Cup", "content": "goal"}]
+    labels = {}
+    for row in ("torch-fp32", "torch-fp32-transformers"):
+        run_all, _, work = bench.predictor_worker(str(tiny_model_dir), row, articles, batch_size=4)
+        labels[row] = run_all()
+        assert work["windows"] >= len(articles)
+    assert labels["torch-fp32"] == labels["torch-fp32-transformers"]
+    model, _ = load_for_prediction(tiny_model_dir)
+    encoder = transformers_encoder(model)
+    assert isinstance(encoder, BertModel) and not encoder.training
+    ids = torch.randint(1, 100, (2, 9), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        torch.testing.assert_close(encoder(ids).last_hidden_state, model.encoder(ids).last_hidden_state)
