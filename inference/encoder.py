@@ -1,12 +1,10 @@
 """BERT-family encoders (MiniLM included) in plain torch: the same weights and outputs as transformers' ``BertModel``.
 
-Two reasons to run our own copy of the layer instead of transformers' class, both measured on 2 CPU cores
-(docs/benchmarks.md, "Close to the CPU's limit"):
-
-* one fused query/key/value product instead of three: with MiniLM's 384-wide hidden states three small
-  products waste the matrix units, and the encoder runs about a fifth faster (prediction and training);
-* building it imports torch alone, not ``transformers.modeling_utils`` (two seconds of imports), so a
-  fresh process predicts sooner.
+Why our own copy of the layer instead of transformers' class: building it imports torch alone, not
+``transformers.modeling_utils`` (two seconds of imports), so a fresh process loads a saved folder and
+predicts sooner (:class:`~inference.classifier.FolderModel`). :class:`~inference.modeling.NewsClassifier` trains
+with the same layer, so prediction runs exactly the code training ran. It is no faster than transformers'
+class, nor slower (alternating A/B on 2 CPU cores, docs/benchmarks.md, "Close to the CPU's limit").
 
 Parameter names are ``BertModel``'s, so state dicts move between the two unchanged (a pretrained checkpoint
 loads as it is, and folders saved with either class load into the other). Encoders this module does not cover

@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from .manifest import MANIFEST, manifest_problems
 
 if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs neither torch nor transformers
-    from .modeling import NewsClassifier, NewsClassifierConfig
+    from .modeling import NewsClassifier
 
 logger = logging.getLogger("newsclf")
 
@@ -184,15 +184,12 @@ def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = Tr
     """
     from safetensors.torch import load_file
 
-    from .classifier import FolderModel, ModelSettings
+    from .classifier import FolderModel
     from .encoder import supports
     from .tokenizer import FolderTokenizer, folder_tokenizer_supported
 
     folder = check_model_folder(path, verify)
-    try:
-        settings = ModelSettings.from_file(folder / "config.json")
-    except (OSError, ValueError, TypeError) as error:
-        raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
+    settings = _settings(folder)
     if not (supports(settings.encoder) and folder_tokenizer_supported(folder)):
         return load_model_folder(folder, device=device, verify=False)
     try:
@@ -204,18 +201,37 @@ def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = Tr
     return model.to(device).eval(), tokenizer
 
 
-def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[NewsClassifierConfig, Any]:
-    """Loads a model folder's config and tokenizer without its weights (for the ONNX backend)."""
+def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[Any, Any]:
+    """Loads a model folder's settings and tokenizer without its weights (for the ONNX backend): read with
+    ``tokenizers`` alone where :mod:`inference.tokenizer` can, else with transformers."""
+    from .tokenizer import FolderTokenizer, folder_tokenizer_supported
+
+    folder = check_model_folder(path, verify)
+    if folder_tokenizer_supported(folder):
+        settings = _settings(folder)
+        try:
+            return settings, FolderTokenizer.from_folder(folder)
+        except (OSError, ValueError) as error:
+            raise ModelFolderError(f"{folder}: cannot load the tokenizer: {error}") from error
     from transformers import AutoTokenizer
 
     from .modeling import NewsClassifierConfig
 
-    folder = check_model_folder(path, verify)
     return _quietly(
         folder,
         lambda: NewsClassifierConfig.from_pretrained(folder, local_files_only=True),
         lambda: AutoTokenizer.from_pretrained(folder, local_files_only=True),
     )
+
+
+def _settings(folder: Path) -> Any:
+    """The folder's :class:`~inference.classifier.ModelSettings`, read from ``config.json`` without transformers."""
+    from .classifier import ModelSettings
+
+    try:
+        return ModelSettings.from_file(folder / "config.json")
+    except (OSError, ValueError, TypeError) as error:
+        raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
 
 
 def _quietly(folder: Path, *loaders: Callable[[], Any]) -> tuple[Any, ...]:

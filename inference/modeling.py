@@ -25,7 +25,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from . import encoder as native
-from .classifier import TaskHeads, TaskSpecs, multitask_loss, reverse_gradient, window_assignment
+from .classifier import SETTING_KEYS, TaskHeads, TaskSpecs, multitask_loss, reverse_gradient, window_assignment
 
 __all__ = [
     "NewsClassifier",
@@ -62,30 +62,8 @@ class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
 
     model_type = "newsclf"
 
-    def __init__(
-        self,
-        encoder: dict[str, Any] | None = None,
-        tasks: list[dict[str, Any]] | None = None,
-        text_fields: list[str] | None = None,
-        window: dict[str, Any] | None = None,
-        token_pooling: str = "mean",
-        window_pooling: str = "mean",
-        classifier_dropout: float = 0.1,
-        scrub_names: list[str] | None = None,
-        max_target_tokens: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.set_model_fields(
-            encoder,
-            tasks,
-            text_fields,
-            window,
-            token_pooling,
-            window_pooling,
-            classifier_dropout,
-            scrub_names,
-            max_target_tokens,
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        self.set_model_fields(**{key: kwargs.pop(key) for key in SETTING_KEYS if key in kwargs})
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:

@@ -67,7 +67,11 @@ class FolderTokenizer:
 
         folder = Path(folder)
         settings = json.loads((folder / TOKENIZER_CONFIG).read_text(encoding="utf-8"))
-        return cls(Tokenizer.from_file(str(folder / TOKENIZER_FILE)), settings)
+        try:
+            backend = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        except Exception as error:  # tokenizers raises a bare Exception for a file it cannot parse
+            raise ValueError(f"{folder / TOKENIZER_FILE}: {error}") from error
+        return cls(backend, settings)
 
     def _token_id(self, token: Any) -> int | None:
         if isinstance(token, Mapping):  # an AddedToken saved as a dict

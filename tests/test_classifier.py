@@ -108,3 +108,17 @@ def test_settings_keep_only_what_prediction_reads(tiny_model_dir: Path, tmp_path
         bad = tmp_path / "not-an-object.json"
         bad.write_text("[1, 2]")
         ModelSettings.from_file(bad)
+
+
+def test_the_onnx_path_reads_settings_and_tokenizer_without_transformers(tiny_model_dir: Path, tmp_path: Path):
+    from inference.loading import load_config_and_tokenizer
+
+    settings, tokenizer = load_config_and_tokenizer(tiny_model_dir)
+    assert isinstance(settings, ModelSettings) and isinstance(tokenizer, FolderTokenizer)
+    assert settings.task_names == ["topic", "leaning"]
+    folder = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    (folder / "tokenizer.json").write_text("{")
+    write_manifest(folder)
+    with pytest.raises(ModelFolderError, match="cannot load the tokenizer") as caught:
+        load_config_and_tokenizer(folder)
+    assert str(folder) in str(caught.value)

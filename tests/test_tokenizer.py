@@ -89,3 +89,10 @@ def test_truncation_and_batched_pairs_are_refused(both):
         ours(["a text"], truncation=True)
     with pytest.raises(ValueError, match="one at a time"):
         ours(["a", "b"], "c")
+
+
+def test_a_broken_tokenizer_file_is_a_clear_error(minilm_path: Path, tmp_path: Path):
+    folder = Path(shutil.copytree(minilm_path, tmp_path / "tok"))
+    (folder / "tokenizer.json").write_text('{"version": ')
+    with pytest.raises(ValueError, match=r"tokenizer\.json: .*line 1 column"):
+        FolderTokenizer.from_folder(folder)
