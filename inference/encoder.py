@@ -77,25 +77,22 @@ class EncoderOutput(NamedTuple):
     last_hidden_state: torch.Tensor
 
 
-def _linear(inputs: int, outputs: int) -> nn.Linear:
-    return nn.Linear(inputs, outputs)
-
-
 def _dense_with_norm(inputs: int, hidden: int, eps: float) -> nn.ModuleDict:
-    return nn.ModuleDict({"dense": _linear(inputs, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
+    return nn.ModuleDict({"dense": nn.Linear(inputs, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
 
 
 class BertLayer(nn.Module):
-    """One post-norm transformer layer: fused self-attention, then the feed-forward block."""
+    """One post-norm transformer layer: self-attention (query, key and value in one product), then the feed-forward
+    block."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__()
         hidden, eps = settings["hidden_size"], settings["layer_norm_eps"]
-        projections = {name: _linear(hidden, hidden) for name in ("query", "key", "value")}
+        projections = {name: nn.Linear(hidden, hidden) for name in ("query", "key", "value")}
         self.attention = nn.ModuleDict(
             {"self": nn.ModuleDict(projections), "output": _dense_with_norm(hidden, hidden, eps)}
         )
-        self.intermediate = nn.ModuleDict({"dense": _linear(hidden, settings["intermediate_size"])})
+        self.intermediate = nn.ModuleDict({"dense": nn.Linear(hidden, settings["intermediate_size"])})
         self.output = _dense_with_norm(settings["intermediate_size"], hidden, eps)
         self.heads = settings["num_attention_heads"]
         self.activation = ACTIVATIONS[settings["hidden_act"]]
@@ -148,7 +145,7 @@ class BertEncoder(nn.Module):
         )
         layers = nn.ModuleList(BertLayer(settings) for _ in range(settings["num_hidden_layers"]))
         self.encoder = nn.ModuleDict({"layer": layers})
-        self.pooler = nn.ModuleDict({"dense": _linear(hidden, hidden)})
+        self.pooler = nn.ModuleDict({"dense": nn.Linear(hidden, hidden)})
         self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
 
     def forward(
