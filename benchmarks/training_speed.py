@@ -65,10 +65,17 @@ SETTINGS = [
     Setting("bf16, attention dropout 0", bf16=True, attention_dropout=0.0),
     Setting("bf16, dropout 0, frozen word embeddings", bf16=True, attention_dropout=0.0, freeze_embeddings=True),
     Setting("bf16, dropout 0, length grouping", bf16=True, attention_dropout=0.0, group_by_length=True),
-    Setting("bf16, dropout 0, fused AdamW (default)", bf16=True, attention_dropout=0.0, optimizer=FUSED),
-    Setting("the default with transformers' BertModel (before)", True, 0.0, optimizer=FUSED, transformers_encoder=True),
-    Setting("bf16, no dropout in the encoder, fused AdamW", True, 0.0, hidden_dropout=0.0, optimizer=FUSED),
-    Setting("chunks: bf16, dropout 0, fused AdamW", True, 0.0, optimizer=FUSED, windows="chunks"),
+    Setting("bf16, dropout 0, fused AdamW (the default until 2026-12-05)", True, 0.0, optimizer=FUSED),
+    Setting("bf16, no dropout in the encoder, fused AdamW (default)", True, 0.0, hidden_dropout=0.0, optimizer=FUSED),
+    Setting(
+        "the default with transformers' BertModel",
+        True,
+        0.0,
+        optimizer=FUSED,
+        hidden_dropout=0.0,
+        transformers_encoder=True,
+    ),
+    Setting("chunks: the default", True, 0.0, optimizer=FUSED, hidden_dropout=0.0, windows="chunks"),
 ]
 
 

@@ -372,5 +372,11 @@ def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, t
     assert (encoder.hidden_dropout_prob, encoder.attention_probs_dropout_prob) == (0.0, 0.2)
     assert training_arguments(config, tmp_path, True, ["topic"]).optim == "adamw_torch"
     default = load_config(ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}"])
-    assert build_model(default, {"topic": ["a", "b"], "leaning": ["l", "r"]}).encoder.config.hidden_dropout_prob == 0.1
+    assert build_model(default, {"topic": ["a", "b"], "leaning": ["l", "r"]}).encoder.config.hidden_dropout_prob == 0.0
+    pretrained = load_config(
+        ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}", "model.hidden_dropout=null"]
+    )
+    assert (
+        build_model(pretrained, {"topic": ["a", "b"], "leaning": ["l", "r"]}).encoder.config.hidden_dropout_prob == 0.1
+    )
     assert training_arguments(default, tmp_path, True, ["topic"]).optim == "adamw_torch_fused"

@@ -109,7 +109,7 @@ class ModelConfig:
     window_pooling: Literal["mean", "max"] = "mean"  # article vector from its windows
     classifier_dropout: float = 0.1  # dropout before each head
     attention_dropout: float | None = 0.0  # encoder attention dropout; 0 keeps the fast kernel, None: as trained
-    hidden_dropout: float | None = None  # encoder dropout between layers; None: as pretrained
+    hidden_dropout: float | None = 0.0  # encoder dropout between layers; None: as pretrained (0.1)
 
 
 @dataclass
