@@ -76,15 +76,3 @@ def window_gflop(encoder: dict, tokens: int) -> float:
     hidden, inner, layers = encoder["hidden_size"], encoder["intermediate_size"], encoder["num_hidden_layers"]
     per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * inner) + 4 * tokens * tokens * hidden
     return layers * per_layer / 1e9
-
-
-def transformers_encoder(model: torch.nn.Module) -> torch.nn.Module:
-    """transformers' own class for ``model``'s encoder, holding the same weights (default, SDPA attention):
-    the baseline our plain-torch :class:`inference.encoder.BertEncoder` is measured against, and what a
-    hand-rolled Hugging Face script runs."""
-    from transformers import AutoConfig, AutoModel
-
-    fields = dict(model.config.encoder)
-    encoder = AutoModel.from_config(AutoConfig.for_model(fields.pop("model_type"), **fields))
-    encoder.load_state_dict(model.encoder.state_dict())
-    return encoder.train(model.encoder.training)

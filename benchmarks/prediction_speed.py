@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import describe_machine, matmul_ceiling, replace_section, transformers_encoder, window_gflop
+from common import describe_machine, matmul_ceiling, replace_section, window_gflop
 
 from inference import Predictor, load_model_folder
+from inference.modeling import transformers_encoder
 from inference.windowing import article_text, encode_articles
 
 ROWS = (

@@ -30,11 +30,11 @@ from typing import Any
 
 import torch
 import transformers
-from common import describe_machine, matmul_ceiling, replace_section, transformers_encoder, window_gflop
+from common import describe_machine, matmul_ceiling, replace_section, window_gflop
 from transformers import TrainerCallback, TrainingArguments
 
 from inference.backends import bf16_supported
-from inference.modeling import NewsClassifier
+from inference.modeling import NewsClassifier, transformers_encoder
 from inference.windowing import WindowConfig, article_text, encode_articles
 from training.encoders import resolve_encoder
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator

@@ -82,8 +82,7 @@ def _dense_with_norm(inputs: int, hidden: int, eps: float) -> nn.ModuleDict:
 
 
 class BertLayer(nn.Module):
-    """One post-norm transformer layer: self-attention (query, key and value in one product), then the feed-forward
-    block."""
+    """One post-norm transformer layer: self-attention, then the feed-forward block."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__()
@@ -101,13 +100,9 @@ class BertLayer(nn.Module):
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         windows, tokens, hidden = states.shape
-        projections = self.attention["self"]
-        weight = torch.cat([projections[name].weight for name in ("query", "key", "value")])
-        bias = torch.cat([projections[name].bias for name in ("query", "key", "value")])
         query, key, value = (
-            functional.linear(states, weight, bias)
-            .view(windows, tokens, 3, self.heads, hidden // self.heads)
-            .permute(2, 0, 3, 1, 4)
+            self.attention["self"][name](states).view(windows, tokens, self.heads, hidden // self.heads).transpose(1, 2)
+            for name in ("query", "key", "value")
         )
         dropout = self.attention_dropout if self.training else 0.0
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)

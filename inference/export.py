@@ -37,7 +37,7 @@ from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inp
 from .encoder import BertEncoder
 from .loading import ModelFolderError, load_model_folder
 from .manifest import MANIFEST, add_to_manifest
-from .modeling import NewsClassifier
+from .modeling import NewsClassifier, transformers_encoder
 from .paths import refuse_overwriting_inputs
 from .predictor import Predictor
 
@@ -85,11 +85,7 @@ def export_onnx(model: NewsClassifier, path: Path) -> None:
     """
     model = model.float().eval()
     if isinstance(model.encoder, BertEncoder):
-        from transformers import AutoModel
-
-        eager = AutoModel.from_config(model.config.encoder_config(), attn_implementation="eager")
-        eager.load_state_dict(model.encoder.state_dict())
-        model.encoder = eager.eval()
+        model.encoder = transformers_encoder(model, attn_implementation="eager")
     else:
         model.encoder.set_attn_implementation("eager")
     input_ids = torch.ones((2, 8), dtype=torch.long)

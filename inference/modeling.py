@@ -31,10 +31,27 @@ __all__ = [
     "NewsClassifier",
     "NewsClassifierConfig",
     "NewsClassifierOutput",
+    "encoder_config",
     "multitask_loss",
     "reverse_gradient",
+    "transformers_encoder",
     "window_assignment",
 ]
+
+
+def encoder_config(fields: dict[str, Any]) -> PretrainedConfig:
+    """transformers' config for an encoder saved as a dict (``model_type`` plus its fields)."""
+    fields = dict(fields)
+    return AutoConfig.for_model(fields.pop("model_type"), **fields)
+
+
+def transformers_encoder(model: nn.Module, **options: Any) -> PreTrainedModel:
+    """transformers' own class for ``model``'s encoder, holding the same weights and in the same train/eval mode
+    (``options``, e.g. ``attn_implementation``, go to ``AutoModel.from_config``): what ONNX export traces, and the
+    baseline the plain-torch :class:`~inference.encoder.BertEncoder` is measured against."""
+    encoder = AutoModel.from_config(encoder_config(model.config.encoder), **options)
+    encoder.load_state_dict(model.encoder.state_dict())
+    return encoder.train(model.encoder.training)
 
 
 class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
@@ -67,8 +84,7 @@ class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:
-        fields = dict(self.encoder)
-        return AutoConfig.for_model(fields.pop("model_type"), **fields)
+        return encoder_config(self.encoder)
 
 
 @dataclass
