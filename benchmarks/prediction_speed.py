@@ -4,13 +4,15 @@
 
 Each row runs in its own process (so peak RSS is its own) on the same AllSides validation articles:
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per
-task over the same fine-tuned encoder and head, truncation on (head of the article), batch 32; the
-``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at the model's own windowing, except
-``-chunks`` (the whole article, up to ``max_windows`` windows); ``-transformers`` rows swap our plain-torch
-encoder for transformers' ``BertModel`` with the same weights (the baseline of that change). Reported:
-articles/s, windows/s, the share of the bf16 matrix-product ceiling (measured in the same run) that the
-useful work (the FLOPs of the tokens read, no padding) reaches, single-article latency p50/p95, peak RSS,
-speed against ``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
+task over the same fine-tuned encoder and head, truncation on (head of the article), as many texts a
+pass as the Predictor's windows; the ``torch-*`` and ``onnx-*`` rows are :class:`inference.Predictor` at
+the model's own windowing, except ``-chunks`` (the whole article, up to ``max_windows`` windows);
+``-transformers`` rows swap our plain-torch encoder for transformers' ``BertModel`` with the same
+weights (the baseline of that change); ``-batch32`` rows run 32 windows (texts) a forward pass instead
+of the Predictor's default (the baseline of that default). Reported: articles/s, windows/s, the share
+of the bf16 matrix-product ceiling (measured in the same run) that the useful work (the FLOPs of the
+tokens read, no padding) reaches, single-article latency p50/p95, peak RSS, speed against
+``pipelines``, label agreement with ``torch-fp32`` and macro-F1 against the gold labels. The ONNX rows
 need ``newsclf-export --quantize int8`` run on the model first.
 """
 
@@ -38,10 +40,13 @@ from inference.windowing import article_text, encode_articles
 
 ROWS = (
     "pipelines",
+    "pipelines-batch32",
     "torch-fp32",
     "torch-bf16",
+    "torch-bf16-batch32",
     "torch-bf16-transformers",
     "torch-bf16-chunks",
+    "torch-bf16-chunks-batch32",
     "torch-bf16-chunks-transformers",
     "torch-fp32-chunks",
     "onnx-fp32",
@@ -50,8 +55,9 @@ ROWS = (
 BEGIN, END = "<!-- inference:begin -->", "<!-- inference:end -->"
 
 
-def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int) -> tuple[Any, Any]:
-    """One text-classification pipeline per task; returns (predict all, predict one) callables."""
+def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int | None) -> tuple[Any, Any]:
+    """One text-classification pipeline per task, ``batch_size`` texts a pass (``None``: as many as the
+    Predictor's default); returns (predict all, predict one) callables."""
     from transformers import BertConfig, PreTrainedModel, pipeline
     from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -80,7 +86,7 @@ def pipelines_worker(model_dir: str, articles: list[dict], batch_size: int) -> t
         for task in predictor.tasks
     }
     texts = [article_text(article, predictor.text_fields) for article in articles]
-    options = {"truncation": True, "max_length": length, "batch_size": batch_size}
+    options = {"truncation": True, "max_length": length, "batch_size": batch_size or predictor.batch_size}
 
     def run(batch: list[str]) -> dict[str, list[str]]:
         return {task: [out["label"] for out in pipe(batch, **options)] for task, pipe in pipes.items()}
@@ -94,7 +100,7 @@ def work_gflop(encoder: dict, lengths: list[int]) -> float:
     return sum(window_gflop(encoder, length) for length in lengths)
 
 
-def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int) -> tuple[Any, Any, Any]:
+def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int | None) -> tuple[Any, Any, Any]:
     backend, precision, *variant = row.split("-")
     options = {"batch_size": batch_size, "num_threads": torch.get_num_threads()}
     predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
@@ -116,10 +122,11 @@ def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size:
 def worker(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     articles = [json.loads(line) for line in Path(args.input).read_text().splitlines()]
-    if args.worker == "pipelines":
-        run_all, run_one, work = pipelines_worker(args.model, articles, args.batch_size)
+    batch_size = 32 if args.worker.endswith("-batch32") else args.batch_size
+    if args.worker.startswith("pipelines"):
+        run_all, run_one, work = pipelines_worker(args.model, articles, batch_size)
     else:
-        run_all, run_one, work = predictor_worker(args.model, args.worker, articles, args.batch_size)
+        run_all, run_one, work = predictor_worker(args.model, args.worker, articles, batch_size)
     run_one(0)  # warm-up
     start = time.perf_counter()
     labels = run_all()
@@ -169,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-data", help="write the articles read to this JSON-lines file (for --data elsewhere)")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--latency", type=int, default=100, help="single articles timed for p50/p95")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, help="windows (pipelines: texts) a forward pass; default: the Predictor's default"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
     parser.add_argument("--output", help="markdown file whose inference section is replaced")
@@ -198,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.model,
                 "--latency",
                 str(args.latency),
-                "--batch-size",
-                str(args.batch_size),
+                *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
                 "--threads",
                 str(args.threads),
             ]
@@ -256,7 +264,8 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "",
         (
             f"`python benchmarks/prediction_speed.py --model {Path(args.model).name} --articles {len(articles)} "
-            f"--latency {args.latency} --threads {args.threads}`"
+            f"--latency {args.latency} --threads {args.threads}"
+            + (f" --batch-size {args.batch_size}`" if args.batch_size else "`")
         ),
         (
             f"on {describe_machine()}, {date.today().isoformat()}. Matrix-product ceiling in this run (2048², "
@@ -292,7 +301,9 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
         "`-transformers` rows put the same weights in transformers' `BertModel` (what `inference.encoder`",
-        "replaced: the A/B of that change), as `pipelines` does.",
+        "replaced: the A/B of that change), as `pipelines` does. Every row runs "
+        + (f"{args.batch_size} windows" if args.batch_size else "the Predictor's default batch (2,048 tokens' worth)")
+        + " a forward pass (`pipelines`: texts), except the `-batch32` rows (32: the default until 2026-12-05).",
     ]
     return "\n".join(lines)
 

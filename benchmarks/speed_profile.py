@@ -204,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="JSON lines of articles (prediction_speed.py --save-data); default: validation")
     parser.add_argument("--window", choices=["head", "head+tail", "chunks"], help="default: the model's own")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16" if bf16_supported() else "fp32")
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass in prediction")
+    parser.add_argument(
+        "--batch-size", type=int, help="windows per forward pass in prediction; default: the Predictor's default"
+    )
     parser.add_argument("--train-batch-size", type=int, default=32)
     parser.add_argument("--train-steps", type=int, default=4, help="timed training steps (two more are profiled)")
     parser.add_argument("--threads", type=int, default=2)

@@ -45,7 +45,9 @@ __all__ = [  # read_articles, CHUNK and InputError stay importable from here
 
 def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "auto", precision: str = "auto") -> None:
     """Adds ``--batch-size``, ``--backend``, ``--precision`` and ``--threads`` (see ``Predictor.from_pretrained``)."""
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="windows per forward pass (default: 2,048 tokens' worth on a CPU)"
+    )
     parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default=backend, help="what scores the windows")
     parser.add_argument(
         "--precision", choices=["auto", "fp32", "bf16", "int8"], default=precision, help="number format"

@@ -152,7 +152,7 @@ def predict_dataset(
     concurrency: int | None = None,
     cpus_per_actor: float = 1,
     rows_per_call: int = 256,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     backend: str = "auto",
     precision: str = "auto",
     num_threads: int | None = None,

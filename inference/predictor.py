@@ -20,6 +20,7 @@ from .backends import (
     TorchBackend,
     bf16_supported,
     choose_backend,
+    default_batch_size,
     onnx_files,
     onnxruntime_available,
 )
@@ -60,7 +61,8 @@ class Predictor:
         model: a :class:`~inference.modeling.NewsClassifier`, or a backend from
             :mod:`inference.backends` (what :meth:`from_pretrained` builds).
         tokenizer: its tokenizer.
-        batch_size: most windows per forward pass.
+        batch_size: most windows per forward pass; ``None``: about 2,048 tokens' worth on a CPU (8
+            windows of 256 tokens), 32 on a GPU (:func:`~inference.backends.default_batch_size`).
         device: where a torch model runs (``cpu`` or ``cuda``).
         precision: ``fp32`` or ``bf16`` (autocast) for a torch model.
         calibration: per task, how logits become probabilities (:mod:`inference.calibration`); a task
@@ -72,13 +74,13 @@ class Predictor:
         self,
         model: NewsClassifier | FolderModel | TorchBackend | OnnxBackend,
         tokenizer: Any,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         device: str = "cpu",
         precision: str = "fp32",
         calibration: dict[str, TaskCalibration] | None = None,
         tfidf: TfidfPredictor | None = None,
     ) -> None:
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.calibration = dict(calibration or {})
         self.tfidf = tfidf
@@ -89,8 +91,9 @@ class Predictor:
         self.backend = model if is_backend else TorchBackend(model, device, precision)
         self.config = self.backend.config
         self.tokenizer = tokenizer
-        self.batch_size = batch_size
         self.window = self.config.window_config
+        device = getattr(self.backend, "device", "cpu")  # ONNX Runtime runs on the CPU
+        self.batch_size = batch_size or default_batch_size(self.window.max_length, device)
         limit = exceeded_limit(self.config.encoder, self.window.max_length)
         if limit is not None:
             raise ValueError(
@@ -111,7 +114,7 @@ class Predictor:
         *,
         backend: str = "auto",
         precision: str = "auto",
-        batch_size: int = 32,
+        batch_size: int | None = None,
         device: str = "cpu",
         num_threads: int | None = None,
     ) -> Predictor:
@@ -123,7 +126,7 @@ class Predictor:
                 in bf16 on CPUs with native bf16, else the int8 ONNX file when there is one, else
                 torch fp32 (see :func:`inference.backends.choose_backend`).
             precision: ``fp32`` (exact), ``bf16`` (torch), ``int8`` (ONNX) or ``auto``.
-            batch_size: most windows per forward pass.
+            batch_size: most windows per forward pass; ``None``: sized to the device (see ``Predictor``).
             device: ``cpu`` or ``cuda`` (torch only).
             num_threads: CPU threads for torch and ONNX Runtime; ``None`` keeps their defaults. torch's
                 process-wide setting is changed only while the predictor runs, then restored.

@@ -48,7 +48,7 @@ def create_app(
     *,
     backend: str = "auto",
     precision: str = "auto",
-    batch_size: int = 32,
+    batch_size: int | None = None,
     num_threads: int | None = None,
     max_batch: int = 32,
     max_wait_ms: float = 5.0,

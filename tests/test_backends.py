@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from inference import Predictor, collate_windows, encode_articles
-from inference.backends import bf16_supported, choose_backend, cpu_has_native_bf16
+from inference.backends import (
+    CPU_BATCH_TOKENS,
+    bf16_supported,
+    choose_backend,
+    cpu_has_native_bf16,
+    default_batch_size,
+)
 
 INT8 = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
 
@@ -111,3 +117,13 @@ def test_bf16_runs_under_autocast_and_leaves_the_weights_fp32(tiny_model_dir: Pa
     predictor.predict_proba(["Inflation pushes the bank to act."])
     assert predictor.backend.autocast
     assert {p.dtype for p in model.parameters()} == {torch.float32}
+
+
+@pytest.mark.parametrize(
+    ("max_length", "device", "expected"),
+    [(256, "cpu", 8), (128, "cpu", 16), (512, "cpu", 4), (4096, "cpu", 1), (5000, "cpu", 1), (256, "cuda", 32)],
+)
+def test_default_batch_size_holds_about_a_cpu_token_budget(max_length: int, device: str, expected: int):
+    assert default_batch_size(max_length, device) == expected
+    if device == "cpu":
+        assert default_batch_size(max_length, device) * max_length <= max(CPU_BATCH_TOKENS, max_length)

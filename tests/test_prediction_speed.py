@@ -33,8 +33,14 @@ def test_report_ratios_agreement_and_f1():
         "torch-fp32": _result(30.0, ["left", "right", "left", "center"]),
         "onnx-int8": _result(50.0, ["left", "right", "right", "center"], windows=2.0),
     }
-    args = argparse.Namespace(model="runs/x/model", latency=5, threads=2, ceiling={"bf16": 600.0, "fp32": 150.0})
-    report = bench.report(args, articles, results).splitlines()
+    args = argparse.Namespace(
+        model="runs/x/model", latency=5, threads=2, batch_size=None, ceiling={"bf16": 600.0, "fp32": 150.0}
+    )
+    text = bench.report(args, articles, results)
+    assert "the Predictor's default batch" in text and "--batch-size" not in text
+    args.batch_size = 16
+    assert "--batch-size 16`" in bench.report(args, articles, results)
+    report = text.splitlines()
     lines = {cells[0]: cells for cells in (line.strip("| ").split(" | ") for line in report)}
     assert lines["pipelines"][4] == "1.00"
     assert lines["torch-fp32"][4] == "3.00"
@@ -75,3 +81,9 @@ def test_transformers_rows_put_the_same_weights_in_bertmodel(tiny_model_dir: Pat
     ids = torch.randint(1, 100, (2, 9), generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         torch.testing.assert_close(encoder(ids).last_hidden_state, model.encoder(ids).last_hidden_state)
+
+
+def test_pipelines_default_to_the_predictors_batch_and_agree_at_any(tiny_model_dir: Path):
+    articles = [{"title": "Rates", "content": "inflation market wages " * 20}, {"title": "Cup", "content": "goal"}]
+    labels = [bench.pipelines_worker(str(tiny_model_dir), articles, size)[0]() for size in (None, 1)]
+    assert labels[0] == labels[1] and len(labels[0]["leaning"]) == len(articles)

@@ -13,6 +13,7 @@ from conftest import make_rows
 
 import inference
 from inference import Predictor, load_model_folder
+from inference.backends import CPU_BATCH_TOKENS, default_batch_size
 from inference.manifest import write_manifest
 
 TASKS = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
@@ -202,7 +203,7 @@ def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_di
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_results_do_not_depend_on_batch_size(predictor: Predictor, batch_size: int):
     articles = [*ARTICLES, *make_rows(per_cell=1)[:3]]
-    assert predictor.batch_size == 32
+    assert predictor.batch_size == default_batch_size(predictor.window.max_length) > 3
     small = Predictor(
         predictor.model, predictor.tokenizer, batch_size=batch_size, calibration=predictor.calibration
     ).predict(articles)
@@ -218,6 +219,15 @@ def test_results_do_not_depend_on_input_order(predictor: Predictor):
     backward = predictor.predict(list(reversed(articles)))
     for one, two in zip(forward, reversed(backward)):
         _assert_same(one, two)
+
+
+def test_batch_size_defaults_to_a_token_budget_and_keeps_a_given_one(tiny_model_dir: Path):
+    model, tokenizer = load_model_folder(tiny_model_dir)
+    length = model.config.window_config.max_length
+    assert Predictor(model, tokenizer).batch_size == max(1, CPU_BATCH_TOKENS // length)
+    assert Predictor(model, tokenizer, batch_size=5).batch_size == 5
+    folder = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32")
+    assert folder.batch_size == max(1, CPU_BATCH_TOKENS // length)
 
 
 def test_invalid_batch_size(tiny_model_dir: Path):
