@@ -55,6 +55,7 @@ class Setting:
     hidden_dropout: float | None = None  # None: as pretrained (0.1)
     windows: str = "head"  # or chunks (2 windows drawn per article)
     transformers_encoder: bool = False  # transformers' BertModel instead of inference.encoder.BertEncoder
+    accumulation: int = 1  # the batch run as this many micro-batches (gradient accumulation), the same update
 
 
 FUSED = "adamw_torch_fused"
@@ -74,6 +75,14 @@ SETTINGS = [
         optimizer=FUSED,
         hidden_dropout=0.0,
         transformers_encoder=True,
+    ),
+    Setting(
+        "the default in 2 micro-batches (gradient accumulation)",
+        True,
+        0.0,
+        optimizer=FUSED,
+        hidden_dropout=0.0,
+        accumulation=2,
     ),
     Setting("chunks: the default", True, 0.0, optimizer=FUSED, hidden_dropout=0.0, windows="chunks"),
 ]
@@ -130,7 +139,8 @@ def measure(setting: Setting, encoder: str, dataset: ArticleDataset, pad_id: int
         training_args = TrainingArguments(
             output_dir=folder,
             max_steps=args.warmup + args.steps,
-            per_device_train_batch_size=args.batch_size,
+            per_device_train_batch_size=args.batch_size // setting.accumulation,
+            gradient_accumulation_steps=setting.accumulation,
             learning_rate=1e-4,
             optim=setting.optimizer,
             bf16=setting.bf16,

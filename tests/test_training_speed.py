@@ -6,6 +6,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 SPEC = importlib.util.spec_from_file_location("training_speed", ROOT / "benchmarks" / "training_speed.py")
 speed = importlib.util.module_from_spec(SPEC)
@@ -27,6 +29,28 @@ def test_training_speed_reports_each_setting_against_the_fp32_baseline(tmp_path,
     assert float(rows[0][3]) == 1.0 and all(float(row[2]) > 0 for row in rows)
     assert "Data: synthetic" in text and "Machine:" in text and "ceiling in this run" in text
     assert all(float(row[4]) == float(row[2]) and 0 <= float(row[5]) < 100 for row in rows)  # one window a sample
+
+
+def test_the_micro_batch_row_runs_the_same_batch_in_two_passes(tmp_path, tiny_encoder_dir, monkeypatch):
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "no-data"))
+    [setting] = [s for s in speed.SETTINGS if s.accumulation > 1]
+    assert setting.accumulation == 2 and setting.hidden_dropout == 0.0 and setting.bf16
+    argv = ["--encoder", str(tiny_encoder_dir), "--max-length", "32", "--batch-size", "4", "--steps", "2"]
+    assert speed.main([*argv, "--warmup", "1", "--only", "baseline", "micro-batches"]) == 0
+    seen = []
+
+    class Built(Exception):
+        pass
+
+    def arguments(**kwargs):
+        seen.append(kwargs)
+        raise Built
+
+    monkeypatch.setattr(speed, "TrainingArguments", arguments)
+    args = speed.argparse.Namespace(batch_size=4, warmup=1, steps=2, max_length=32)
+    with pytest.raises(Built):
+        speed.measure(setting, str(tiny_encoder_dir), None, 0, args)
+    assert (seen[0]["per_device_train_batch_size"], seen[0]["gradient_accumulation_steps"]) == (2, 2)
 
 
 def test_synthetic_articles_are_used_without_shared_data(tmp_path, monkeypatch):

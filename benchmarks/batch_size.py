@@ -1,0 +1,100 @@
+"""Windows per forward pass against prediction speed: an alternating A/B in one process.
+
+    python benchmarks/batch_size.py --model runs/bench/model --articles 96 --rounds 4 --output docs/benchmarks.md
+
+Machines like ours vary by ±15% from one process to the next, more than the effect measured here, so
+every batch size runs in the same process, round after round in turn, on the same articles (the model's
+own validation split, or ``--data``), once with the model's windowing and once with ``chunks`` (the
+whole article). The table gives the median articles/s of the rounds, their spread, and the speed
+against ``--baseline`` (32, the Predictor's batch until 2026-12-05); the row of ``None`` is the
+Predictor's default (:func:`inference.backends.default_batch_size`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+
+import torch
+from common import describe_machine, publish
+from prediction_speed import benchmark_articles
+
+from inference import Predictor
+
+BEGIN, END = "<!-- batch-size:begin -->", "<!-- batch-size:end -->"
+
+
+def time_rounds(predictors: dict[tuple[str, int | None], Predictor], articles: list[dict], rounds: int) -> dict:
+    """Articles/s of each predictor in each round; the predictors take turns within a round, in reverse
+    order every other round (so none always runs first)."""
+    speeds: dict[tuple[str, int | None], list[float]] = {key: [] for key in predictors}
+    for round_ in range(rounds):
+        turns = list(predictors.items())
+        for key, predictor in reversed(turns) if round_ % 2 else turns:
+            start = time.perf_counter()
+            predictor.predict(articles)
+            speeds[key].append(len(articles) / (time.perf_counter() - start))
+    return speeds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="a model folder")
+    parser.add_argument("--data", help="JSON lines of articles; default: the model's own validation split")
+    parser.add_argument("--articles", type=int, default=96)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 16, 8, 4], help="batch sizes besides None")
+    parser.add_argument("--baseline", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", help="markdown file whose batch-size section is replaced")
+    args = parser.parse_args(argv)
+    args.command = " ".join(["python benchmarks/batch_size.py", *(sys.argv[1:] if argv is None else argv)])
+    articles = benchmark_articles(args.model, args.articles, args.data)
+    sizes: list[int | None] = [None, *dict.fromkeys([args.baseline, *args.sizes])]
+    predictors = {}
+    for strategy in ("model", "chunks"):
+        for size in sizes:
+            predictor = Predictor.from_pretrained(
+                args.model, backend="torch", precision=args.precision, batch_size=size, num_threads=args.threads
+            )
+            if strategy == "chunks":
+                predictor.window = replace(predictor.window, strategy="chunks")
+            predictor.predict(articles[:4])  # warm-up
+            predictors[strategy, size] = predictor
+    speeds = time_rounds(predictors, articles, args.rounds)
+    publish(report(args, predictors, speeds, len(articles)), args.output, BEGIN, END)
+    return 0
+
+
+def report(args: argparse.Namespace, predictors: dict, speeds: dict, count: int) -> str:
+    any_predictor = next(iter(predictors.values()))
+    lines = [
+        "## Batch size: windows per forward pass (prediction, one process)",
+        "",
+        f"`{args.command}`  ",
+        (
+            f"on {describe_machine()}, {args.threads} threads, torch {torch.__version__}, {date.today().isoformat()}; "
+            f"{count} articles, {args.rounds} alternating rounds, {any_predictor.backend.precision} torch, "
+            f"windows of {any_predictor.window.max_length} tokens."
+        ),
+        "",
+        "| windowing | batch (windows) | articles/s (median) | spread | × batch " + f"{args.baseline} |",
+        "|---|---|---:|---|---:|",
+    ]
+    for (strategy, size), values in speeds.items():
+        name = f"the model's ({any_predictor.window.strategy})" if strategy == "model" else "chunks"
+        baseline = statistics.median(speeds[strategy, args.baseline])
+        median = statistics.median(values)
+        label = f"{predictors[strategy, size].batch_size} (default)" if size is None else str(size)
+        spread = f"{min(values):.1f}–{max(values):.1f}"
+        lines.append(f"| {name} | {label} | {median:.1f} | {spread} | {median / baseline:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
