@@ -7,7 +7,9 @@ every batch size runs in the same process, round after round in turn, on the sam
 own validation split, or ``--data``), once with the model's windowing and once with ``chunks`` (the
 whole article). The table gives the median articles/s of the rounds, their spread, and the speed
 against ``--baseline`` (32, the Predictor's batch until 2026-12-05); the row of ``None`` is the
-Predictor's default (:func:`inference.backends.default_batch_size`).
+Predictor's default (:func:`inference.backends.default_batch_size`). ``--pipelines`` adds, in the same
+rounds, one transformers pipeline per task reading the head (``prediction_speed.py``'s baseline, as
+many texts a pass as the default batch), and the speed of the default batch's chunks against it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,22 @@ from datetime import date
 
 import torch
 from common import describe_machine, publish
-from prediction_speed import benchmark_articles
+from prediction_speed import benchmark_articles, pipelines_worker
 
 from inference import Predictor
 
 BEGIN, END = "<!-- batch-size:begin -->", "<!-- batch-size:end -->"
+PIPELINES = ("pipelines", None)
+
+
+class Pipelines:
+    """``prediction_speed.py``'s pipelines baseline with a Predictor's ``predict`` (for the rounds)."""
+
+    def __init__(self, model_dir: str, articles: list[dict]) -> None:
+        self.run, _, _ = pipelines_worker(model_dir, articles, None)
+
+    def predict(self, articles: list[dict]) -> dict:
+        return self.run()  # the articles it was built on
 
 
 def time_rounds(predictors: dict[tuple[str, int | None], Predictor], articles: list[dict], rounds: int) -> dict:
@@ -51,9 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pipelines", action="store_true", help="also time the pipelines baseline")
     parser.add_argument("--output", help="markdown file whose batch-size section is replaced")
     args = parser.parse_args(argv)
     args.command = " ".join(["python benchmarks/batch_size.py", *(sys.argv[1:] if argv is None else argv)])
+    torch.set_num_threads(args.threads)  # the pipelines' threads; each Predictor holds its own while it runs
     articles = benchmark_articles(args.model, args.articles, args.data)
     sizes: list[int | None] = [None, *dict.fromkeys([args.baseline, *args.sizes])]
     predictors = {}
@@ -66,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 predictor.window = replace(predictor.window, strategy="chunks")
             predictor.predict(articles[:4])  # warm-up
             predictors[strategy, size] = predictor
+    if args.pipelines:
+        predictors[PIPELINES] = Pipelines(args.model, articles)
     speeds = time_rounds(predictors, articles, args.rounds)
     publish(report(args, predictors, speeds, len(articles)), args.output, BEGIN, END)
     return 0
@@ -86,6 +103,7 @@ def report(args: argparse.Namespace, predictors: dict, speeds: dict, count: int)
         "| windowing | batch (windows) | articles/s (median) | spread | × batch " + f"{args.baseline} |",
         "|---|---|---:|---|---:|",
     ]
+    pipelines = speeds.pop(PIPELINES, None)
     for (strategy, size), values in speeds.items():
         name = f"the model's ({any_predictor.window.strategy})" if strategy == "model" else "chunks"
         baseline = statistics.median(speeds[strategy, args.baseline])
@@ -93,6 +111,15 @@ def report(args: argparse.Namespace, predictors: dict, speeds: dict, count: int)
         label = f"{predictors[strategy, size].batch_size} (default)" if size is None else str(size)
         spread = f"{min(values):.1f}–{max(values):.1f}"
         lines.append(f"| {name} | {label} | {median:.1f} | {spread} | {median / baseline:.2f} |")
+    if pipelines:
+        chunks, head = statistics.median(speeds["chunks", None]), statistics.median(pipelines)
+        lines += [
+            "",
+            (
+                f"One pipeline per task on the head, in the same rounds: {head:.1f} articles/s (median; "
+                f"{min(pipelines):.1f}–{max(pipelines):.1f}); chunks at the default batch: {chunks / head:.2f}× that."
+            ),
+        ]
     return "\n".join(lines)
 
 

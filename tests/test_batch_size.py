@@ -47,3 +47,14 @@ def test_report_of_a_tiny_model(tmp_path: Path, tiny_model_dir: Path):
     assert [row[1] for row in rows[:3]] == [f"{default_batch_size(window['max_length'])} (default)", "3", "2"]
     assert [row[4] for row in rows if row[1] == "3"] == ["1.00", "1.00"]
     assert all(float(row[2]) > 0 for row in rows)
+    assert "One pipeline per task" not in text
+
+
+def test_pipelines_run_in_the_same_rounds_and_set_the_chunks_ratio(tmp_path: Path, tiny_model_dir: Path):
+    data = tmp_path / "articles.jsonl"
+    data.write_text("".join(json.dumps({"title": "t", "content": "budget vote " * n}) + "\n" for n in (3, 80)))
+    argv = ["--model", str(tiny_model_dir), "--data", str(data), "--sizes", "2", "--baseline", "2", "--rounds", "1"]
+    assert bench.main([*argv, "--precision", "fp32", "--pipelines", "--output", str(tmp_path / "b.md")]) == 0
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    ratio = text.split("chunks at the default batch: ")[1].split("×")[0]
+    assert float(ratio) > 0 and "One pipeline per task on the head, in the same rounds" in text
