@@ -73,7 +73,7 @@ benchmark-serve: setup browser
 MODEL ?= runs/latest/model
 benchmark-speed: setup
 	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
-	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --output docs/benchmarks.md \
+	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --rounds 3 --output docs/benchmarks.md \
 		--rows pipelines torch-fp32 torch-bf16 torch-bf16-batch32 torch-bf16-chunks torch-bf16-chunks-batch32
 	$(BIN)/python benchmarks/batch_size.py --model $(MODEL) --output docs/benchmarks.md
 	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --output docs/benchmarks.md

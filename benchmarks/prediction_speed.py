@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of every row, in turn; the table gives each row's median run"
+    )
     parser.add_argument("--output", help="markdown file whose inference section is replaced")
     parser.add_argument("--worker", choices=ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -191,38 +194,46 @@ def main(argv: list[str] | None = None) -> int:
     articles = benchmark_articles(args.model, args.articles, args.data, args.save_data)
     torch.set_num_threads(args.threads)
     args.ceiling = {dtype: matmul_ceiling(dtype) for dtype in ("bf16", "fp32")}
-    results: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {row: [] for row in args.rows}
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as handle:
         handle.write("".join(json.dumps(article) + "\n" for article in articles))
         handle.flush()
-        for row in args.rows:
-            command = [
-                sys.executable,
-                __file__,
-                "--worker",
-                row,
-                "--input",
-                handle.name,
-                "--model",
-                args.model,
-                "--latency",
-                str(args.latency),
-                *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
-                "--threads",
-                str(args.threads),
-            ]
-            print(f"{row} ...", file=sys.stderr, flush=True)
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode:
-                print(done.stderr[-2000:], file=sys.stderr)
-                continue
-            results[row] = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{row}: {results[row]['articles_per_s']:.1f} articles/s", file=sys.stderr, flush=True)
+        for round_ in range(args.rounds):  # every other round in reverse, so no row always runs first
+            for row in reversed(args.rows) if round_ % 2 else args.rows:
+                result = run_worker(args, row, handle.name)
+                if result is not None:
+                    runs[row].append(result)
+    results = {row: median_run(row_runs) for row, row_runs in runs.items() if row_runs}
     section = report(args, articles, results)
     print(section)
     if args.output:
         replace_section(args.output, BEGIN, END, section)
     return 0
+
+
+def run_worker(args: argparse.Namespace, row: str, input_file: str) -> dict[str, Any] | None:
+    """One row in a fresh process; its result, or None (with its error printed) when it failed."""
+    command = [sys.executable, __file__, "--worker", row, "--input", input_file, "--model", args.model]
+    command += ["--latency", str(args.latency), "--threads", str(args.threads)]
+    command += ["--batch-size", str(args.batch_size)] if args.batch_size else []
+    print(f"{row} ...", file=sys.stderr, flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{row}: {result['articles_per_s']:.1f} articles/s", file=sys.stderr, flush=True)
+    return result
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median speed (the faster middle one of an even count), with every run's articles/s.
+
+    >>> [median_run([{"articles_per_s": v} for v in values])["articles_per_s"] for values in ([3, 1, 2], [4, 1])]
+    [2, 4]
+    """
+    ordered = sorted(runs, key=lambda run: run["articles_per_s"])
+    return {**ordered[len(ordered) // 2], "all_articles_per_s": [run["articles_per_s"] for run in ordered]}
 
 
 def benchmark_articles(model_dir: str, count: int, data: str | None, save: str | None = None) -> list[dict[str, Any]]:
@@ -257,7 +268,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
     header = (
         "| row | articles/s | windows/s | % of bf16 ceiling | × pipelines | p50 ms | p95 ms | peak RSS MB | "
         + " | ".join(f"{t} agree % | {t} macro-F1" for t in tasks)
-        + " |"
+        + " | articles/s of each round |"
     )
     lines = [
         "## Inference speed (AllSides validation)",
@@ -265,6 +276,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         (
             f"`python benchmarks/prediction_speed.py --model {Path(args.model).name} --articles {len(articles)} "
             f"--latency {args.latency} --threads {args.threads}"
+            + (f" --rounds {args.rounds}" if args.rounds > 1 else "")
             + (f" --batch-size {args.batch_size}`" if args.batch_size else "`")
         ),
         (
@@ -273,7 +285,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         ),
         "",
         header,
-        "|" + "---|" * (8 + 2 * len(tasks)),
+        "|" + "---|" * (9 + 2 * len(tasks)),
     ]
     for row, result in results.items():
         cells = [
@@ -291,6 +303,8 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
             agree = 100 * np.mean([a == b for a, b in zip(got, reference[task])]) if reference else float("nan")
             gold = [article[f"gold_{task}"] for article in articles]
             cells += [f"{agree:.1f}", f"{macro_f1(gold, got):.1f}"]
+        speeds = result.get("all_articles_per_s", [result["articles_per_s"]])
+        cells.append(", ".join(f"{speed:.1f}" for speed in speeds))
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -300,6 +314,8 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "runs the encoder once per task; `-chunks` rows read the whole article (up to 8 windows, on a model",
         "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
+        f"Each row ran {args.rounds} time(s) in a fresh process, the rows taking turns (every other round in",
+        "reverse order); a row's cells come from its run of median speed.",
         "`-transformers` rows put the same weights in transformers' `BertModel` (what `inference.encoder`",
         "replaced: the A/B of that change), as `pipelines` does. Every row runs "
         + (f"{args.batch_size} windows" if args.batch_size else "the Predictor's default batch (2,048 tokens' worth)")

@@ -34,7 +34,7 @@ def test_report_ratios_agreement_and_f1():
         "onnx-int8": _result(50.0, ["left", "right", "right", "center"], windows=2.0),
     }
     args = argparse.Namespace(
-        model="runs/x/model", latency=5, threads=2, batch_size=None, ceiling={"bf16": 600.0, "fp32": 150.0}
+        model="runs/x/model", latency=5, threads=2, batch_size=None, rounds=1, ceiling={"bf16": 600.0, "fp32": 150.0}
     )
     text = bench.report(args, articles, results)
     assert "the Predictor's default batch" in text and "--batch-size" not in text
@@ -50,6 +50,27 @@ def test_report_ratios_agreement_and_f1():
     assert lines["torch-fp32"][8:10] == ["100.0", "100.0"]
     assert lines["onnx-int8"][8] == "75.0"
     assert lines["pipelines"][8] == "75.0"
+    assert lines["torch-fp32"][-1] == "30.0" and "ran 1 time(s)" in text
+
+
+def test_rows_take_turns_and_each_reports_its_median_run(monkeypatch):
+    order = []
+    speeds = {"pipelines": iter([9.0, 7.0, 8.0]), "torch-bf16": iter([50.0, 70.0, 60.0])}
+
+    def fake_worker(args, row, input_file):
+        order.append(row)
+        return {**_result(next(speeds[row]), ["left"]), "row": row}
+
+    monkeypatch.setattr(bench, "run_worker", fake_worker)
+    monkeypatch.setattr(bench, "matmul_ceiling", lambda dtype: 600.0)
+    monkeypatch.setattr(bench, "benchmark_articles", lambda *a: [{"gold_leaning": "left"}])
+    argv = ["--model", "m", "--rows", "pipelines", "torch-bf16", "--rounds", "3", "--latency", "1"]
+    captured = []
+    monkeypatch.setattr(bench, "report", lambda args, articles, results: captured.append(results) or "")
+    assert bench.main(argv) == 0
+    assert order == ["pipelines", "torch-bf16", "torch-bf16", "pipelines", "pipelines", "torch-bf16"]
+    assert captured[0]["pipelines"]["articles_per_s"] == 8.0 and captured[0]["torch-bf16"]["articles_per_s"] == 60.0
+    assert captured[0]["torch-bf16"]["all_articles_per_s"] == [50.0, 60.0, 70.0]
 
 
 def test_window_flops_follow_the_encoder_shape():
