@@ -84,8 +84,8 @@ def bf16_supported(device: str = "cpu") -> bool:
 
 
 # On a CPU a batch of about 2,048 tokens keeps each layer's activations in cache between its memory-bound steps
-# (GELU, layer norm, residual adds); 32 windows of 256 tokens predicted 11-23% fewer articles a second than 8 or 16
-# on the 2-core machines (docs/benchmarks.md). A GPU wants bigger batches.
+# (GELU, layer norm, residual adds): 8 windows of 256 tokens predicted 4-27% more articles a second than 32 on a
+# 2-core AMD EPYC (docs/benchmarks.md, "Batch size"). A GPU wants bigger batches.
 CPU_BATCH_TOKENS = 2048
 GPU_BATCH_SIZE = 32
 
