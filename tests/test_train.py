@@ -380,3 +380,21 @@ def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, t
         build_model(pretrained, {"topic": ["a", "b"], "leaning": ["l", "r"]}).encoder.config.hidden_dropout_prob == 0.1
     )
     assert training_arguments(default, tmp_path, True, ["topic"]).optim == "adamw_torch_fused"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ([], 8),  # null: 8 head windows of 256 tokens, as the Predictor batches on a CPU
+        (["model.max_length=128"], 16),
+        (["model.window=chunks", "model.max_windows=4", "model.max_length=128"], 4),
+        (["model.window=chunks"], 1),
+        (["training.eval_batch_size=5"], 5),
+    ],
+)
+def test_the_evaluation_batch_fills_the_cpu_token_budget_unless_given(tmp_path, overrides, expected, monkeypatch):
+    from training.train import training_arguments
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    config = load_config(ROOT / "configs" / "default.yaml", ["model.max_length=256", *overrides])
+    assert training_arguments(config, tmp_path, True, ["topic"]).per_device_eval_batch_size == expected

@@ -82,7 +82,7 @@ RULES: dict[type, dict[str, Rule]] = {
         "epochs": POSITIVE,
         "max_steps": Rule(lambda value: value == -1 or value >= 1, "a whole number of at least 1, or -1 to use epochs"),
         "batch_size": at_least(1),
-        "eval_batch_size": at_least(1),
+        "eval_batch_size": at_least(1, "about 2,048 tokens' worth on a CPU, 32 on a GPU"),
         "gradient_accumulation": at_least(1),
         "learning_rate": POSITIVE,
         "weight_decay": NOT_NEGATIVE,

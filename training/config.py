@@ -117,7 +117,7 @@ class TrainingConfig:
     epochs: float = 3.0  # passes over the training data
     max_steps: int = -1  # stop after this many optimizer steps (-1: use epochs)
     batch_size: int = 16  # articles per step
-    eval_batch_size: int = 32  # articles per evaluation step
+    eval_batch_size: int | None = None  # articles per evaluation step; None: about 2,048 tokens' worth on a CPU
     gradient_accumulation: int = 1  # steps accumulated before an update
     learning_rate: float = 5.0e-5  # peak learning rate
     weight_decay: float = 0.01  # AdamW weight decay
