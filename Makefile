@@ -76,6 +76,7 @@ benchmark-speed: setup
 	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --rounds 3 --output docs/benchmarks.md \
 		--rows pipelines torch-fp32 torch-bf16 torch-bf16-batch32 torch-bf16-chunks torch-bf16-chunks-batch32
 	$(BIN)/python benchmarks/batch_size.py --model $(MODEL) --output docs/benchmarks.md
+	$(BIN)/python benchmarks/eval_batch.py --output docs/benchmarks.md
 	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --output docs/benchmarks.md
 	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --window chunks --section profile-chunks --output docs/benchmarks.md
 	$(BIN)/python benchmarks/cold_start.py --model $(MODEL) --output docs/benchmarks.md
