@@ -6,7 +6,7 @@
 The same untrained multi-task MiniLM (topic, coarse topic, leaning heads, as ``training_speed.py``) scores the
 same head+tail windows with every batch size, the sizes taking turns round after round (reversed every other
 round) so the machine's drift falls on all of them. ``default`` is what ``training.eval_batch_size: null``
-gives (:func:`training.train.eval_batch_size`).
+gives (:func:`training.trainer.default_eval_batch_size`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from transformers import TrainingArguments
 from inference.backends import bf16_supported
 from inference.modeling import NewsClassifier
 from inference.windowing import WindowConfig, encode_articles
-from training.config import load_config
 from training.encoders import resolve_encoder
-from training.train import eval_batch_size
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
+from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, default_eval_batch_size
 
 BEGIN, END = "<!-- eval-batch:begin -->", "<!-- eval-batch:end -->"
 
@@ -77,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help="markdown file whose eval-batch section is replaced")
     args = parser.parse_args(argv)
     command = " ".join(["python benchmarks/eval_batch.py", *(sys.argv[1:] if argv is None else argv)])
-    config = load_config(None, [f"model.max_length={args.max_length}", "model.window=head+tail"])
-    default = eval_batch_size(config)
+    default = default_eval_batch_size(args.max_length)
     sizes = list(dict.fromkeys([default, *args.sizes]))
     trainers, count = build_trainers(args, sizes)
     speeds: dict[int, list[float]] = {size: [] for size in sizes}

@@ -31,7 +31,7 @@ import transformers
 from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 
-from inference.backends import bf16_supported, default_batch_size, torch_threads
+from inference.backends import bf16_supported, torch_threads
 from inference.modeling import NewsClassifier
 from inference.predictor import Predictor
 from inference.windowing import WindowConfig, encode_articles, encode_pairs
@@ -55,6 +55,7 @@ from .trainer import (
     ReversalSchedule,
     WindowCollator,
     balanced_class_weights,
+    default_eval_batch_size,
 )
 
 logger = logging.getLogger("newsclf")
@@ -121,27 +122,19 @@ def build_model(
     )
 
 
-def eval_batch_size(config: Config) -> int:
-    """Articles per evaluation step where the config leaves it null: 32 on a GPU; on a CPU as many as fill the
-    Predictor's default batch (about 2,048 tokens), counting every window of an article under ``chunks``."""
-    if torch.cuda.is_available():
-        return default_batch_size(config.model.max_length, "cuda")
-    windows = config.model.max_windows if config.model.window == "chunks" else 1
-    return default_batch_size(config.model.max_length * windows)
-
-
 def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
     train = config.training
     strategy = ("steps" if train.eval_steps else "epoch") if has_validation else "no"
     use_bf16 = train.bf16 == "true" or (
         train.bf16 == "auto" and bf16_supported("cuda" if torch.cuda.is_available() else "cpu")
     )
+    windows = config.model.max_windows if config.model.window == "chunks" else 1  # an article's, at most
     return TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         num_train_epochs=train.epochs,
         max_steps=train.max_steps,
         per_device_train_batch_size=train.batch_size,
-        per_device_eval_batch_size=train.eval_batch_size or eval_batch_size(config),
+        per_device_eval_batch_size=train.eval_batch_size or default_eval_batch_size(config.model.max_length, windows),
         gradient_accumulation_steps=train.gradient_accumulation,
         learning_rate=train.learning_rate,
         weight_decay=train.weight_decay,

@@ -19,10 +19,21 @@ from torch import nn
 from transformers import Trainer, TrainerCallback, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from inference.backends import default_batch_size
 from inference.modeling import multitask_loss
 from inference.windowing import collate_windows
 
 from .sampling import PerDatasetSampler
+
+
+def default_eval_batch_size(max_length: int, windows_per_article: int = 1) -> int:
+    """Articles per evaluation step where ``training.eval_batch_size`` is null: 32 on a GPU; on a CPU as many as
+    fill the Predictor's default batch of about 2,048 tokens, counting ``windows_per_article`` windows each
+    (on a CPU: 8 articles of 256 tokens, 4 of up to 4 windows of 128).
+    """
+    if torch.cuda.is_available():
+        return default_batch_size(max_length, "cuda")
+    return default_batch_size(max_length * windows_per_article)
 
 
 class ArticleDataset(torch.utils.data.Dataset):
