@@ -15,14 +15,14 @@ many texts a pass as the default batch), and the speed of the default batch's ch
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
-import time
 from dataclasses import replace
 from datetime import date
 
 import torch
-from common import describe_machine, publish
+from common import describe_machine, publish, time_turns
 from prediction_speed import benchmark_articles, pipelines_worker
 
 from inference import Predictor
@@ -42,16 +42,9 @@ class Pipelines:
 
 
 def time_rounds(predictors: dict[tuple[str, int | None], Predictor], articles: list[dict], rounds: int) -> dict:
-    """Articles/s of each predictor in each round; the predictors take turns within a round, in reverse
-    order every other round (so none always runs first)."""
-    speeds: dict[tuple[str, int | None], list[float]] = {key: [] for key in predictors}
-    for round_ in range(rounds):
-        turns = list(predictors.items())
-        for key, predictor in reversed(turns) if round_ % 2 else turns:
-            start = time.perf_counter()
-            predictor.predict(articles)
-            speeds[key].append(len(articles) / (time.perf_counter() - start))
-    return speeds
+    """Articles/s of each predictor in each round, the predictors taking turns (:func:`common.take_turns`)."""
+    calls = {key: functools.partial(predictor.predict, articles) for key, predictor in predictors.items()}
+    return {key: [len(articles) / t for t in seconds] for key, seconds in time_turns(calls, rounds).items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 
 import torch
@@ -76,3 +77,24 @@ def window_gflop(encoder: dict, tokens: int) -> float:
     hidden, inner, layers = encoder["hidden_size"], encoder["intermediate_size"], encoder["num_hidden_layers"]
     per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * inner) + 4 * tokens * tokens * hidden
     return layers * per_layer / 1e9
+
+
+def take_turns(keys: Sequence[Hashable], rounds: int) -> Iterator[Hashable]:
+    """``keys`` in turn, ``rounds`` times, every other round in reverse, so that none always runs first
+    (this machine drifts by more than the effects the A/Bs measure).
+
+    >>> "".join(take_turns("abc", 3))
+    'abccbaabc'
+    """
+    for round_ in range(rounds):
+        yield from reversed(keys) if round_ % 2 else keys
+
+
+def time_turns(calls: dict[Hashable, Callable[[], object]], rounds: int) -> dict[Hashable, list[float]]:
+    """Seconds of each call in each round, the calls taking turns (:func:`take_turns`)."""
+    seconds: dict[Hashable, list[float]] = {key: [] for key in calls}
+    for key in take_turns(list(calls), rounds):
+        start = time.perf_counter()
+        calls[key]()
+        seconds[key].append(time.perf_counter() - start)
+    return seconds

@@ -16,12 +16,11 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 from datetime import date
 
 import torch
 import transformers
-from common import describe_machine, publish
+from common import describe_machine, publish, time_turns
 from training_speed import TASKS, article_texts
 from transformers import TrainingArguments
 
@@ -78,12 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     default = default_eval_batch_size(args.max_length)
     sizes = list(dict.fromkeys([default, *args.sizes]))
     trainers, count = build_trainers(args, sizes)
-    speeds: dict[int, list[float]] = {size: [] for size in sizes}
-    for round_ in range(args.rounds):
-        for size in reversed(sizes) if round_ % 2 else sizes:
-            start = time.perf_counter()
-            trainers[size].evaluate()
-            speeds[size].append(count / (time.perf_counter() - start))
+    seconds = time_turns({size: trainer.evaluate for size, trainer in trainers.items()}, args.rounds)
+    speeds = {size: [count / t for t in values] for size, values in seconds.items()}
     slowest = min(statistics.median(values) for values in speeds.values())
     lines = [
         "## Validation speed inside training: the evaluation batch",

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import describe_machine, matmul_ceiling, replace_section, window_gflop
+from common import describe_machine, matmul_ceiling, replace_section, take_turns, window_gflop
 
 from inference import Predictor, load_model_folder
 from inference.modeling import transformers_encoder
@@ -198,11 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as handle:
         handle.write("".join(json.dumps(article) + "\n" for article in articles))
         handle.flush()
-        for round_ in range(args.rounds):  # every other round in reverse, so no row always runs first
-            for row in reversed(args.rows) if round_ % 2 else args.rows:
-                result = run_worker(args, row, handle.name)
-                if result is not None:
-                    runs[row].append(result)
+        for row in take_turns(args.rows, args.rounds):
+            result = run_worker(args, row, handle.name)
+            if result is not None:
+                runs[row].append(result)
     results = {row: median_run(row_runs) for row, row_runs in runs.items() if row_runs}
     section = report(args, articles, results)
     print(section)
