@@ -85,6 +85,8 @@ RULES: dict[type, dict[str, Rule]] = {
         "eval_batch_size": at_least(1, "about 2,048 tokens' worth on a CPU, 32 on a GPU"),
         "gradient_accumulation": at_least(1),
         "learning_rate": POSITIVE,
+        "head_learning_rate": POSITIVE,
+        "probe_l2": NOT_NEGATIVE,
         "weight_decay": NOT_NEGATIVE,
         # the Trainer reads a warm-up of 1 or more as a number of steps, not as a share
         "warmup_ratio": Rule(lambda value: 0 <= value < 1, "a share of the steps in [0, 1)"),

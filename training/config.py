@@ -114,12 +114,15 @@ class ModelConfig:
 
 @dataclass
 class TrainingConfig:
+    mode: Literal["finetune", "probe", "probe+finetune"] = "finetune"  # probe: heads on the frozen encoder's
+    # cached article vectors; probe+finetune: fine-tuning starts from those heads (LP-FT); see training.probe
     epochs: float = 3.0  # passes over the training data
     max_steps: int = -1  # stop after this many optimizer steps (-1: use epochs)
     batch_size: int = 16  # articles per step
     eval_batch_size: int | None = None  # articles per evaluation step; None: about 2,048 tokens' worth on a CPU
     gradient_accumulation: int = 1  # steps accumulated before an update
     learning_rate: float = 5.0e-5  # peak learning rate
+    head_learning_rate: float | None = None  # peak learning rate of the task heads; None: learning_rate
     weight_decay: float = 0.01  # AdamW weight decay
     warmup_ratio: float = 0.1  # share of steps with a linear warm-up
     max_grad_norm: float = 1.0  # gradient clipping
@@ -139,6 +142,8 @@ class TrainingConfig:
     report_to: str = "none"  # experiment tracking: none, tensorboard, mlflow, or both comma-separated
     tracking_dir: str | None = None  # where tracking files go; None: <run folder>/tracking
     calibrate: bool = True  # fit a temperature per task on validation, so probabilities mean what they say
+    probe_l2: float | None = None  # probe: penalty on the heads' weights; None: chosen on validation
+    feature_cache: str | None = None  # probe: folder of cached article vectors; None: <run.output_dir>/feature-cache
     fuse_tfidf: bool = False  # also fit TF-IDF + linear SVM per task, saved in the model and fused with it
 
 

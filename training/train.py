@@ -30,6 +30,7 @@ import torch
 import transformers
 from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import TrainOutput
 
 from inference.backends import bf16_supported, torch_threads
 from inference.modeling import NewsClassifier
@@ -45,6 +46,7 @@ from .encoders import resolve_encoder
 from .logs import LogToFile, close_log_file, setup_logging
 from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 from .overwrite import InputOverwriteError
+from .probe import ProbeStage, model_logits, probe_summary, run_probe
 from .runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
 from .saving import save_model_folder, write_json_atomic
 from .tracking import tracking_callbacks
@@ -206,12 +208,16 @@ def train(
             start_run(config, run_dir, main, resume)
             prepared = prepare(config)
             trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
-            result, seconds = fit(trainer, state, resume)
+            probe = probe_heads(config, prepared, trainer) if config.training.mode != "finetune" else None
+            if config.training.mode == "probe":
+                result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
+            else:
+                result, seconds = fit(trainer, state, resume)
         except BaseException as error:
             if main and not resume and not getattr(error, "keeps_run_folder", False):
                 discard_run_folder(run_dir)
             raise
-        metrics, printed, calibration = score_run(trainer, config, prepared, run_dir, main, result, seconds)
+        metrics, printed, calibration = score_run(trainer, config, prepared, run_dir, main, result, seconds, probe)
         if main:
             save_run(run_dir, trainer, config, prepared, metrics, calibration)
             report_run(run_dir, config, prepared, printed, seconds)
@@ -293,6 +299,23 @@ def build_trainer(
         group_by_length=config.training.group_by_length,
         sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
         label_smoothing=config.training.label_smoothing,
+        head_learning_rate=config.training.head_learning_rate,
+    )
+
+
+def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:
+    """The frozen-feature stage (``training.mode`` probe or probe+finetune): heads fitted and put in the model."""
+    splits = {name: prepared.datasets[name] for name in ("train", "validation", "test") if name in prepared.datasets}
+    if config.training.mode == "probe+finetune" or not config.evaluation.test:
+        splits.pop("test", None)  # fine-tuning scores test with the fine-tuned encoder; nothing to embed it for
+    return run_probe(
+        config,
+        prepared.model,
+        prepared.tokenizer,
+        splits,
+        prepared.label_lists,
+        trainer.class_weights,
+        trainer.args.bf16,
     )
 
 
@@ -327,10 +350,11 @@ def score_run(
     main: bool,
     result: Any,
     seconds: float,
+    probe: ProbeStage | None = None,
 ) -> tuple[dict[str, Any], list[str], RunCalibration]:
     """The run's metrics (training, then each evaluated split, scored as the saved model predicts) and the
     reports printed at the end; the main process also fits the calibration (and the fused TF-IDF model) on
-    validation and writes the reports into the run folder."""
+    validation and writes the reports into the run folder. A probe-only run scores its cached vectors."""
     metrics: dict[str, Any] = {
         "train": {
             "seconds": round(seconds, 1),
@@ -339,6 +363,7 @@ def score_run(
             "processes": trainer.args.world_size,
             "loss": result.metrics.get("train_loss"),
             "best_checkpoint": trainer.state.best_model_checkpoint,
+            "mode": config.training.mode,
         },
         "splits": {},
         "summary": {},
@@ -346,7 +371,13 @@ def score_run(
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
     evaluated = [name for name in evaluated if name in prepared.datasets]
     tasks = list(prepared.label_lists)
-    logits = {split: split_logits(trainer, prepared.datasets[split], tasks) for split in evaluated}
+    if config.training.mode == "probe":
+        model = trainer.model.eval()
+        logits = {split: model_logits(model, probe.features[split]) for split in evaluated}
+    else:
+        logits = {split: split_logits(trainer, prepared.datasets[split], tasks) for split in evaluated}
+    if probe is not None:
+        metrics["train"]["probe"] = {"seconds": round(probe.seconds, 1), "heads": probe_summary(probe.heads)}
     truth = {split: prepared.datasets[split].labels for split in evaluated}
     unranked = [task.name for task in adversarial_tasks(config)]
     predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}

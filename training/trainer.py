@@ -150,6 +150,7 @@ class MultiTaskTrainer(Trainer):
         sampling_temperature: with articles from several datasets (``ArticleDataset.sources``), each
             batch comes from one dataset, drawn with weight ``rows ** (1 / T)`` (1: proportional).
         label_smoothing: share of each target spread over the other labels.
+        head_learning_rate: peak learning rate of the task heads (None: the encoder's).
     """
 
     def __init__(
@@ -161,6 +162,7 @@ class MultiTaskTrainer(Trainer):
         group_by_length: bool = False,
         sampling_temperature: float = 1.0,
         label_smoothing: float = 0.0,
+        head_learning_rate: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -170,6 +172,27 @@ class MultiTaskTrainer(Trainer):
         self.group_by_length = group_by_length
         self.sampling_temperature = sampling_temperature
         self.label_smoothing = label_smoothing
+        self.head_learning_rate = head_learning_rate
+
+    def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:
+        """The Trainer's AdamW, its groups split so the task heads take ``head_learning_rate``.
+
+        Set before the scheduler is made, the heads' rate is warmed up and decayed like the encoder's.
+        """
+        fresh = self.optimizer is None
+        optimizer = super().create_optimizer(model)
+        if not fresh or self.head_learning_rate is None:
+            return optimizer
+        heads = {id(p) for p in unwrap(model if model is not None else self.model).heads.parameters()}
+        groups = []
+        for group in optimizer.param_groups:
+            for is_head in (False, True):
+                params = [p for p in group["params"] if (id(p) in heads) == is_head]
+                if params:
+                    lr = self.head_learning_rate if is_head else group["lr"]
+                    groups.append({**group, "params": params, "lr": lr})
+        optimizer.param_groups[:] = groups  # no step taken yet: the optimizer holds no state to move
+        return optimizer
 
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
         dataset = train_dataset if train_dataset is not None else self.train_dataset

@@ -1,0 +1,193 @@
+"""The frozen-feature stage: the pretrained encoder reads every article once, and each task's linear head is
+fitted on those article vectors.
+
+``training.mode`` picks how a run uses it:
+
+- ``finetune``: heads start from zero and the whole model trains (the Trainer alone);
+- ``probe``: the encoder stays as pretrained; the heads are fitted here, in seconds, on cached vectors, and the
+  run saves an ordinary model folder (few-shot data: a model in a minute);
+- ``probe+finetune``: fine-tuning starts from the probe's heads (LP-FT, Kumar et al., ICLR 2022), so the first
+  steps do not wear away features that random heads cannot use yet.
+
+The vectors are what the model computes at prediction: every window the model's windowing gives, pooled as the
+model pools. They are cached under ``training.feature_cache`` (:mod:`training.feature_cache`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from inference.modeling import multitask_loss
+
+from .config import Config
+from .feature_cache import FeatureCache
+from .metrics import task_scores
+
+logger = logging.getLogger("newsclf")
+
+L2_GRID = (1e-5, 1e-4, 1e-3, 1e-2)
+"""Penalties on the head's weights tried on validation where ``training.probe_l2`` is null (mean loss + l2/2·|W|²)."""
+
+
+@dataclass
+class FittedHead:
+    """One task's linear head fitted on frozen vectors, and how it was chosen."""
+
+    weight: np.ndarray  # (labels, hidden)
+    bias: np.ndarray  # (labels,)
+    l2: float
+    validation: dict[str, float]  # penalty -> validation score, where there was a validation split
+
+
+def fit_linear_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    num_labels: int,
+    l2: float,
+    class_weights: torch.Tensor | None = None,
+    label_smoothing: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A linear softmax head on ``features`` (rows labelled -100 left out), by L-BFGS on the model's own loss.
+
+    >>> x = np.array([[1.0, 0.0], [0.0, 1.0]] * 4, dtype=np.float32)
+    >>> weight, bias = fit_linear_head(x, np.array([0, 1] * 4), 2, l2=1e-4)
+    >>> ((x @ weight.T + bias).argmax(1) == np.array([0, 1] * 4)).all()
+    np.True_
+    """
+    keep = labels != -100
+    x = torch.from_numpy(np.ascontiguousarray(features[keep], dtype=np.float32))
+    y = torch.from_numpy(labels[keep].astype(np.int64))
+    head = nn.Linear(x.shape[1], num_labels)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    optimizer = torch.optim.LBFGS(
+        head.parameters(), lr=1.0, max_iter=500, history_size=20, line_search_fn="strong_wolfe"
+    )
+    weights = None if class_weights is None else {"task": class_weights}
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = multitask_loss({"task": head(x)}, {"task": y}, class_weights=weights, label_smoothing=label_smoothing)
+        loss = loss + 0.5 * l2 * head.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy()
+
+
+def metric_kind(config: Config) -> str:
+    """The score (accuracy, macro_f1 or weighted_f1) that ``training.metric`` ranks by, used per task here."""
+    for kind in ("macro_f1", "weighted_f1", "accuracy"):
+        if config.training.metric.endswith(kind):
+            return kind
+    return "macro_f1"  # a loss metric: rank the heads by macro-F1
+
+
+def fit_probe(
+    features: dict[str, np.ndarray],
+    labels: dict[str, dict[str, list[int]]],
+    label_lists: dict[str, list[str]],
+    config: Config,
+    class_weights: dict[str, torch.Tensor],
+) -> dict[str, FittedHead]:
+    """Each task's head on the training vectors, its penalty chosen on validation (``training.probe_l2`` fixes it).
+
+    Args:
+        features: split -> ``(articles, hidden)`` vectors; ``train`` required, ``validation`` optional.
+        labels: split -> task -> label ids (-100: none).
+        label_lists: task -> labels, in the heads' order.
+        config: the run's settings (``training.probe_l2``, ``training.label_smoothing``, ``training.metric``).
+        class_weights: task -> class weights, for tasks with ``class_weights: balanced``.
+    """
+    fixed = config.training.probe_l2
+    grid = (fixed,) if fixed is not None else L2_GRID
+    kind, smoothing = metric_kind(config), config.training.label_smoothing
+    heads = {}
+    for task, names in label_lists.items():
+        train_labels = np.asarray(labels["train"][task])
+        fits = {
+            l2: fit_linear_head(features["train"], train_labels, len(names), l2, class_weights.get(task), smoothing)
+            for l2 in grid
+        }
+        scores = {}
+        if "validation" in features and len(grid) > 1:
+            truth = np.asarray(labels["validation"][task])
+            for l2, (weight, bias) in fits.items():
+                predicted = (features["validation"] @ weight.T + bias).argmax(1)
+                scores[l2] = task_scores(truth[truth != -100], predicted[truth != -100], names)[kind]
+        best = max(scores, key=scores.get) if scores else grid[len(grid) // 2]
+        heads[task] = FittedHead(*fits[best], l2=best, validation={f"{l2:g}": s for l2, s in scores.items()})
+        logger.info("probe %s: l2 %g chosen; validation %s by l2 %s", task, best, kind, heads[task].validation)
+    return heads
+
+
+def install_heads(model: Any, heads: dict[str, FittedHead]) -> None:
+    """Copies fitted heads into the model's task heads (tasks without one keep theirs)."""
+    with torch.no_grad():
+        for task, head in heads.items():
+            model.heads[task].weight.copy_(torch.from_numpy(head.weight))
+            model.heads[task].bias.copy_(torch.from_numpy(head.bias))
+
+
+def probe_summary(heads: dict[str, FittedHead]) -> dict[str, Any]:
+    """What ``metrics.json`` records of the probe: each task's chosen penalty and validation scores."""
+    return {task: {"l2": head.l2, "validation": head.validation} for task, head in heads.items()}
+
+
+@dataclass
+class ProbeStage:
+    """The probe of a run: its fitted heads, every split's article vectors and the seconds it took."""
+
+    heads: dict[str, FittedHead]
+    features: dict[str, np.ndarray]
+    seconds: float
+
+
+def cache_folder(config: Config) -> Path:
+    """Where article vectors are cached: ``training.feature_cache``, or ``<run.output_dir>/feature-cache``."""
+    return Path(config.training.feature_cache or Path(config.run.output_dir) / "feature-cache")
+
+
+def run_probe(
+    config: Config,
+    model: Any,
+    tokenizer: Any,
+    datasets: dict[str, Any],
+    label_lists: dict[str, list[str]],
+    class_weights: dict[str, torch.Tensor],
+    bf16: bool,
+) -> ProbeStage:
+    """Embeds every split with the frozen encoder (cached), fits each task's head and installs it in ``model``.
+
+    Adversarial tasks get no head here: they exist to be fooled while fine-tuning.
+    """
+    started = time.perf_counter()
+    pairs = model.config.reads_pairs
+    cache = FeatureCache(
+        cache_folder(config), model, tokenizer.sep_token_id if pairs else None, tokenizer.pad_token_id, bf16
+    )
+    features = {split: cache.vectors(dataset.windows, split) for split, dataset in datasets.items()}
+    fitted = {
+        task: labels for task, labels in label_lists.items() if task not in model.config.tasks_of_kind("adversarial")
+    }
+    labels = {split: dataset.labels for split, dataset in datasets.items()}
+    heads = fit_probe(features, labels, fitted, config, class_weights)
+    install_heads(model, heads)
+    return ProbeStage(heads, features, time.perf_counter() - started)
+
+
+def model_logits(model: Any, features: np.ndarray) -> dict[str, np.ndarray]:
+    """Each task's logits from cached article vectors through the model's own heads (in eval mode: no dropout)."""
+    with torch.no_grad():
+        logits = model.classify(torch.from_numpy(features))
+    return {task: values.numpy() for task, values in zip(model.config.task_names, logits)}
