@@ -22,20 +22,21 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.exceptions import HTTPException
 
 from .batching import DynamicBatcher
 from .explain import explain
 from .predictor import Predictor
 from .service_input import Limits, RequestError, read_explain_request, read_json, read_predict_request
+from .windowing import ARTICLE_FIELDS, TARGET_FIELD
 
 PAGE = Path(__file__).with_name("page")
 log = logging.getLogger("newsclf.serve")
@@ -52,6 +53,17 @@ class ServeSettings:
     """How long a request may wait for others to share its forward pass."""
     api_key: str | None = None
     """When set, ``/predict``, ``/explain`` and ``/info`` need ``Authorization: Bearer <key>`` or ``X-API-Key``."""
+
+
+class JSONAnswer(JSONResponse):
+    """JSON in UTF-8, except an answer holding a lone surrogate (half an emoji, read from a ``\\ud83d`` escape and
+    echoed back by ``/explain`` or an error message), which UTF-8 cannot encode: that one is all ``\\u`` escapes."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 class _Model:
@@ -83,19 +95,35 @@ class _Model:
         return self.predictor
 
 
+_TEXT_OR_NULL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+ArticleObject = Annotated[
+    dict[str, str | None],
+    # spelled out (inline, not a $defs reference: the body schema is placed in the document by hand)
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "the text fields the model reads (title, content), and a pair task's target",
+            "properties": {name: _TEXT_OR_NULL for name in (*ARTICLE_FIELDS, TARGET_FIELD)},
+            "additionalProperties": _TEXT_OR_NULL,
+        }
+    ),
+]
+
+
 class PredictBody(BaseModel):
     """``/predict``: one article or a list (a string or an object of text fields), targets for pair tasks."""
 
     model_config = ConfigDict(
+        extra="forbid",  # as the route's own checks do
         json_schema_extra={
             "examples": [
                 {"articles": "The Senate passed the budget bill on Tuesday."},
                 {"articles": [{"title": "Fed raises rates", "content": "The central bank raised rates."}]},
                 {"articles": {"content": "Officials denied the report."}, "target": "Spider burrowed into tourist"},
             ]
-        }
+        },
     )
-    articles: str | dict[str, str | None] | list[str | dict[str, str | None]]
+    articles: str | ArticleObject | list[str | ArticleObject]
     target: str | list[str] | None = None
 
 
@@ -103,11 +131,104 @@ class ExplainBody(BaseModel):
     """``/explain``: one article, the task (default: the first) and the label (default: the predicted one)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"article": "Rates rose. Markets fell.", "task": "topic"}]}
+        extra="forbid", json_schema_extra={"examples": [{"article": "Rates rose. Markets fell.", "task": "topic"}]}
     )
-    article: str | dict[str, str | None]
+    article: str | ArticleObject
     task: str | None = None
     label: str | None = None
+
+
+# The answers, as the OpenAPI document declares them (for clients and the schema fuzzer in
+# tests/test_serve_schema.py); the routes build their answers themselves, so these only describe them.
+_ANSWER = ConfigDict(extra="forbid")
+
+
+class ErrorAnswer(BaseModel):
+    """A refused request: what was wrong, and the JSON field at fault (``body`` for the body as a whole)."""
+
+    model_config = _ANSWER
+    detail: str
+    field: str | None = None
+    """Absent for 401 and 503, which are not about a field."""
+
+
+class TaskPrediction(BaseModel):
+    model_config = _ANSWER
+    label: str
+    score: float
+    """The label's probability."""
+    scores: dict[str, float]
+    """Every label's probability."""
+
+
+Prediction = dict[str, TaskPrediction]
+"""One article's prediction: each task's."""
+
+
+class SentenceEffect(BaseModel):
+    model_config = _ANSWER
+    field: str
+    index: int
+    text: str
+    score_without: float
+    effect: float
+
+
+class ExplainAnswer(BaseModel):
+    model_config = _ANSWER
+    task: str
+    label: str
+    score: float
+    predicted: str
+    sentences: list[SentenceEffect]
+
+
+class TaskInfo(BaseModel):
+    model_config = _ANSWER
+    name: str
+    kind: Literal["single", "pair"]
+    labels: list[str]
+
+
+class InfoAnswer(BaseModel):
+    model_config = _ANSWER
+    tasks: list[TaskInfo]
+    text_fields: list[str]
+    window: dict[str, Any]
+    backend: str
+    metrics: dict[str, Any] | None
+    limits: dict[str, int]
+    batching: dict[str, float]
+    api_key_required: bool
+
+
+class HealthAnswer(BaseModel):
+    model_config = _ANSWER
+    status: Literal["ready", "loading", "failed"]
+    backend: str | None = None
+    """Once ready: the backend and number format the model runs with."""
+    detail: str | None = None
+    """Once failed: why the model could not be loaded."""
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The declared error answers of a route: all ``{"detail": ..., "field": ...}``."""
+    meanings = {
+        400: "the body is not JSON, not UTF-8, or nested deeper than max_json_depth",
+        401: "the service needs an API key and none or a wrong one was given",
+        413: "the body is over max_body_bytes",
+        422: "the JSON does not fit the request, or a request limit is exceeded",
+        503: "the model is still loading, or could not be loaded",
+    }
+    return {status: {"model": ErrorAnswer, "description": meanings[status]} for status in statuses}
+
+
+def _answers(model: Any, description: str, *errors: int) -> dict[str, Any]:
+    """A route's declared answers (its 200 and ``errors``); the route's own return type is left out of them."""
+    return {
+        "response_model": None,
+        "responses": {200: {"model": model, "description": description}, **_errors(*errors)},
+    }
 
 
 def build_app(load: Callable[[], Predictor], folder: Path | None, settings: ServeSettings) -> FastAPI:
@@ -123,6 +244,7 @@ def build_app(load: Callable[[], Predictor], folder: Path | None, settings: Serv
         await batcher.stop()  # uvicorn has let the requests in flight finish by now
 
     app = FastAPIOffline(  # /docs with Swagger UI's files served by the app, not a CDN
+        default_response_class=JSONAnswer,
         title="newsclf",
         summary="Topic, leaning and stance of news articles, from one model folder",
         lifespan=lifespan,
@@ -131,24 +253,45 @@ def build_app(load: Callable[[], Predictor], folder: Path | None, settings: Serv
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.limits.max_body_bytes)
     authorized = Depends(_key_checker(settings.api_key))
+    _add_model_routes(app, model, batcher, settings, authorized)
+    _add_service_routes(app, model, settings, authorized)
+    app.mount("/static", StaticFiles(directory=PAGE), name="static")
+    return app
 
-    @app.post("/predict", dependencies=[authorized], openapi_extra=_body_schema(PredictBody))
+
+def _add_model_routes(
+    app: FastAPI, model: _Model, batcher: DynamicBatcher, settings: ServeSettings, authorized: Any
+) -> None:
+    """``/predict`` and ``/explain``: they read their JSON themselves, after checking its size and nesting."""
+    limits = settings.limits
+    body_errors = (400, 401, 413, 422, 503)
+
+    @app.post(
+        "/predict",
+        dependencies=[authorized],
+        openapi_extra=_body_schema(PredictBody),
+        **_answers(Prediction | list[Prediction], "one result per article, or one for one", *body_errors),
+    )
     async def predict(request: Request) -> Any:
         """Each task's label, its probability and every label's probability, in the shape of the input."""
         predictor = model.ready()
-        parsed = read_predict_request(read_json(await request.body()), predictor, settings.limits)
+        parsed = read_predict_request(read_json(await request.body(), limits), predictor, limits)
         key = parsed.targets[0] is not None
         results = await batcher.submit(list(zip(parsed.articles, parsed.targets)), key)
         return results[0] if parsed.single else results
 
-    @app.post("/explain", dependencies=[authorized], openapi_extra=_body_schema(ExplainBody))
+    @app.post(
+        "/explain",
+        dependencies=[authorized],
+        openapi_extra=_body_schema(ExplainBody),
+        **_answers(ExplainAnswer, "each sentence's effect", *body_errors),
+    )
     async def explain_article(request: Request) -> Any:
         """Which sentences moved the prediction: each one's effect on the label's probability when left out."""
         predictor = model.ready()
-        article, task, label = read_explain_request(read_json(await request.body()), predictor, settings.limits)
-        limit = settings.limits.max_explain_sentences
+        article, task, label = read_explain_request(read_json(await request.body(), limits), predictor, limits)
         try:
-            result = await batcher.run(explain, predictor, article, task, label, limit)
+            result = await batcher.run(explain, predictor, article, task, label, limits.max_explain_sentences)
         except ValueError as error:
             raise RequestError("article", str(error)) from None
         return {
@@ -156,7 +299,11 @@ def build_app(load: Callable[[], Predictor], folder: Path | None, settings: Serv
             "sentences": result.as_rows(),
         }
 
-    @app.get("/info", dependencies=[authorized])
+
+def _add_service_routes(app: FastAPI, model: _Model, settings: ServeSettings, authorized: Any) -> None:
+    """``/info``, ``/health`` and the page."""
+
+    @app.get("/info", dependencies=[authorized], **_answers(InfoAnswer, "the model and the service", 401, 503))
     async def info() -> dict[str, Any]:
         """What the model predicts from what, how it was scored, and what the service accepts."""
         predictor = model.ready()
@@ -172,20 +319,20 @@ def build_app(load: Callable[[], Predictor], folder: Path | None, settings: Serv
             "api_key_required": settings.api_key is not None,
         }
 
-    @app.get("/health")
-    async def health() -> JSONResponse:
+    ready = {"model": HealthAnswer, "description": "the model is loaded"}
+    not_ready = {"model": HealthAnswer, "description": "the model is loading, or could not be loaded"}
+
+    @app.get("/health", response_model=None, responses={200: ready, 503: not_ready})
+    async def health() -> JSONAnswer:
         """``ready`` once the model is loaded; 503 while it loads or when it failed to."""
         if model.predictor is not None:
-            return JSONResponse({"status": "ready", "backend": model.predictor.backend_name})
+            return JSONAnswer({"status": "ready", "backend": model.predictor.backend_name})
         status = "failed" if model.error else "loading"
-        return JSONResponse({"status": status, "detail": model.error}, status_code=503)
+        return JSONAnswer({"status": status, "detail": model.error}, status_code=503)
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(PAGE / "index.html")
-
-    app.mount("/static", StaticFiles(directory=PAGE), name="static")
-    return app
 
 
 def _predict_items(model: _Model) -> Callable[[list], list]:
@@ -217,20 +364,20 @@ def _add_error_handlers(app: FastAPI) -> None:
     """Errors as ``{"detail": message, "field": name}``; a client's mistake is never a 500."""
 
     @app.exception_handler(RequestError)
-    async def request_error(request: Request, error: RequestError) -> JSONResponse:
-        return JSONResponse({"detail": str(error), "field": error.field}, status_code=error.status)
+    async def request_error(request: Request, error: RequestError) -> JSONAnswer:
+        return JSONAnswer({"detail": str(error), "field": error.field}, status_code=error.status)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONAnswer:
         problems = error.errors()
         where = ".".join(str(part) for part in problems[0]["loc"][1:]) if problems else "request"
         detail = f"{where}: {problems[0]['msg']}" if problems else "invalid request"
-        return JSONResponse({"detail": detail, "field": where}, status_code=422)
+        return JSONAnswer({"detail": detail, "field": where}, status_code=422)
 
     @app.exception_handler(ValueError)
-    async def value_error(request: Request, error: ValueError) -> JSONResponse:
+    async def value_error(request: Request, error: ValueError) -> JSONAnswer:
         # Predictor refuses what the request checks did not foresee; still the client's input
-        return JSONResponse({"detail": str(error), "field": "articles"}, status_code=422)
+        return JSONAnswer({"detail": str(error), "field": "articles"}, status_code=422)
 
 
 class BodyLimit:

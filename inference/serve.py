@@ -62,7 +62,7 @@ def create_app(
         backend, precision, batch_size, num_threads: as in :meth:`Predictor.from_pretrained`.
         max_batch: most articles of concurrent requests scored in one forward pass.
         max_wait_ms: how long a request may wait for others to join its forward pass.
-        limits: body size, articles per request, characters per article, sentences to explain.
+        limits: body size and JSON nesting, articles per request, characters per article, sentences to explain.
         api_key: when set, the API routes need it (``Authorization: Bearer <key>`` or ``X-API-Key``).
 
     Raises:

@@ -9,6 +9,10 @@ what was expected, so the service answers a client's mistake with a 4xx, never a
 Traceback (most recent call last):
 ...
 inference.service_input.RequestError: body: malformed JSON at line 1, column 17: Expecting value
+>>> read_json(b'{"articles": [[["a"]]]}', Limits(max_json_depth=3))
+Traceback (most recent call last):
+...
+inference.service_input.RequestError: body: JSON nested 4 levels deep; at most 3 levels of objects and lists
 """
 
 from __future__ import annotations
@@ -18,15 +22,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .windowing import TARGET_FIELD, Article
 
 if TYPE_CHECKING:
     from .predictor import Predictor
 
+MAX_JSON_DEPTH = 256
+"""The most :attr:`Limits.max_json_depth` may allow: well inside Python's recursion limit of 1000."""
+
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may hold; larger ones are refused (413 for the body, 422 for the rest)."""
+    """What one request may hold; larger ones are refused (413 for the body's size, 400 for its nesting, 422 else)."""
 
     max_body_bytes: int = 4_000_000
     max_articles: int = 64
@@ -35,11 +44,16 @@ class Limits:
     """Characters per article, its fields and target together."""
     max_explain_sentences: int = 200
     """Sentences of an article sent to ``/explain`` (each costs one prediction)."""
+    max_json_depth: int = 32
+    """Objects and lists nested in one another in the body (a valid request needs 3); deeper is a 400."""
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"limit {name} must be a positive whole number, got {value!r}")
+        if self.max_json_depth > MAX_JSON_DEPTH:
+            # json.loads recurses once per level and shares the interpreter's recursion limit with the server
+            raise ValueError(f"limit max_json_depth must be at most {MAX_JSON_DEPTH}, got {self.max_json_depth}")
 
 
 class RequestError(ValueError):
@@ -58,8 +72,18 @@ class PredictRequest:
     targets: list[str | None]
 
 
-def read_json(body: bytes) -> Any:
-    """The parsed body, or a 400 naming the line and column where the JSON breaks."""
+def read_json(body: bytes, limits: Limits | None = None) -> Any:
+    """The parsed body, or a 400 naming the line and column where the JSON breaks, or its nesting past the limit.
+
+    The nesting is measured before parsing: :func:`json.loads` recurses once per level, and a body of a few
+    thousand ``[`` would end in a ``RecursionError``.
+    """
+    max_depth = (limits or Limits()).max_json_depth
+    depth = json_depth(body)
+    if depth > max_depth:
+        raise RequestError(
+            "body", f"JSON nested {depth} levels deep; at most {max_depth} levels of objects and lists", 400
+        )
     try:
         return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -68,6 +92,31 @@ def read_json(body: bytes) -> Any:
         raise RequestError(
             "body", f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}", 400
         ) from None
+    except ValueError as error:  # a number of more than 4300 digits, say
+        raise RequestError("body", f"unreadable JSON: {error}", 400) from None
+
+
+_STEP = np.zeros(256, np.int8)  # what each byte does to the nesting depth
+_STEP[list(b"[{")] = 1
+_STEP[list(b"]}")] = -1
+
+
+def json_depth(body: bytes) -> int:
+    r"""How deeply the objects and lists of a JSON text nest, counted in a few linear passes, without recursion.
+
+    Brackets inside strings do not count. On broken JSON it may differ from what a parser would find past
+    the break, but a parser stops there, so it never goes deeper than this says.
+
+    >>> json_depth(b'{"a": [1, {"b": "[[[\\"]]"}]}'), json_depth(b"7"), json_depth(b'"[[['), json_depth(b"[[")
+    (3, 0, 0, 2)
+    """
+    # Backslashes pair up from the left, so once the escaped backslashes are gone, a backslash before a quote
+    # escapes it; every quote left opens or closes a string (underscores keep the other bytes in place).
+    plain = np.frombuffer(body.replace(b"\\\\", b"__").replace(b'\\"', b"__"), np.uint8)
+    in_string = np.bitwise_xor.accumulate(plain == ord('"'))
+    steps = _STEP[plain]
+    steps[in_string] = 0
+    return int(np.cumsum(steps, dtype=np.int32).max(initial=0))
 
 
 def read_predict_request(body: Any, predictor: Predictor, limits: Limits) -> PredictRequest:

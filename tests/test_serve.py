@@ -4,6 +4,7 @@ batching, limits, errors, API key, SIGTERM)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -11,17 +12,20 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CLAIMS, call, pair_config, wait_ready
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inference import Predictor
 from inference.app import ServeSettings, build_app
 from inference.serve import create_app, main, serve_in_background
-from inference.service_input import Limits
+from inference.service_input import Limits, json_depth
 from training.train import train
 
 ARTICLE = {"title": "Bank raises rates", "content": "The bank raised interest rates. Markets fell. Wages stalled."}
@@ -100,6 +104,7 @@ BAD_REQUESTS = [
     # (path, raw body, status, field, words in the message)
     ("/predict", b'{"articles": ["a",]}', 400, "body", "line 1, column 19"),
     ("/predict", b"\xff\xfe", 400, "body", "UTF-8"),
+    ("/predict", b'{"articles": ' + b"1" * 5000 + b"}", 400, "body", "4300 digits"),
     ("/predict", b'["a"]', 422, "body", "JSON object"),
     ("/predict", b"{}", 422, "articles", "missing"),
     ("/predict", b'{"articles": "a", "lang": "en"}', 422, "lang", "unknown field"),
@@ -123,6 +128,111 @@ def test_bad_requests_get_a_4xx_naming_the_field(server, path, raw, status, fiel
     answer_status, answer = call(server[0], path, raw=raw)
     assert (answer_status, answer["field"]) == (status, field)
     assert words in answer["detail"] and answer["detail"].startswith(field)
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """``caplog``, with uvicorn's records too (a request's unhandled exception is its "Exception in ASGI
+    application" with the traceback): its logger does not propagate to the root logger, where caplog listens."""
+    uvicorn_log = logging.getLogger("uvicorn")
+    propagates = uvicorn_log.propagate
+    uvicorn_log.propagate = True
+    try:
+        yield caplog
+    finally:
+        uvicorn_log.propagate = propagates
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture, url: str) -> list[str]:
+    """What the server logged at ERROR or above, or with a traceback, until now."""
+    # uvicorn logs a request's exception just after its 500 went out: one more request lets it finish
+    call(url, "/health")
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR or record.exc_info]
+
+
+def nested(key: str, levels: int, inner: str = "") -> bytes:
+    """``{key: [[...inner...]]}``: a JSON object whose brackets nest ``levels + 1`` deep."""
+    return b'{"%s": %s%s%s}' % (key.encode(), b"[" * levels, inner.encode(), b"]" * levels)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\u00e9\ud83d\n'),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a'), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def parsed_depth(value: Any) -> int:
+    if isinstance(value, (list, dict)):
+        return 1 + max(map(parsed_depth, value.values() if isinstance(value, dict) else value), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_the_nesting_scan_agrees_with_the_parser(value: Any, ascii_only: bool):
+    # strings full of brackets, quotes and backslashes: the scan must tell them from structure as a parser does
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert json_depth(text.encode("utf-8", "surrogatepass")) == parsed_depth(value)
+
+
+@pytest.mark.parametrize(("path", "key"), [("/predict", "articles"), ("/explain", "article")])
+def test_json_nested_20000_deep_is_refused_before_parsing(server, logged, path: str, key: str):
+    status, answer = call(server[0], path, raw=nested(key, 20_000))
+    assert (status, answer["field"]) == (400, "body")
+    assert "20001 levels" in answer["detail"] and f"at most {Limits().max_json_depth}" in answer["detail"]
+    assert errors_logged(logged, server[0]) == []
+
+
+def test_json_at_the_depth_limit_is_read_and_one_level_deeper_is_not(server, logged, offline: Predictor):
+    limit = Limits().max_json_depth
+    status, answer = call(server[0], "/predict", raw=nested("articles", limit - 1, '"a"'))
+    assert (status, answer["field"]) == (422, "articles[0]") and "a list" in answer["detail"]  # parsed, then checked
+    status, answer = call(server[0], "/predict", raw=nested("articles", limit, '"a"'))
+    assert (status, answer["field"]) == (400, "body") and f"at most {limit}" in answer["detail"]
+    assert call(server[0], "/info")[1]["limits"]["max_json_depth"] == limit
+    assert errors_logged(logged, server[0]) == []
+    with serve_in_background(create_app(offline, limits=Limits(max_json_depth=3))) as url:
+        wait_ready(url)
+        assert call(url, "/predict", {"articles": [ARTICLE]})[0] == 200  # 3 deep: {"articles": [{...}]}
+        status, answer = call(url, "/predict", {"articles": [{"title": ["Bank raises rates"]}]})
+        assert (status, answer["field"]) == (400, "body") and "4 levels deep; at most 3" in answer["detail"]
+        assert errors_logged(logged, url) == []
+
+
+def test_brackets_and_quotes_inside_strings_do_not_count_as_nesting(server, logged, offline: Predictor):
+    # escaped quotes and backslashes before the brackets: a scan that lost track of the strings would count them
+    article = {"title": 'He wrote \\"[[[{{ and left', "content": "[" * 20_000 + "{" * 20_000 + '"\\'}
+    status, answer = call(server[0], "/predict", {"articles": [article]})
+    assert status == 200
+    assert_same_results(answer, offline.predict([article]))
+    assert errors_logged(logged, server[0]) == []
+
+
+def test_a_very_wide_array_is_refused_by_its_length(server, logged):
+    status, answer = call(server[0], "/predict", {"articles": [[]] * 500_000})
+    assert (status, answer["field"]) == (422, "articles") and "at most 5" in answer["detail"]
+    just_under_the_size_limit = b'{"articles": [' + b"0," * (Limits().max_body_bytes // 2 - 10) + b"0]}"
+    status, answer = call(server[0], "/predict", raw=just_under_the_size_limit)
+    assert (status, answer["field"]) == (422, "articles") and "at most 5" in answer["detail"]
+    assert errors_logged(logged, server[0]) == []
+
+
+def test_lone_surrogates_are_answered_as_escapes(server, logged):
+    # a broken emoji ("\\ud83d" without its pair) is text the predictor reads; echoed back, it stays an escape
+    article = json.loads('"Broken emoji \\ud83d here. Markets fell."')
+    status, answer = call(server[0], "/explain", raw=json.dumps({"article": article}).encode())
+    assert status == 200 and answer["sentences"][0]["text"] == "Broken emoji \ud83d here."
+    status, answer = call(server[0], "/predict", raw=b'{"articles": "a", "\\udc00": 1}')
+    assert (status, answer["field"]) == (422, "\udc00") and "unknown field" in answer["detail"]
+    assert errors_logged(logged, server[0]) == []
+
+
+def test_a_depth_limit_the_parser_could_not_take_is_refused(tmp_path: Path, capsys):
+    with pytest.raises(ValueError, match="max_json_depth must be at most 256"):
+        Limits(max_json_depth=20_000)
+    assert main(["--model", str(tmp_path), "--max-json-depth", "20000"]) == 2
+    assert "max_json_depth" in capsys.readouterr().err
 
 
 def test_a_body_over_the_limit_is_refused_with_413(tiny_model_dir: Path):
