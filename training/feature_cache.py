@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ class FeatureCache:
         # longest first, so batches hold windows of like length and the first part shows the worst speed
         order = sorted(range(len(articles)), key=lambda i: -sum(len(w) for w in articles[i]))
         parts.mkdir(parents=True, exist_ok=True)
-        done = []
+        done, started = [], time.perf_counter()
         with tqdm(total=len(articles), desc=f"embedding {name}", unit="article", disable=None) as bar:
             for number, start in enumerate(range(0, len(order), PART_ARTICLES)):
                 part_file = parts / f"part-{number:05d}.npy"
@@ -108,6 +109,9 @@ class FeatureCache:
                     os.replace(part_file.with_suffix(".tmp.npy"), part_file)
                 done.append(part)
                 bar.update(len(indices))
+                finished = min(start + PART_ARTICLES, len(order))
+                rate = finished / (time.perf_counter() - started)
+                logger.info("embedding %s: %d of %d articles (%.1f a second)", name, finished, len(articles), rate)
         vectors = np.empty((len(articles), done[0].shape[1]) if done else (0, 0), dtype=np.float32)
         if done:
             vectors[order] = np.concatenate(done)
