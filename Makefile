@@ -50,10 +50,10 @@ test-matrix: setup
 
 # AllSides benchmark (needs $$NEWSCLF_DATA or ../shared/data): about 2.5 hours on 2 CPU cores
 benchmark: setup
-	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
+	$(BIN)/python benchmarks/training_speed.py --output docs/speed.md
 	$(BIN)/python benchmarks/allsides.py --protocols outlet random media --train outlet random --scrub outlet --ensemble $(ARGS)
 	$(BIN)/python -m inference.export --model runs/allsides-random/model --quantize int8 --overwrite
-	$(BIN)/python benchmarks/prediction_speed.py --model runs/allsides-random/model --output docs/benchmarks.md
+	$(BIN)/python benchmarks/prediction_speed.py --model runs/allsides-random/model --output docs/speed.md
 
 # FNC-1 and AllSides trained alone and on one encoder (configs/news-all.yaml): about 2 hours on 2 CPU cores
 benchmark-multitask: setup
@@ -61,28 +61,28 @@ benchmark-multitask: setup
 
 # Training options screened on 8,000 seeded AllSides articles, outlet protocol, validation only: ~9 min a variant
 benchmark-ablation: setup
-	$(BIN)/python benchmarks/ablation.py --output docs/benchmarks.md $(ARGS)
+	$(BIN)/python benchmarks/ablation.py --output docs/results.md $(ARGS)
 
 # The shipped AllSides configs trained in full, against their own TF-IDF models: ~40 min a protocol on 2 CPU cores
 benchmark-recipe: setup
-	$(BIN)/python benchmarks/recipe.py --train outlet random --output docs/benchmarks.md $(ARGS)
+	$(BIN)/python benchmarks/recipe.py --train outlet random --output docs/results.md $(ARGS)
 
 # newsclf-serve under 32 concurrent clients against the offline Predictor, and the page's screenshot (after make train)
 benchmark-serve: setup browser
-	$(BIN)/python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --output docs/benchmarks.md $(ARGS)
+	$(BIN)/python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --output docs/speed.md $(ARGS)
 
 # How close prediction and training come to the CPU's matrix-product ceiling, and where their time goes
 # (after make train; MODEL= another folder): about 15 minutes on 2 CPU cores
 MODEL ?= runs/latest/model
 benchmark-speed: setup
-	$(BIN)/python benchmarks/training_speed.py --output docs/benchmarks.md
-	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --rounds 3 --output docs/benchmarks.md \
+	$(BIN)/python benchmarks/training_speed.py --output docs/speed.md
+	$(BIN)/python benchmarks/prediction_speed.py --model $(MODEL) --rounds 3 --output docs/speed.md \
 		--rows pipelines torch-fp32 torch-bf16 torch-bf16-batch32 torch-bf16-chunks torch-bf16-chunks-batch32
-	$(BIN)/python benchmarks/batch_size.py --model $(MODEL) --output docs/benchmarks.md
-	$(BIN)/python benchmarks/eval_batch.py --output docs/benchmarks.md
-	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --output docs/benchmarks.md
-	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --window chunks --section profile-chunks --output docs/benchmarks.md
-	$(BIN)/python benchmarks/cold_start.py --model $(MODEL) --output docs/benchmarks.md
+	$(BIN)/python benchmarks/batch_size.py --model $(MODEL) --output docs/speed.md
+	$(BIN)/python benchmarks/eval_batch.py --output docs/speed.md
+	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --output docs/speed.md
+	$(BIN)/python benchmarks/speed_profile.py --model $(MODEL) --window chunks --section profile-chunks --output docs/speed.md
+	$(BIN)/python benchmarks/cold_start.py --model $(MODEL) --output docs/speed.md
 
 # Run the three notebooks top to bottom; executed copies and every figure (PNG) land in runs/notebooks/
 notebooks: setup

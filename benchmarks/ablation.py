@@ -1,8 +1,8 @@
 """Screens training ideas on a fixed seeded sample of AllSides, each variant on the same budget.
 
-    python benchmarks/ablation.py --output docs/benchmarks.md                    # every variant, ~8 min each
+    python benchmarks/ablation.py --output docs/results.md                       # every variant, ~8 min each
     python benchmarks/ablation.py --variants shipped-128 two-tasks --work /tmp/screen
-    python benchmarks/ablation.py --report-only --work /tmp/screen --output docs/benchmarks.md
+    python benchmarks/ablation.py --report-only --work /tmp/screen --output docs/results.md
 
 Every variant is ``configs/allsides-outlet.yaml`` (outlets of validation never seen in training) with
 the overrides of :data:`VARIANTS`, trained on the same 8,000 seeded training articles for one epoch

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ensemble", action="store_true", help="also score each fine-tuned run mixed with its protocol's plain TF-IDF"
     )
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every fit")
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "results.md")
     parser.add_argument(
         "--cache",
         type=Path,

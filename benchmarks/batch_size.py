@@ -1,6 +1,6 @@
 """Windows per forward pass against prediction speed: an alternating A/B in one process.
 
-    python benchmarks/batch_size.py --model runs/bench/model --articles 96 --rounds 4 --output docs/benchmarks.md
+    python benchmarks/batch_size.py --model runs/bench/model --articles 96 --rounds 4 --output docs/speed.md
 
 Machines like ours vary by ±15% from one process to the next, more than the effect measured here, so
 every batch size runs in the same process, round after round in turn, on the same articles (the model's

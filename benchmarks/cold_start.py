@@ -1,6 +1,6 @@
 """How long a fresh process takes to import newsclf and predict one article, and where that time goes.
 
-    python benchmarks/cold_start.py --model runs/latest/model --output docs/benchmarks.md
+    python benchmarks/cold_start.py --model runs/latest/model --output docs/speed.md
 
 Each measurement is a new ``python`` process (the median of ``--repeats``): ``import inference`` alone;
 ``newsclf-predict --help``; and ``predict("...", model=DIR)`` from nothing, split into its imports (torch,

@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the machine line of a report, and writing a report's section
-into ``docs/benchmarks.md`` without touching the others'.
+into a docs page (``docs/results.md``, ``docs/speed.md``) without touching the others'.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Validation speed inside training: ``Trainer.evaluate`` at the default evaluation batch against fixed ones.
 
-    python benchmarks/eval_batch.py --output docs/benchmarks.md
+    python benchmarks/eval_batch.py --output docs/speed.md
     python benchmarks/eval_batch.py --encoder path/to/encoder --articles 64 --sizes 64 2 --rounds 2
 
 The same untrained multi-task MiniLM (topic, coarse topic, leaning heads, as ``training_speed.py``) scores the

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     command = "python benchmarks/few_shot.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = (
-        f"### Few-shot topics: BBC News\n\n{describe_machine()}, {date.today()}, "
+        f"## Few-shot topics: BBC News\n\n{describe_machine()}, {date.today()}, "
         f"{time.perf_counter() - started:.0f} s; `{command.strip()}`; probe settings: `{' '.join(PROBE)}`\n\n"
         + table(results, len(test))
     )

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=Path, help="a finished FNC-1 run folder to report instead")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of configs/fnc1.yaml")
     parser.add_argument("--output-dir", default="runs", help="where --train puts bench-fnc1-full")
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "results.md")
     args = parser.parse_args(argv)
     if args.train == (args.run is not None):
         parser.error("give --train or --run RUN_FOLDER")

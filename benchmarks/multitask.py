@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", default="runs", help="where --train writes its run folders")
     parser.add_argument("--cost-pairs", type=int, default=500, help="pairs timed for the prediction cost (0: skip)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--output", default=str(ROOT / "docs" / "results.md"))
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     runs = {name: Path(path) for name, path in (item.partition("=")[::2] for item in args.runs)}

@@ -1,6 +1,6 @@
 """Inference speed on real articles: our Predictor's backends against one HF pipeline per task.
 
-    python benchmarks/prediction_speed.py --model runs/allsides-random/model --articles 1000 --output docs/benchmarks.md
+    python benchmarks/prediction_speed.py --model runs/allsides-random/model --articles 1000 --output docs/speed.md
 
 Each row runs in its own process (so peak RSS is its own) on the same AllSides validation articles:
 ``pipelines`` is what a user would write: one ``transformers.pipeline("text-classification")`` per

@@ -1,7 +1,7 @@
 """The shipped AllSides recipes, trained in full and scored against TF-IDF and the targets.
 
-    python benchmarks/recipe.py --train outlet random --output docs/benchmarks.md      # ~1 h each on 2 CPU cores
-    python benchmarks/recipe.py --runs outlet=runs/recipe-outlet random=runs/recipe-random --output docs/benchmarks.md
+    python benchmarks/recipe.py --train outlet random --output docs/results.md      # ~1 h each on 2 CPU cores
+    python benchmarks/recipe.py --runs outlet=runs/recipe-outlet random=runs/recipe-random --output docs/results.md
 
 Each protocol trains its config as shipped (``configs/allsides-outlet.yaml``, ``configs/allsides.yaml``),
 which fits its TF-IDF + linear SVM model with the run (``training.fuse_tfidf``) on the same articles,

@@ -3,7 +3,7 @@ bit-identical probabilities under the current code.
 
     python benchmarks/same_predictions.py --before 9694bb1 --work /tmp/same
     python benchmarks/same_predictions.py --before 9694bb1 --work /tmp/same --data ../shared/data \\
-        --output docs/benchmarks.md        # also writes the table as a section of docs/benchmarks.md
+        --output docs/reliability.md       # also writes the table as a section of docs/reliability.md
     python benchmarks/same_predictions.py --compare /tmp/same/old.npz /tmp/same/new.npz   # compare again
 
 Steps, each in a child process (``HF_HUB_OFFLINE=1``) whose output goes to ``WORK/logs/``:

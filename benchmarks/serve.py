@@ -1,6 +1,6 @@
 """Load test of ``newsclf-serve`` on 127.0.0.1 against the offline ``Predictor`` on the same articles.
 
-    python benchmarks/serve.py --model runs/latest/model --output docs/benchmarks.md
+    python benchmarks/serve.py --model runs/latest/model --output docs/speed.md
     python benchmarks/serve.py --model runs/latest/model --clients 32 --requests 8 --single 50
     python benchmarks/serve.py --model runs/latest/model --screenshot docs/serve-page.png --clients 0  # the page only
 

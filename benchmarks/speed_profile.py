@@ -1,6 +1,6 @@
 """Where prediction and a training step spend their time, on real AllSides articles.
 
-    python benchmarks/speed_profile.py --model runs/bench/model --articles 256 --output docs/benchmarks.md
+    python benchmarks/speed_profile.py --model runs/bench/model --articles 256 --output docs/speed.md
     python benchmarks/speed_profile.py --model runs/bench/model --window chunks --section profile-chunks
 
 Prediction is timed stage by stage as :class:`inference.Predictor` runs it: joining the text fields,

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="int8", choices=["fp32", "bf16", "int8", "auto"])
     parser.add_argument("--source", type=Path, default=DATA / "allsides" / "articles.jsonl.gz")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsclf-streaming"))
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "speed.md")
     parser.add_argument("--section", default=SECTION, help="name of the markers of the section replaced")
     args = parser.parse_args(argv)
 
@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = sum(1 for _ in open(args.work_dir / "archive-out.jsonl", encoding="utf-8"))
 
     ratio = compared[args.workers]["articles_per_s"] / compared[1]["articles_per_s"]
-    section = f"""## Streaming batch prediction
+    title = "Streaming batch prediction" + (" with Ray Data" if args.ray else "")
+    section = f"""## {title}
 
 `python benchmarks/streaming.py {" ".join(argv if argv is not None else sys.argv[1:])}` on {date.today()}
 ({describe_machine()}). `newsclf-predict --backend {args.backend} --precision {args.precision}` on AllSides

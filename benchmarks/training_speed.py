@@ -1,7 +1,7 @@
 """Training speed: samples/s of each speed setting against the plain Trainer fp32 baseline, in one run.
 
     python benchmarks/training_speed.py                       # real AllSides articles if present
-    python benchmarks/training_speed.py --steps 12 --output docs/benchmarks.md
+    python benchmarks/training_speed.py --steps 12 --output docs/speed.md
 
 Every setting trains the same multi-task MiniLM (topic, coarse topic, leaning heads) with the same
 batches through ``MultiTaskTrainer``; only the speed knobs change. The first ``--warmup`` steps

@@ -6,7 +6,7 @@ returns one float32 ``(articles, labels)`` logits array per task, in the model's
 
 ``choose_backend`` turns ``backend="auto"`` into a concrete choice. On CPUs with native bf16 matrix
 units (AVX-512 BF16 or AMX) torch under bf16 autocast is both the fastest and the closest to fp32 of
-what we measured (docs/benchmarks.md); elsewhere an exported int8 ONNX model is used when the folder
+what we measured (docs/speed.md); elsewhere an exported int8 ONNX model is used when the folder
 has one, else torch fp32.
 
 >>> choose_backend("auto", "fp32", onnx_files={}, native_bf16=True)
@@ -85,7 +85,7 @@ def bf16_supported(device: str = "cpu") -> bool:
 
 # On a CPU a batch of about 2,048 tokens keeps each layer's activations in cache between its memory-bound steps
 # (GELU, layer norm, residual adds): 8 windows of 256 tokens predicted 4-27% more articles a second than 32 on a
-# 2-core AMD EPYC (docs/benchmarks.md, "Batch size"). A GPU wants bigger batches.
+# 2-core AMD EPYC (docs/speed.md, "Batch size"). A GPU wants bigger batches.
 CPU_BATCH_TOKENS = 2048
 GPU_BATCH_SIZE = 32
 
@@ -194,7 +194,7 @@ def choose_backend(
 class TorchBackend:
     """Runs a :class:`NewsClassifier` or :class:`~inference.classifier.FolderModel` with torch, in fp32 or
     under bf16 autocast (which leaves the model's own weights in fp32; casting the encoder to bf16 instead
-    measured no faster, docs/benchmarks.md).
+    measured no faster, docs/speed.md).
 
     Args:
         model: the model.

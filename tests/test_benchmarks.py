@@ -40,7 +40,7 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
     tiny = [f"model.name={tiny_encoder_dir}", f"run.output_dir={tmp_path / 'runs'}", "model.max_length=32"]
     tiny += ["training.epochs=1", "training.bf16=false", "evaluation.example=false"]
     tiny += ["evaluation.confusion_matrices=false"]
-    output = tmp_path / "docs" / "benchmarks.md"
+    output = tmp_path / "docs" / "results.md"
     output.parent.mkdir()
     output.write_text("# Benchmarks\n\nOther results stay.\n", encoding="utf-8")
     argv = [
@@ -82,7 +82,7 @@ def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encode
 def test_ensemble_is_never_worse_on_validation_than_either_member(tmp_path, tiny_encoder_dir, monkeypatch):
     """The grid holds w=0 (fine-tuned alone) and w=1 (TF-IDF alone): the validation pick matches or beats both."""
     run_dir = train_tiny_allsides(tmp_path, tiny_encoder_dir, monkeypatch)
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "results.md"
     argv = ["--protocols", "random", "--ensemble", "--finetuned", f"random={run_dir}", "--output", str(output)]
     assert benchmark.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
     lines = output.read_text(encoding="utf-8").splitlines()
@@ -102,7 +102,7 @@ def test_multitask_benchmark_trains_single_and_joint_runs_and_reports_them(tmp_p
     write_allsides_like(tmp_path / "data" / "allsides")
     write_fnc1_like(tmp_path / "data" / "fnc1")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "results.md"
     output.write_text("# Benchmarks\n\nkept\n")
     tiny = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "training.bf16=false", "training.batch_size=8"]
     argv = ["--train", "fnc1", "allsides", "joint", "--set", *tiny, "--output-dir", str(tmp_path / "runs")]
@@ -146,7 +146,7 @@ def test_streaming_benchmark_times_one_and_two_processes_and_the_whole_archive(t
     streaming = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(streaming)
     write_allsides_like(tmp_path / "data" / "allsides")
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "speed.md"
     output.write_text("# Benchmarks\n\nkept\n")
     argv = ["--model", str(tiny_model_dir), "--articles", "150", "--compare", "60", "--backend", "torch"]
     argv += ["--precision", "fp32", "--source", str(tmp_path / "data" / "allsides" / "articles.jsonl.gz")]
@@ -169,7 +169,7 @@ def test_fnc1_benchmark_trains_once_and_reports_scores_references_and_the_confus
     spec.loader.exec_module(fnc1)
     write_fnc1_like(tmp_path / "data" / "fnc1")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "results.md"
     tiny = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "training.bf16=false", "training.epochs=1"]
     argv = ["--train", "--set", *tiny, "--output-dir", str(tmp_path / "runs"), "--output", str(output)]
     assert fnc1.main(argv) == 0
@@ -190,7 +190,7 @@ def test_fnc1_benchmark_trains_once_and_reports_scores_references_and_the_confus
 
 
 def test_replace_section_appends_then_replaces_only_its_block(tmp_path: Path) -> None:
-    target = tmp_path / "docs" / "benchmarks.md"
+    target = tmp_path / "docs" / "results.md"
     common.replace_section(target, "<!-- a -->", "<!-- /a -->", "first")
     assert target.read_text() == "# Benchmarks\n\n<!-- a -->\nfirst\n<!-- /a -->\n"
     target.write_text(target.read_text() + "kept below\n")
@@ -199,7 +199,7 @@ def test_replace_section_appends_then_replaces_only_its_block(tmp_path: Path) ->
     text = target.read_text()
     assert "first" not in text and text.count("second") == 1
     assert "kept below" in text and "other" in text
-    assert [p.name for p in target.parent.iterdir()] == ["benchmarks.md"]  # no temporary file left
+    assert [p.name for p in target.parent.iterdir()] == ["results.md"]  # no temporary file left
 
 
 def test_describe_machine_names_cores_python_and_os():
@@ -240,7 +240,7 @@ def test_recipe_benchmark_trains_both_protocols_and_sets_them_against_tfidf_and_
     recipe = _script("recipe")
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "results.md"
     argv = ["--train", "outlet", "random", "--output-dir", str(tmp_path / "runs"), "--output", str(output)]
     assert recipe.main([*argv, "--set", f"model.name={tiny_encoder_dir}", *TINY]) == 0
     text = output.read_text(encoding="utf-8")
@@ -259,7 +259,7 @@ def test_ablation_benchmark_screens_variants_and_tabulates_them(tmp_path, tiny_e
     ablation = _script("ablation")
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    work, output = tmp_path / "screen", tmp_path / "benchmarks.md"
+    work, output = tmp_path / "screen", tmp_path / "results.md"
     argv = ["--variants", "two-tasks", "adversarial-outlet", "draw-1-of-8", "--work", str(work)]
     assert ablation.main([*argv, "--set", f"model.name={tiny_encoder_dir}", *TINY, "--output", str(output)]) == 0
     rows = {line.split(" | ")[0][2:]: line for line in output.read_text().splitlines() if line.startswith("| ")}
@@ -300,7 +300,7 @@ def test_serve_benchmark_loads_the_real_server_and_reports_against_offline(tmp_p
     spec.loader.exec_module(serve_benchmark)
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setattr(serve_benchmark, "DATA", tmp_path / "data")
-    output = tmp_path / "benchmarks.md"
+    output = tmp_path / "speed.md"
     output.write_text("# Benchmarks\n\nkept\n")
     argv = ["--model", str(tiny_model_dir), "--articles", "12", "--clients", "4", "--requests", "3", "--single", "3"]
     assert serve_benchmark.main([*argv, "--output", str(output)]) == 0

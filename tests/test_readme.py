@@ -1,6 +1,8 @@
-"""README.md's examples run as written: each ```python block (in its own namespace), and the bash
-blocks that are cheap, in a folder holding tiny models at the paths the README names
-(``runs/latest/model``, ``runs/fnc1/model``, ``runs/news-all/model``), trained from the real configs."""
+"""README.md's examples run as written: each ```python block (in its own namespace; those of docs/*.md
+too), and the bash blocks that are cheap, in a folder holding tiny models at the paths the README names
+(``runs/latest/model``, ``runs/fnc1/model``, ``runs/news-all/model``), trained from the real configs.
+Every relative link of README.md and docs/*.md leads to a file (and heading) that exists, and no page
+has two sections of the same title."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,14 +22,15 @@ from training.train import train
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 # bash blocks whose every command starts so are run; the others train for hours or need data
 CHEAP_COMMANDS = ("echo ", "newsclf-predict --model runs/latest/model --input articles.jsonl ")
 
 
-def readme_blocks(language: str) -> list[tuple[int, str]]:
-    """``(line of the block's first line of code, code)`` for each block of ``language``."""
-    text = README.read_text(encoding="utf-8")
+def readme_blocks(language: str, page: Path = README) -> list[tuple[int, str]]:
+    """``(line of the block's first line of code, code)`` for each block of ``language`` in ``page``."""
+    text = page.read_text(encoding="utf-8")
     return [
         (text.count("\n", 0, match.start()) + 2, match.group(2))
         for match in FENCE.finditer(text)
@@ -41,6 +45,27 @@ def is_cheap(code: str) -> bool:
 
 PYTHON = readme_blocks("python")
 CHEAP_BASH = [(line, code) for line, code in readme_blocks("bash") if is_cheap(code)]
+DOCS_PYTHON = [(page, line, code) for page in PAGES[1:] for line, code in readme_blocks("python", page)]
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6} +(.+?) *#* *$", re.MULTILINE)
+
+
+def page_id(page: Path) -> str:
+    return page.relative_to(ROOT).as_posix()
+
+
+def prose(page: Path) -> str:
+    """The page's Markdown without its fenced code blocks (whose ``# comments`` are no headings)."""
+    return FENCE.sub("", page.read_text(encoding="utf-8"))
+
+
+def headings(page: Path) -> list[str]:
+    return HEADING.findall(prose(page))
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +103,7 @@ def test_the_models_read_the_same_article_fields(readme_folder: Path):
 @pytest.mark.parametrize(("line", "code"), PYTHON, ids=[f"README.md:{line}" for line, _ in PYTHON])
 def test_readme_python_block_runs(line: int, code: str, readme_folder: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(readme_folder)
+    monkeypatch.setattr(tempfile, "tempdir", str(readme_folder))  # fit's temporary run folders go there too
     # blank lines in front, so a traceback names the README's own line numbers
     exec(compile("\n" * (line - 1) + code, str(README), "exec"), {"__name__": "readme"})
 
@@ -97,3 +123,30 @@ def test_readme_cheap_bash_block_runs(line: int, code: str, readme_folder: Path)
     if "preds.jsonl" in code:
         records = [json.loads(row) for row in (readme_folder / "preds.jsonl").read_text().splitlines()]
         assert records and all({"topic", "leaning"} <= set(record) for record in records)
+
+
+@pytest.mark.parametrize(("page", "line", "code"), DOCS_PYTHON, ids=[f"{page_id(p)}:{n}" for p, n, _ in DOCS_PYTHON])
+def test_docs_python_block_runs(page: Path, line: int, code: str, readme_folder: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(readme_folder)
+    exec(compile("\n" * (line - 1) + code, str(page), "exec"), {"__name__": "docs"})
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_relative_links_lead_to_files_and_headings_that_exist(page: Path):
+    broken = []
+    for target in LINK.findall(prose(page)):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:, ...
+            continue
+        path, _, fragment = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif fragment and linked.suffix == ".md" and fragment not in {anchor(h) for h in headings(linked)}:
+            broken.append(f"{target}: no heading #{fragment} in {page_id(linked)}")
+    assert not broken, f"{page_id(page)}: {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_section_titles_are_unique_within_a_page(page: Path):
+    titles = headings(page)
+    assert len(titles) == len(set(titles)), sorted({t for t in titles if titles.count(t) > 1})
