@@ -90,11 +90,26 @@ def _parquet_rows(file: Path, rows_per_read: int = 1024) -> Iterator[tuple[int, 
         table = pq.ParquetFile(file)
         number = 0
         for batch in table.iter_batches(batch_size=rows_per_read):
-            for row in batch.to_pylist():
+            try:
+                rows = batch.to_pylist()
+            except UnicodeDecodeError as error:  # Parquet readers leave text unchecked: a damaged file gets here
+                bad = number + _first_undecodable_row(batch)
+                raise InputError(f"{file}, row {bad}: text that is not valid UTF-8 ({error.reason})") from None
+            for row in rows:
                 number += 1
                 yield number, row_as_json(row)
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"{file}: not a readable Parquet file ({error})") from None
+
+
+def _first_undecodable_row(batch: Any) -> int:
+    """The 1-based row of a record batch whose text does not decode (only looked for once the batch failed)."""
+    for index in range(batch.num_rows):
+        try:
+            batch.slice(index, 1).to_pylist()
+        except UnicodeDecodeError:
+            return index + 1
+    return batch.num_rows
 
 
 def row_as_json(row: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ from .resumable import PartialOutputError, ResumableOutput
 
 if TYPE_CHECKING:  # imported once the command line is read: --help and usage errors need no torch
     from .predictor import Predictor
+    from .sparse import TfidfPredictor
 
 __all__ = [  # read_articles, CHUNK and InputError stay importable from here
     "CHUNK",
@@ -55,8 +56,8 @@ def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "aut
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
 
 
-def predictor_from_args(args: argparse.Namespace) -> Predictor:
-    """Loads ``args.model`` with the options :func:`add_predictor_arguments` added."""
+def predictor_from_args(args: argparse.Namespace) -> Predictor | TfidfPredictor:
+    """Loads ``args.model`` (a TF-IDF baseline folder too) with the options :func:`add_predictor_arguments` added."""
     from .predictor import Predictor
 
     return Predictor.from_pretrained(
@@ -71,7 +72,7 @@ def predictor_from_args(args: argparse.Namespace) -> Predictor:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Reads the command line; a bad one exits with argparse's usage message (status 2)."""
     parser = argparse.ArgumentParser(prog="newsclf-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
+    parser.add_argument("--model", required=True, help="model folder written by newsclf-train or newsclf-baseline")
     parser.add_argument("--input", help=".jsonl(.gz) or .txt file; default: standard input, one article a line")
     parser.add_argument("--text", action="append", help="an article's text (repeatable)")
     parser.add_argument(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs n
 logger = logging.getLogger("newsclf")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+BASELINE_FILE = "baseline.json"  # what marks a TF-IDF baseline folder (inference.sparse), which has no config.json
 REQUIRED_FILES = ("config.json", "model.safetensors")
 # Encoders whose position ids count from the padding index + 1 (fairseq's scheme, kept by transformers),
 # so that many of their max_position_embeddings are never used; MPNet fixes its padding index at 1.
@@ -44,6 +45,11 @@ PADDING_OFFSET_TYPES = (
 
 class ModelFolderError(ValueError):
     """A model folder is missing, incomplete or holds files we refuse to load."""
+
+
+def is_baseline_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` is a TF-IDF baseline written by ``newsclf-baseline`` (:mod:`inference.sparse`)."""
+    return (Path(folder) / BASELINE_FILE).is_file()
 
 
 def verify_checksums(folder: Path) -> None:
@@ -137,11 +143,17 @@ def check_model_folder(path: str | Path, verify: bool = True) -> Path:
 
     Raises:
         ModelFolderError: naming the folder and the missing, changed or refused file, or windows
-            longer than its encoder reads.
+            longer than its encoder reads; or saying that it is a TF-IDF baseline, and what loads one.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise ModelFolderError(f"{folder}: no such model folder (expected a folder written by newsclf-train)")
+    if is_baseline_folder(folder) and not (folder / "config.json").is_file():
+        raise ModelFolderError(
+            f"{folder}: a TF-IDF baseline written by newsclf-baseline, not a model written by newsclf-train; "
+            "Predictor.from_pretrained, predict() and newsclf-predict (--engine local) predict with it, "
+            "newsclf-evaluate scores it"
+        )
     if not (folder / "model.safetensors").is_file():
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
         if pickles:

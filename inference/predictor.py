@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +30,11 @@ from .loading import (
     check_model_folder,
     exceeded_limit,
     explain_positions,
+    is_baseline_folder,
     load_config_and_tokenizer,
     load_for_prediction,
 )
+from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
 from .sparse import TFIDF_FOLDER, TfidfPredictor, pair_text
 
@@ -50,7 +52,6 @@ from .windowing import (
     standard_fields,
 )
 
-TaskResult = dict[str, Any]
 POOLED_ARTICLES = 256  # articles whose window vectors are pooled together (bounds the assignment matrix)
 
 
@@ -117,8 +118,12 @@ class Predictor:
         batch_size: int | None = None,
         device: str = "cpu",
         num_threads: int | None = None,
-    ) -> Predictor:
+    ) -> Predictor | TfidfPredictor:
         """Loads a model folder written by ``newsclf-train`` (no network, no training code).
+
+        A TF-IDF baseline folder written by ``newsclf-baseline`` loads as a
+        :class:`~inference.sparse.TfidfPredictor`, which answers ``predict`` and ``predict_proba`` in the same
+        shapes; it scores with numpy on the CPU, so ``batch_size``, ``device`` and ``num_threads`` do not apply.
 
         Args:
             path: the model folder (``runs/<name>/model``).
@@ -138,6 +143,8 @@ class Predictor:
 
         >>> Predictor.from_pretrained("runs/default/model", backend="torch", precision="fp32")  # doctest: +SKIP
         """
+        if is_baseline_folder(path):
+            return _baseline_predictor(Path(path), backend, precision)
         folder = check_model_folder(path)
         exported = onnx_files(folder)
         backend, precision = choose_backend(
@@ -195,9 +202,8 @@ class Predictor:
             ``{task: array}``, the array of shape ``(n_articles, n_labels)`` for a list and
             ``(n_labels,)`` for a single article.
         """
-        single, batch = _as_batch(articles)
-        probabilities = self._probabilities(batch, target)
-        return {task: values[0] if single else values for task, values in probabilities.items()}
+        single, batch = as_batch(articles)
+        return shaped_probabilities(self._probabilities(batch, target), single)
 
     def predict(
         self, articles: Article | Sequence[Article], target: str | Sequence[str] | None = None
@@ -214,22 +220,9 @@ class Predictor:
             For one article ``{task: {"label": str, "score": float, "scores": {label: float}}}``;
             for a list, a list of those in the input's order.
         """
-        single, batch = _as_batch(articles)
+        single, batch = as_batch(articles)
         probabilities = self._probabilities(batch, target)
-        label_lists = {task: self.labels(task) for task in probabilities}
-        results = []
-        for row in range(len(batch)):
-            result = {}
-            for task, values in probabilities.items():
-                labels = label_lists[task]
-                best = int(values[row].argmax())
-                result[task] = {
-                    "label": labels[best],
-                    "score": float(values[row, best]),
-                    "scores": {label: float(p) for label, p in zip(labels, values[row])},
-                }
-            results.append(result)
-        return results[0] if single else results
+        return label_results(probabilities, {task: self.labels(task) for task in probabilities}, len(batch), single)
 
     def _probabilities(self, batch: list[Article], target: str | Sequence[str] | None) -> dict[str, np.ndarray]:
         single_tasks, pair_tasks = self.config.tasks_of_kind("single"), self.config.tasks_of_kind("pair")
@@ -331,6 +324,17 @@ class Predictor:
         return found
 
 
+def _baseline_predictor(folder: Path, backend: str, precision: str) -> TfidfPredictor:
+    """A baseline folder's sparse model, refusing the backends and number formats only an encoder has."""
+    if backend not in ("auto", "torch") or precision not in ("auto", "fp32"):
+        raise ValueError(
+            f"{folder}: a TF-IDF baseline written by newsclf-baseline scores in float32 with numpy; "
+            f"backend {backend!r} and precision {precision!r} are for models written by newsclf-train "
+            "(leave both at auto)"
+        )
+    return TfidfPredictor.from_pretrained(folder)
+
+
 def _calibration_files(folder: Path) -> dict[str, Any]:
     """The folder's calibrations and, when they fuse one, its sparse model (already checked with the folder)."""
     calibration = read_calibration(folder)
@@ -339,12 +343,6 @@ def _calibration_files(folder: Path) -> dict[str, Any]:
         raise ModelFolderError(f"{folder}: {CALIBRATION_FILE} fuses a TF-IDF model, but {TFIDF_FOLDER}/ is missing")
     tfidf = TfidfPredictor.from_pretrained(folder / TFIDF_FOLDER, verify=False) if fuses else None
     return {"calibration": calibration, "tfidf": tfidf}
-
-
-def _as_batch(articles: Article | Iterable[Article]) -> tuple[bool, list[Article]]:
-    if isinstance(articles, (str, Mapping)) or not isinstance(articles, Iterable):
-        return True, [articles]
-    return False, list(articles)
 
 
 def _length_sorted_batches(windows: list[list[list[int]]], batch_size: int) -> list[list[int]]:
@@ -375,7 +373,7 @@ def length_sorted_windows(windows: list[list[list[int]]], batch_size: int) -> li
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_predictor(path: str, backend: str, precision: str) -> Predictor:
+def _cached_predictor(path: str, backend: str, precision: str) -> Predictor | TfidfPredictor:
     return Predictor.from_pretrained(path, backend=backend, precision=precision)
 
 
@@ -387,7 +385,8 @@ def predict(
     backend: str = "auto",
     precision: str = "auto",
 ) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
-    """One-line prediction: loads ``model`` once (cached) and predicts (``target`` for pair tasks).
+    """One-line prediction: loads ``model`` (a folder of ``newsclf-train`` or ``newsclf-baseline``) once (cached)
+    and predicts (``target`` for pair tasks).
 
     >>> predict("Senate passes the budget bill", model="runs/default/model")  # doctest: +SKIP
     """

@@ -8,27 +8,32 @@ with the encoder's. A folder holds ``baseline.json`` (vectorizer settings and vo
 >>> tfidf = TfidfPredictor.from_pretrained("runs/tfidf-outlet/model")  # doctest: +SKIP
 >>> tfidf.predict_proba(["Senate passes the budget"])  # doctest: +SKIP
 {'topic': array([[...]], dtype=float32), 'leaning': array([[...]], dtype=float32)}
+>>> tfidf.predict("Senate passes the budget")  # doctest: +SKIP
+{'topic': {'label': 'politics', 'score': 0.61, 'scores': {...}}, 'leaning': {...}}
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
 
 from .atomic import atomic_writer
-from .loading import verify_checksums
+from .loading import BASELINE_FILE, ModelFolderError, verify_checksums
+from .loading import is_baseline_folder as is_baseline_folder  # re-exported: training.baseline imports it here
+from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
-from .windowing import FIELD_SEPARATOR, article_text
+from .windowing import FIELD_SEPARATOR, Article, article_text
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-BASELINE_FILE = "baseline.json"
 TFIDF_FOLDER = "tfidf"  # where a fine-tuned model's folder keeps its fused sparse model
 VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "max_df": 0.9, "sublinear_tf": True, "max_features": 200_000}
 
@@ -69,24 +74,53 @@ class TfidfPredictor:
 
     def scores(self, texts: list[str], tasks: list[str] | None = None) -> dict[str, np.ndarray]:
         """SVM decision values per task of texts already joined and scrubbed (what the encoder reads)."""
-        features = self.vectorizer.transform(texts)
         chosen = self.heads if tasks is None else {task: self.heads[task] for task in tasks}
+        if not texts:  # scikit-learn refuses an empty batch
+            return {task: np.zeros((0, len(coef)), dtype=np.float32) for task, (coef, _) in chosen.items()}
+        features = self.vectorizer.transform(texts)
         return {task: np.asarray(features @ coef.T + intercept) for task, (coef, intercept) in chosen.items()}
 
+    @property
+    def backend_name(self) -> str:
+        """What scores articles (recorded by ``newsclf-predict`` beside a partial output)."""
+        return "tfidf"
+
     def decision(self, articles: list[Any]) -> dict[str, np.ndarray]:
+        """SVM decision values per task, ``(n_articles, n_labels)``, of a list of articles."""
         texts = [article_text(article, self.text_fields) for article in articles]
         if self.scrub is not None:
             texts = [self.scrub(text) for text in texts]
         return self.scores(texts)
 
-    def predict_proba(self, articles: list[Any], target: Any = None) -> dict[str, np.ndarray]:
-        """Class probabilities per task (softmax of the SVM scores); a pair's target is read before its text."""
-        articles = list(articles)
+    def predict_proba(
+        self, articles: Article | Sequence[Article], target: str | Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Class probabilities per task (softmax of the SVM scores), shaped as :meth:`inference.Predictor.predict_proba`
+        shapes them: ``(n_labels,)`` for one article, ``(n_articles, n_labels)`` for a list. A pair's target (one
+        for all articles, or one per article) is read before its text."""
+        single, batch = as_batch(articles)
+        return shaped_probabilities(self._probabilities(batch, target), single)
+
+    def predict(
+        self, articles: Article | Sequence[Article], target: str | Sequence[str] | None = None
+    ) -> dict[str, TaskResult] | list[dict[str, TaskResult]]:
+        """Label, its probability and every label's probability per task: one dict for one article, a list of
+        them for a list (as :meth:`inference.Predictor.predict`)."""
+        single, batch = as_batch(articles)
+        probabilities = self._probabilities(batch, target)
+        return label_results(probabilities, self.label_lists, len(batch), single)
+
+    def _probabilities(self, batch: list[Article], target: str | Sequence[str] | None) -> dict[str, np.ndarray]:
         if target is not None:
-            targets = [target] * len(articles) if isinstance(target, str) else list(target)
-            articles = [pair_text(t, article_text(a, self.text_fields)) for t, a in zip(targets, articles)]
+            if isinstance(target, str):
+                targets = [target] * len(batch)
+            else:
+                targets = ["" if t is None else str(t) for t in target]
+                if len(targets) != len(batch):
+                    raise ValueError(f"{len(targets)} targets for {len(batch)} articles; give one per article or one")
+            batch = [pair_text(article_text(t, []), article_text(a, self.text_fields)) for t, a in zip(targets, batch)]
         result = {}
-        for task, scores in self.decision(articles).items():
+        for task, scores in self.decision(batch).items():
             result[task] = softmax(np.asarray(scores, dtype=np.float64), axis=1).astype(np.float32)
         return result
 
@@ -120,22 +154,23 @@ class TfidfPredictor:
         from sklearn.feature_extraction.text import TfidfVectorizer  # here: scikit-learn takes ~1 s to import
 
         folder = Path(folder)
+        if not folder.is_dir():
+            raise ModelFolderError(f"{folder}: no such model folder (expected a folder written by newsclf-baseline)")
         if verify:
             verify_checksums(folder)
-        meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
-        tensors = load_file(str(folder / "weights.safetensors"))
-        settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
-        vectorizer = TfidfVectorizer(
-            vocabulary={term: i for i, term in enumerate(meta["vocabulary"])},
-            **{k: v for k, v in settings.items() if k not in ("min_df", "max_df", "max_features")},
-        )
-        vectorizer.idf_ = tensors["idf"].astype(np.float64)
-        heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}
-        return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
-
-
-def is_baseline_folder(folder: str | Path) -> bool:
-    return (Path(folder) / BASELINE_FILE).is_file()
+        try:
+            meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
+            tensors = load_file(str(folder / "weights.safetensors"))
+            settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
+            vectorizer = TfidfVectorizer(
+                vocabulary={term: i for i, term in enumerate(meta["vocabulary"])},
+                **{k: v for k, v in settings.items() if k not in ("min_df", "max_df", "max_features")},
+            )
+            vectorizer.idf_ = tensors["idf"].astype(np.float64)
+            heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}
+            return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
+        except (OSError, ValueError, KeyError, TypeError, SafetensorError) as error:
+            raise ModelFolderError(f"{folder}: cannot load the TF-IDF baseline: {error}") from error
 
 
 def _write_json(path: Path, data: Any) -> None:

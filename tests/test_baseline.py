@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import make_rows, tiny_config, write_jsonl
 
-from inference import ModelFolderError
+from inference import ModelFolderError, Predictor, predict
+from inference.cli import main as predict_main
 from training.baseline import TfidfPredictor, fit_baseline, is_baseline_folder, main
 from training.evaluate import main as evaluate_main
 
@@ -79,3 +80,79 @@ def test_evaluate_command_scores_a_baseline_folder(baseline_run, tmp_path, capsy
     metrics = json.loads((baseline_run / "metrics.json").read_text())
     for task in ("topic", "leaning"):
         assert result["tasks"][task]["accuracy"] == pytest.approx(metrics["splits"]["validation"][task]["accuracy"])
+
+
+# issue 27: a baseline folder loads through the same door as a fine-tuned one, and answers in the same shapes
+
+
+def test_predict_takes_a_baseline_folder(baseline_run):
+    folder = baseline_run / "model"
+    article = "inflation market wages bank interest rates"
+    result = predict(article, model=folder)
+    assert result == TfidfPredictor.from_pretrained(folder).predict(article)
+    assert result["topic"]["label"] == "economy"
+    assert isinstance(Predictor.from_pretrained(folder), TfidfPredictor)
+
+
+def test_tfidf_predict_proba_of_one_article_is_one_row(baseline_run):
+    tfidf = TfidfPredictor.from_pretrained(baseline_run / "model")
+    single = tfidf.predict_proba("one article")
+    assert {task: values.shape for task, values in single.items()} == {"topic": (3,), "leaning": (3,)}
+    np.testing.assert_array_equal(single["topic"], tfidf.predict_proba(["one article"])["topic"][0])
+
+
+def _shape(value):
+    """The structure of a prediction without its numbers: array shapes, dict keys, list lengths, labels."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, str(value.dtype))
+    if isinstance(value, dict):
+        return {key: _shape(item) if key != "label" else "label" for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(item) for item in value]
+    return type(value).__name__
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(tiny_model_dir):
+    return Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32")
+
+
+@pytest.mark.parametrize(
+    "articles",
+    ["one article", {"title": "Rates", "content": "The bank raised rates."}, ["one", {"content": "two"}], [], ("a",)],
+    ids=["string", "dict", "list", "empty list", "tuple"],
+)
+def test_tfidf_answers_in_the_shapes_the_predictor_does(baseline_run, fine_tuned, articles):
+    tfidf = TfidfPredictor.from_pretrained(baseline_run / "model")
+    assert tfidf.tasks == fine_tuned.tasks
+    assert _shape(tfidf.predict_proba(articles)) == _shape(fine_tuned.predict_proba(articles))
+    assert _shape(tfidf.predict(articles)) == _shape(fine_tuned.predict(articles))
+
+
+def test_tfidf_refuses_what_the_predictor_refuses(baseline_run):
+    tfidf = TfidfPredictor.from_pretrained(baseline_run / "model")
+    with pytest.raises(TypeError, match="must be a string or a dict"):
+        tfidf.predict(42)
+    with pytest.raises(ValueError, match="none of the text fields"):
+        tfidf.predict({"headline": "x"})
+    with pytest.raises(ValueError, match="1 targets for 2 articles"):
+        tfidf.predict(["a", "b"], target=["one"])
+
+
+def test_newsclf_predict_takes_a_baseline_folder(baseline_run, tmp_path, capsys):
+    folder = baseline_run / "model"
+    rows = make_rows(per_cell=1, seed=3)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    assert predict_main(["--model", str(folder), "--input", str(source), "--output", str(tmp_path / "out.jsonl")]) == 0
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    expected = TfidfPredictor.from_pretrained(folder).predict(rows)
+    assert lines == [{"id": row["id"], **result} for row, result in zip(rows, expected)]
+    assert "wrote 9 predictions" in capsys.readouterr().err
+
+
+def test_a_damaged_baseline_folder_is_one_model_folder_error(baseline_run, tmp_path):
+    folder = Path(shutil.copytree(baseline_run / "model", tmp_path / "model"))
+    (folder / "manifest.json").unlink()  # an older folder: nothing to check the files against
+    (folder / "baseline.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelFolderError, match=r"model: cannot load the TF-IDF baseline: 'vectorizer'"):
+        Predictor.from_pretrained(folder)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import json
+import lzma
 import re
 from collections import Counter
 from pathlib import Path
@@ -655,6 +657,74 @@ def test_valid_utf8_passes_the_check(tmp_path: Path):
     path = tmp_path / "ok.jsonl"
     path.write_text('{"a": "café — naïve ✓"}\n', encoding="utf-8")
     assert read_table(path)["a"] == ["café — naïve ✓"]
+
+
+# --- files that are not what their name says (issue 27) -------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "compress"), [("a.jsonl.bz2", bz2.compress), ("a.csv.xz", lzma.compress)])
+def test_bz2_and_xz_files_are_read_not_refused_as_bad_utf8(tmp_path: Path, name: str, compress: Any):
+    plain = _write_small(tmp_path / name.rsplit(".", 1)[0])
+    path = tmp_path / name
+    path.write_bytes(compress(plain.read_bytes()))
+    assert list(read_table(path)["title"]) == ["First", "Second", "Third"]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "words"),
+    [
+        ("a.jsonl.gz", lambda data: data, "Not a gzipped file"),
+        ("a.jsonl.gz", lambda data: gzip.compress(data)[:-9], "end-of-stream marker"),
+        ("a.csv.bz2", lambda data: data, "Invalid data stream"),
+        ("a.jsonl.xz", lambda data: lzma.compress(data)[:-20], "end"),
+    ],
+    ids=["not gzip", "truncated gzip", "not bzip2", "truncated xz"],
+)
+def test_compressed_file_that_does_not_decompress(tmp_path: Path, name: str, damage: Any, words: str):
+    plain = _write_small(tmp_path / name.rsplit(".", 1)[0])
+    path = tmp_path / name
+    path.write_bytes(damage(plain.read_bytes()))
+    with pytest.raises(DataError, match=rf"^{re.escape(str(path))}: cannot read it as \w+: .*{words}"):
+        read_table(path)
+
+
+def test_csv_record_with_more_fields_than_the_header(tmp_path: Path):
+    path = tmp_path / "a.tsv"
+    path.write_text("title\ttopic\nFirst\teconomy\n\nSecond\thealth\textra\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"a\.tsv, line 4: 3 fields where the header has 2; quote the fields"):
+        read_table(path)
+
+
+def test_csv_whose_every_record_has_a_field_more_is_refused_not_read_shifted(tmp_path: Path):
+    path = tmp_path / "a.csv"
+    path.write_text("title,topic\nFirst,economy,x\nSecond,health,y\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"a\.csv, line 2: 3 fields where the header has 2"):
+        read_table(path)  # pandas would take the first column for an index: titles "economy", topics "x"
+
+
+def test_csv_fields_longer_than_the_csv_modules_default_limit_are_read(tmp_path: Path):
+    article = "word " * 60_000  # 300,000 characters; the csv module stops at 131,072 unless told otherwise
+    path = write_csv(tmp_path / "long.csv", [{"title": "Long", "content": article}])
+    assert read_table(path)["content"] == [article]
+    assert csv.field_size_limit() == 131_072  # the check put the process-wide limit back
+
+
+def test_parquet_with_text_that_is_not_utf8(tmp_path: Path):
+    path = tmp_path / "a.parquet"
+    pd.DataFrame(SMALL).to_parquet(path, compression="NONE")  # plain pages: the title's bytes lie in the file
+    path.write_bytes(path.read_bytes().replace(b"Second", b"Sec\xffnd"))
+    with pytest.raises(DataError, match=r"a\.parquet: damaged values: .*UTF8"):
+        read_table(path)
+
+
+def test_jsonl_junk_is_named_by_line(tmp_path: Path):
+    path = write_jsonl(tmp_path / "a.jsonl", SMALL)
+    path.write_bytes(path.read_bytes() + b"\x00\x01 junk\n" + b"[1, 2]\n")
+    with pytest.raises(DataError, match=r"a\.jsonl, line 4, column 1: invalid JSON: Expecting value$"):
+        read_table(path)
+    path.write_bytes(path.read_bytes().replace(b"\x00\x01 junk\n", b""))
+    with pytest.raises(DataError, match=r"a\.jsonl, line 4: a JSON list where each line must be an object"):
+        read_table(path)
 
 
 def _fnc_like(tmp_path: Path) -> tuple[Path, Path, Path]:

@@ -10,7 +10,11 @@ byte for byte as they were.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import importlib.util
+import io
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -24,6 +28,7 @@ from conftest import make_rows, write_jsonl
 
 from inference.cli import main as predict_main
 from inference.export import main as export_main
+from inference.serve import main as serve_main
 from training.baseline import main as baseline_main
 from training.convert_allsides import main as convert_main
 from training.evaluate import main as evaluate_main
@@ -66,6 +71,16 @@ class Setup:
     def model_copy(self) -> Path:
         return Path(shutil.copytree(self.model, self.tmp / "model"))
 
+    def baseline(self) -> Path:
+        """A TF-IDF baseline folder, fitted by newsclf-baseline on the sample rows (a fraction of a second)."""
+        assert baseline_main([*self.train_args(None, "run.name=tfidf")]) == 0
+        return self.tmp / "runs" / "tfidf" / "model"
+
+    def raw(self, name: str, data: bytes) -> Path:
+        path = self.tmp / name
+        path.write_bytes(data)
+        return path
+
 
 def _rows_with(index: int, **changes: Any) -> list[dict[str, Any]]:
     rows = make_rows()
@@ -88,6 +103,34 @@ def _invalid_utf8(setup: Setup, name: str) -> Path:
 
 def _single_class(setup: Setup) -> Path:
     return setup.data([{**row, "leaning": "left"} for row in make_rows()])
+
+
+def _jsonl_bytes() -> bytes:
+    return "".join(f"{json.dumps(row)}\n" for row in make_rows()).encode("utf-8")
+
+
+def _csv_text(extra_field_on_row: int | None = None) -> str:
+    """The sample rows as CSV; one record may get a field more than the header has."""
+    rows = make_rows()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for index, row in enumerate(rows):
+        writer.writerow([*row.values(), *(["stray"] if index == extra_field_on_row else [])])
+    return out.getvalue()
+
+
+def _parquet_with_text_not_utf8(setup: Setup, name: str) -> Path:
+    """The sample rows as Parquet with plain pages, one title's bytes made invalid UTF-8 in place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = make_rows()
+    rows[1]["title"] = "Tampered title"
+    path = setup.tmp / name
+    pq.write_table(pa.Table.from_pylist(rows), path, compression="NONE", write_statistics=False)
+    path.write_bytes(path.read_bytes().replace(b"Tampered", b"Tamp\xffred"))
+    return path
 
 
 def _class_only_in_validation(setup: Setup) -> Path:
@@ -196,6 +239,65 @@ CASES = [
         lambda s: s.train_args(_invalid_utf8(s, "latin1.jsonl")),
         ("latin1.jsonl, line 1,", "not valid UTF-8", "(0xff)"),
     ),
+    # data files that are not what their name says (issue 27): one error naming the file, before any training
+    Case(
+        "newsclf-train on a data.jsonl.gz that is not gzip",
+        train_main,
+        lambda s: s.train_args(s.raw("data.jsonl.gz", _jsonl_bytes())),
+        ("data.jsonl.gz", "cannot read it as gzip", "Not a gzipped file"),
+    ),
+    Case(
+        "truncated gzip data",
+        evaluate_main,
+        lambda s: [
+            "--model",
+            str(s.model),
+            "--data",
+            str(s.raw("articles.jsonl.gz", gzip.compress(_jsonl_bytes())[:-40])),
+        ],
+        ("articles.jsonl.gz", "cannot read it as gzip", "end-of-stream marker"),
+    ),
+    Case(
+        "data named .parquet that is not Parquet",
+        baseline_main,
+        lambda s: s.train_args(s.raw("articles.parquet", _jsonl_bytes())),
+        ("articles.parquet", "cannot read it as parquet", "magic bytes"),
+    ),
+    Case(
+        "binary data named .csv",
+        train_main,
+        lambda s: s.train_args(s.raw("articles.csv", bytes(range(256)) * 4)),
+        ("articles.csv, line 2, byte 118", "not valid UTF-8"),
+    ),
+    Case(
+        "a CSV row with more fields than the header",
+        train_main,
+        lambda s: s.train_args(s.raw("articles.csv", _csv_text(extra_field_on_row=4).encode())),
+        ("articles.csv, line 6", "8 fields where the header has 7"),
+    ),
+    Case(
+        "JSON lines with binary junk",
+        evaluate_main,
+        lambda s: [
+            "--model",
+            str(s.model),
+            "--data",
+            str(s.raw("articles.jsonl", _jsonl_bytes() + b"\x00\x7f{{junk\n")),
+        ],
+        ("articles.jsonl, line 55, column 1", "invalid JSON"),
+    ),
+    Case(
+        "Parquet data whose text is not UTF-8",
+        train_main,
+        lambda s: s.train_args(_parquet_with_text_not_utf8(s, "articles.parquet")),
+        ("articles.parquet: damaged values", "UTF8"),
+    ),
+    Case(
+        "a split file that is binary",
+        train_main,
+        lambda s: s.train_args(None, f"data.split.file={s.raw('splits.csv', gzip.compress(b'id,split'))}"),
+        ("splits.csv, line 1,", "not valid UTF-8"),
+    ),
     Case(
         "task with a single class",
         train_main,
@@ -259,12 +361,54 @@ CASES = [
         ("labels.json", "changed since the model was saved"),
     ),
     Case("not a model folder", predict_main, lambda s: ["--model", str(s.tmp), "--text", "x"], ("config.json",)),
+    Case(
+        "serving a TF-IDF baseline folder",
+        serve_main,
+        lambda s: ["--model", str(s.baseline())],
+        ("tfidf/model: a TF-IDF baseline written by newsclf-baseline", "newsclf-predict", "newsclf-evaluate"),
+    ),
+    Case(
+        "exporting a TF-IDF baseline folder",
+        export_main,
+        lambda s: ["--model", str(s.baseline())],
+        ("tfidf/model: a TF-IDF baseline written by newsclf-baseline", "Predictor.from_pretrained"),
+    ),
+    Case(
+        "a TF-IDF baseline folder on Ray",
+        predict_main,
+        lambda s: [*_predict(s, s.data(), s.tmp / "out.jsonl", model=s.baseline()), "--engine", "ray"],
+        ("tfidf/model: a TF-IDF baseline written by newsclf-baseline", "--engine local"),
+    ),
+    Case(
+        "a TF-IDF baseline folder with an ONNX backend",
+        predict_main,
+        lambda s: ["--model", str(s.baseline()), "--text", "x", "--backend", "onnx"],
+        ("tfidf/model: a TF-IDF baseline", "'onnx'", "leave both at auto"),
+    ),
     # prediction input
     Case(
         "prediction input that is not UTF-8",
         predict_main,
         lambda s: ["--model", str(s.model), "--input", str(_invalid_utf8(s, "in.jsonl"))],
         ("in.jsonl", "UTF-8"),
+    ),
+    Case(
+        "prediction input named .jsonl.gz that is not gzip",
+        predict_main,
+        lambda s: ["--model", str(s.model), "--input", str(s.raw("in.jsonl.gz", _jsonl_bytes()))],
+        ("in.jsonl.gz", "gzip"),
+    ),
+    Case(
+        "prediction input in Parquet whose text is not UTF-8",
+        predict_main,
+        lambda s: ["--model", str(s.model), "--input", str(_parquet_with_text_not_utf8(s, "in.parquet"))],
+        ("in.parquet, row 2", "not valid UTF-8"),
+    ),
+    Case(
+        "prediction input named .parquet that is not Parquet",
+        predict_main,
+        lambda s: ["--model", str(s.model), "--input", str(s.raw("in.parquet", _jsonl_bytes()))],
+        ("in.parquet", "Parquet"),
     ),
     *(
         Case(name, predict_main, lambda s, text=text: ["--model", str(s.model), "--input", str(_lines(s, text))], words)
