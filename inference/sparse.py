@@ -64,6 +64,7 @@ class TfidfPredictor:
         self.text_fields = text_fields
         self.scrub_names = scrub_names
         self.scrub = None if scrub_names is None else OutletScrubber(scrub_names)
+        self._transposed: dict[str, np.ndarray] = {}
 
     @property
     def tasks(self) -> list[str]:
@@ -77,8 +78,16 @@ class TfidfPredictor:
         chosen = self.heads if tasks is None else {task: self.heads[task] for task in tasks}
         if not texts:  # scikit-learn refuses an empty batch
             return {task: np.zeros((0, len(coef)), dtype=np.float32) for task, (coef, _) in chosen.items()}
-        features = self.vectorizer.transform(texts)
-        return {task: np.asarray(features @ coef.T + intercept) for task, (coef, intercept) in chosen.items()}
+        features = self.vectorizer.transform(texts).astype(np.float32)
+        return {task: np.asarray(features @ self._columns(task) + chosen[task][1]) for task in chosen}
+
+    def _columns(self, task: str) -> np.ndarray:
+        """The task's coefficients as a C-ordered float32 ``(features, labels)`` matrix, made once: the product of
+        sparse rows with ``coef.T`` (a transposed view) or with float64 rows copies the whole matrix on every call,
+        about 0.1-0.3 s for 108 labels of 200,000 features."""
+        if task not in self._transposed:
+            self._transposed[task] = np.ascontiguousarray(self.heads[task][0].T, dtype=np.float32)
+        return self._transposed[task]
 
     @property
     def backend_name(self) -> str:

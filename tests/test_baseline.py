@@ -156,3 +156,13 @@ def test_a_damaged_baseline_folder_is_one_model_folder_error(baseline_run, tmp_p
     (folder / "baseline.json").write_text("{}", encoding="utf-8")
     with pytest.raises(ModelFolderError, match=r"model: cannot load the TF-IDF baseline: 'vectorizer'"):
         Predictor.from_pretrained(folder)
+
+
+def test_scores_are_the_svm_decision_values(baseline_run):
+    tfidf = TfidfPredictor.from_pretrained(baseline_run / "model")
+    texts = ["inflation market wages bank", "hospital vaccine doctors", "goal team season coach league"]
+    features = tfidf.vectorizer.transform(texts).toarray()
+    scores = tfidf.scores(texts)
+    for task, (coef, intercept) in tfidf.heads.items():
+        np.testing.assert_allclose(scores[task], features @ coef.T + intercept, rtol=1e-5, atol=1e-6)
+    assert tfidf.scores(texts[:1])["topic"].shape == (1, len(tfidf.labels("topic")))
