@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ import torch
 from conftest import make_rows, write_jsonl
 
 from inference import Predictor
-from training.evaluate import main
+from training.config import load_config
+from training.evaluate import evaluate, main
 
 ROWS = make_rows()
 VALIDATION = [row for row in ROWS if row["split"] == "validation"]
@@ -217,3 +219,14 @@ def test_explicit_config(tiny_model_dir: Path, data: Path, baseline: dict[str, A
     default = Path(__file__).parents[1] / "configs" / "default.yaml"
     with_config = run_json(tiny_model_dir, data, "--config", default)
     assert with_config["tasks"] == baseline["tasks"]
+
+
+def test_evaluate_leaves_the_callers_config_as_it_is(
+    tiny_model_dir: Path, tmp_path: Path, predictor: Predictor
+) -> None:
+    rows = [{k: v for k, v in row.items() if k != "leaning"} for row in ROWS]  # only topic is scored
+    config = load_config(tiny_model_dir / "training_config.yaml")
+    before = copy.deepcopy(config)
+    result = evaluate(predictor, config, write_jsonl(tmp_path / "topic.jsonl", rows))
+    assert set(result["tasks"]) == {"topic"}
+    assert config == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -68,6 +69,25 @@ def test_existing_run_folder_is_never_overwritten(tmp_path, tiny_encoder_dir):
     assert marker.read_text() == "mine"
     train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]), overwrite=True)
     assert not marker.exists()
+
+
+def test_train_leaves_the_callers_config_as_it_is(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"])
+    config.run.name = None  # the run names itself <config>-<time>, on its own copy
+    before = copy.deepcopy(config)
+    run_dir = train(config)
+    assert run_dir.name.startswith("default-")
+    assert config == before
+
+
+def test_train_can_leave_latest_and_the_console_alone(tmp_path, tiny_encoder_dir, capsys):
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.epochs=1"]), update_latest=False, quiet=True)
+    assert (run_dir / "model" / "model.safetensors").is_file()
+    assert not (tmp_path / "runs" / "latest").exists()
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "run folder" not in err and "'loss'" not in err
+    assert "run folder" in (run_dir / "train.log").read_text()
 
 
 def test_training_num_threads_holds_only_during_the_run(tmp_path, tiny_encoder_dir):

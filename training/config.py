@@ -11,12 +11,14 @@ what was expected. Relative data paths are taken from the directory the command 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import os
 import re
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -320,8 +322,7 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_override(data: dict[str, Any], override: str) -> None:
-    """Applies one ``dotted.key=value`` override in place; list items are indexed by number, and the
-    index one past the end appends (``tasks.3={name: outlet, label_column: source, kind: adversarial}``)."""
+    """Applies one ``dotted.key=value`` override in place (the value read as YAML; see :func:`set_key`)."""
     if "=" not in override:
         raise ConfigError(f"override {override!r}: expected key=value, e.g. training.epochs=1")
     key, raw = override.split("=", 1)
@@ -329,6 +330,12 @@ def apply_override(data: dict[str, Any], override: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    set_key(data, key, value)
+
+
+def set_key(data: dict[str, Any], key: str, value: Any) -> None:
+    """Sets the dotted ``key`` of a config mapping to ``value`` in place; list items are indexed by number, and
+    the index one past the end appends (``tasks.3={name: outlet, label_column: source, kind: adversarial}``)."""
     parts = key.strip().split(".")
     node: Any = data
     for depth, part in enumerate(parts):
@@ -350,6 +357,20 @@ def apply_override(data: dict[str, Any], override: str) -> None:
             node = node.setdefault(part, {})
             if not isinstance(node, (dict, list)):
                 raise ConfigError(f"override {key!r}: {'.'.join(parts[: depth + 1])} is not a section")
+
+
+def with_settings(config: Config, settings: Mapping[str, Any], base: Path | None = None) -> Config:
+    """A new config: ``config`` with each ``dotted.key: value`` of ``settings`` set (values as Python objects),
+    checked as ``--set`` overrides are; ``label_map_file`` paths are read from ``base`` (default: the current
+    folder). ``config`` itself is left as it is."""
+    data = config.to_dict()
+    for key, value in settings.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"setting {key!r}: keys are dotted strings, e.g. 'training.epochs'")
+        set_key(data, key, copy.deepcopy(value))
+    updated = config_from_dict(data)
+    _inline_label_maps(updated, base or Path.cwd())
+    return updated
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:

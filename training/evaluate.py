@@ -17,6 +17,7 @@ to standard output instead of the table.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -44,7 +45,9 @@ def evaluate(
     split: str | None = None,
     unseen_label: str = "error",
 ) -> dict[str, Any]:
-    """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it."""
+    """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it (``config`` is
+    left as it is)."""
+    config = copy.deepcopy(config)  # its tasks are narrowed to those scored
     table = join_columns(read_rows(data), config, data)
     config.tasks = [task for task in config.tasks if task.name in predictor.tasks]
     present = [task for task in config.tasks if task.label_column in table.column_names]

@@ -5,13 +5,15 @@ tail -f runs/<name>/train.log        # follow a run: every logged loss and evalu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import transformers
-from transformers import TrainerCallback
+from transformers import ProgressCallback, TrainerCallback
 
 LOGGERS = ("newsclf", "training")
 progress_log = logging.getLogger("newsclf.progress")  # file only: the console already shows the Trainer's lines
@@ -27,8 +29,36 @@ class LogToFile(TrainerCallback):
             progress_log.info("step %d/%d epoch %.2f %s", state.global_step, state.max_steps, state.epoch or 0, numbers)
 
 
-def setup_logging(run_dir: Path | None) -> None:
-    """Logs to the console and ``run_dir/train.log``; None (a process other than the main one): warnings only.
+class ProgressBarOnly(ProgressCallback):
+    """The Trainer's progress bar without the logged numbers it prints below it (``train.log`` has them)."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        pass
+
+
+def hide_logged_numbers(trainer: transformers.Trainer) -> None:
+    """Swaps the Trainer's console progress bar for :class:`ProgressBarOnly` (a notebook's progress table stays)."""
+    if any(type(callback) is ProgressCallback for callback in trainer.callback_handler.callbacks):
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(ProgressBarOnly())
+
+
+@contextlib.contextmanager
+def quiet_loading(quiet: bool = True) -> Iterator[None]:
+    """Turns off transformers' own progress bars (loading weights, writing shards) and turns them back on after."""
+    enabled = transformers.utils.logging.is_progress_bar_enabled()
+    if quiet:
+        transformers.utils.logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if quiet and enabled:
+            transformers.utils.logging.enable_progress_bar()
+
+
+def setup_logging(run_dir: Path | None, console: bool = True) -> None:
+    """Logs to ``run_dir/train.log`` and (``console``) the console; None (a process other than the main one):
+    warnings only.
 
     A second run in the same process (a search, a notebook) takes over the log: the earlier run's
     ``train.log`` receives nothing more.
@@ -42,11 +72,14 @@ def setup_logging(run_dir: Path | None) -> None:
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     _file_handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
     _file_handler.setFormatter(formatter)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(formatter)
+    handlers: list[logging.Handler] = [_file_handler]
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        handlers.append(stream)
     for name in LOGGERS:
         target = logging.getLogger(name)
-        target.handlers = [_file_handler, console]
+        target.handlers = list(handlers)
         target.setLevel(logging.INFO)
         target.propagate = False
     progress_log.handlers = [_file_handler]
@@ -67,3 +100,19 @@ def close_log_file() -> None:
             target.removeHandler(_file_handler)
     _file_handler.close()
     _file_handler = None
+
+
+@contextlib.contextmanager
+def logging_restored() -> Iterator[None]:
+    """Gives the project's loggers and transformers' verbosity back as they were, and closes a ``train.log``
+    opened inside: a run started from Python leaves the caller's logging as it found it."""
+    loggers = [*(logging.getLogger(name) for name in LOGGERS), progress_log]
+    saved = [(target.handlers[:], target.level, target.propagate) for target in loggers]
+    verbosity = transformers.utils.logging.get_verbosity()
+    try:
+        yield
+    finally:
+        close_log_file()
+        for target, (handlers, level, propagate) in zip(loggers, saved):
+            target.handlers, target.level, target.propagate = handlers, level, propagate
+        transformers.utils.logging.set_verbosity(verbosity)

@@ -17,6 +17,7 @@ its folder again. Run folders and checkpoints are handled in :mod:`training.runs
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import os
 import sys
@@ -43,7 +44,7 @@ from .checks import check_config, window_config
 from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
 from .encoders import resolve_encoder
-from .logs import LogToFile, close_log_file, setup_logging
+from .logs import LogToFile, close_log_file, hide_logged_numbers, quiet_loading, setup_logging
 from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 from .overwrite import InputOverwriteError
 from .probe import ProbeStage, model_logits, probe_summary, run_probe
@@ -185,17 +186,27 @@ def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]]
 
 
 def train(
-    config: Config, resume: bool = False, overwrite: bool = False, extra_callbacks: list[TrainerCallback] | None = None
+    config: Config,
+    resume: bool = False,
+    overwrite: bool = False,
+    extra_callbacks: list[TrainerCallback] | None = None,
+    *,
+    update_latest: bool = True,
+    quiet: bool = False,
 ) -> Path:
     """Runs training as configured and returns the run folder.
 
     Args:
-        config: the run's settings (:func:`training.config.load_config`).
+        config: the run's settings (:func:`training.config.load_config`); left as it is (the run works on a copy).
         resume: continue the run folder ``run.output_dir/run.name`` from its last checkpoint.
         overwrite: replace an existing run folder instead of refusing.
         extra_callbacks: more Trainer callbacks (e.g. a hyperparameter search's pruning). An error they
             raise with a true ``keeps_run_folder`` attribute leaves the run folder in place.
+        update_latest: point ``run.output_dir/latest`` at the finished run.
+        quiet: print nothing but the progress bars: no log lines on the console, no logged numbers, no
+            report at the end (``train.log`` still records everything).
     """
+    config = copy.deepcopy(config)
     check_config(config)
     state = distributed.start()  # None unless launched as several processes
     main = distributed.is_main(state)
@@ -203,11 +214,14 @@ def train(
         state, prepare_run_folder, config, resume, overwrite, error_types=(RunFolderError, InputOverwriteError, OSError)
     )
     config.run.name = run_dir.name
-    with torch_threads(config.training.num_threads):  # the caller's own thread setting is back afterwards
+    # the caller's own thread setting (and transformers' progress bars) are back afterwards
+    with torch_threads(config.training.num_threads), quiet_loading(quiet):
         try:
-            start_run(config, run_dir, main, resume)
+            start_run(config, run_dir, main, resume, console=not quiet)
             prepared = prepare(config)
             trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
+            if quiet:
+                hide_logged_numbers(trainer)
             probe = probe_heads(config, prepared, trainer) if config.training.mode != "finetune" else None
             if config.training.mode == "probe":
                 result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
@@ -220,13 +234,16 @@ def train(
         metrics, printed, calibration = score_run(trainer, config, prepared, run_dir, main, result, seconds, probe)
         if main:
             save_run(run_dir, trainer, config, prepared, metrics, calibration)
-            report_run(run_dir, config, prepared, printed, seconds)
+            if update_latest:
+                point_latest(run_dir)
+            if not quiet:
+                report_run(run_dir, config, prepared, printed, seconds)
     return run_dir
 
 
-def start_run(config: Config, run_dir: Path, main: bool, resume: bool) -> None:
-    """Logs into the run folder, saves a new run's ``config.yaml`` and sets the seeds."""
-    setup_logging(run_dir if main else None)
+def start_run(config: Config, run_dir: Path, main: bool, resume: bool, console: bool = True) -> None:
+    """Logs into the run folder (and the console), saves a new run's ``config.yaml`` and sets the seeds."""
+    setup_logging(run_dir if main else None, console)
     if main and not resume:
         save_config(config, run_dir / "config.yaml")
     logger.info("run folder %s", run_dir)
@@ -412,8 +429,7 @@ def save_run(
     metrics: dict,
     calibration: RunCalibration,
 ) -> None:
-    """Writes the model folder (without adversarial heads), ``metrics.json`` and ``log_history.json``, and
-    points ``latest`` at the run."""
+    """Writes the model folder (without adversarial heads), ``metrics.json`` and ``log_history.json``."""
     dropped = [task.name for task in adversarial_tasks(config)]
     trainer.model.drop_tasks(dropped)
     label_lists = {task: labels for task, labels in prepared.label_lists.items() if task not in dropped}
@@ -429,7 +445,6 @@ def save_run(
     )
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
-    point_latest(run_dir)
 
 
 def report_run(run_dir: Path, config: Config, prepared: Prepared, printed: list[str], seconds: float) -> None:
