@@ -7,7 +7,8 @@ BBC News (``$NEWSCLF_DATA`` or ``../shared/data``, ``bbc_news/bbc_news.jsonl``) 
 fixed, seeded test set of ``--test-per-class`` articles per category is held out once. For each seed and size k,
 k articles per category are drawn from the rest; on exactly those, ``newsclf-train`` in ``training.mode: probe``
 (the packaged MiniLM frozen, heads fitted on its article vectors) and the TF-IDF + linear SVM baseline are
-trained with no validation split (few-shot users have none: each takes its default penalty), and both are scored
+trained with no validation split (few-shot users have none: each picks its penalty by 5-fold cross-validation on
+the k articles), and both are scored
 on the test set. The test set's vectors are cached after the first run, so later runs embed only their k articles.
 """
 
@@ -88,7 +89,8 @@ def score_both(train_rows: list[dict], test: list[dict], work: Path, name: str, 
         *extra,
     ]
     config = load_config(ROOT / "configs" / "default.yaml", settings)
-    probe = json.loads((train(config, overwrite=True) / "metrics.json").read_text())["splits"]["test"]["category"]
+    run = train(config, overwrite=True, update_latest=False, quiet=True)
+    probe = json.loads((run / "metrics.json").read_text())["splits"]["test"]["category"]
     _, tfidf = fit_baseline(load_config(ROOT / "configs" / "default.yaml", settings))
     tfidf = tfidf["splits"]["test"]["category"]
     return {

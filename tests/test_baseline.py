@@ -166,3 +166,17 @@ def test_scores_are_the_svm_decision_values(baseline_run):
     for task, (coef, intercept) in tfidf.heads.items():
         np.testing.assert_allclose(scores[task], features @ coef.T + intercept, rtol=1e-5, atol=1e-6)
     assert tfidf.scores(texts[:1])["topic"].shape == (1, len(tfidf.labels("topic")))
+
+
+def test_without_validation_the_svm_cost_is_cross_validated(tmp_path, tiny_encoder_dir, monkeypatch):
+    import training.baseline as baseline
+
+    searched = []
+    real = baseline.GridSearchCV
+    monkeypatch.setattr(baseline, "GridSearchCV", lambda *a, **k: searched.append(k["cv"].n_splits) or real(*a, **k))
+    rows = [{**row, "split": "train"} for row in make_rows()]
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=rows)
+    _, metrics = fit_baseline(config)
+    assert searched == [5, 5]  # one search per task, over 5 folds
+    assert set(metrics["train"]["C"].values()) <= set(baseline.COSTS)
+    assert baseline.cross_validated_cost(np.eye(3), np.array([0, 1, 2])) == baseline.COSTS[1]  # one row a class

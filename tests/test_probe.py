@@ -58,12 +58,30 @@ def test_the_penalty_is_chosen_on_validation_or_fixed_by_the_config(tmp_path, ti
     labels = {"train": {"topic": list(y[:60])}, "validation": {"topic": list(y[60:])}}
     config = tiny_config(tmp_path, tiny_encoder_dir)
     heads = fit_probe(features, labels, {"topic": ["a", "b", "c"]}, config, {})
-    assert heads["topic"].l2 in L2_GRID and set(heads["topic"].validation) == {f"{v:g}" for v in L2_GRID}
-    best = max(heads["topic"].validation.values())
-    assert heads["topic"].validation[f"{heads['topic'].l2:g}"] == best
+    assert heads["topic"].l2 in L2_GRID and set(heads["topic"].scores) == {f"{v:g}" for v in L2_GRID}
+    assert heads["topic"].scores[f"{heads['topic'].l2:g}"] == max(heads["topic"].scores.values())
+    assert heads["topic"].chosen_by == "validation"
     config.training.probe_l2 = 0.5
     fixed = fit_probe(features, labels, {"topic": ["a", "b", "c"]}, config, {})
-    assert fixed["topic"].l2 == 0.5 and fixed["topic"].validation == {}
+    assert (fixed["topic"].l2, fixed["topic"].scores, fixed["topic"].chosen_by) == (0.5, {}, "config")
+
+
+def test_without_validation_the_penalty_is_cross_validated_on_training(tmp_path, tiny_encoder_dir, monkeypatch):
+    import training.probe as probe
+
+    x, y = separable(60)
+    config = tiny_config(tmp_path, tiny_encoder_dir)
+    seen = []
+    real = probe.fit_linear_head
+    monkeypatch.setattr(probe, "fit_linear_head", lambda f, *a, **k: seen.append(len(f)) or real(f, *a, **k))
+    heads = fit_probe({"train": x}, {"train": {"topic": list(y)}}, {"topic": ["a", "b", "c"]}, config, {})
+    assert heads["topic"].chosen_by == "cross-validation" and set(heads["topic"].scores) == {f"{v:g}" for v in L2_GRID}
+    assert heads["topic"].scores[f"{heads['topic'].l2:g}"] == max(heads["topic"].scores.values())
+    assert seen.count(48) == 5 * len(L2_GRID)  # 5 folds of 60 rows for each penalty, then the 4 whole fits
+    one_of_a_class = y.copy()
+    one_of_a_class[np.flatnonzero(y == 2)[1:]] = 1
+    lonely = fit_probe({"train": x}, {"train": {"topic": list(one_of_a_class)}}, {"topic": ["a", "b", "c"]}, config, {})
+    assert lonely["topic"].chosen_by == "default" and lonely["topic"].l2 == L2_GRID[len(L2_GRID) // 2]
 
 
 def cache_for(root: Path, model, bf16: bool = False) -> FeatureCache:

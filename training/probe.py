@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
 from inference.modeling import multitask_loss
@@ -44,7 +45,8 @@ class FittedHead:
     weight: np.ndarray  # (labels, hidden)
     bias: np.ndarray  # (labels,)
     l2: float
-    validation: dict[str, float]  # penalty -> validation score, where there was a validation split
+    scores: dict[str, float]  # penalty -> its score on validation, or cross-validated on training (see chosen_by)
+    chosen_by: str  # validation | cross-validation | default | config
 
 
 def fit_linear_head(
@@ -100,7 +102,8 @@ def fit_probe(
     config: Config,
     class_weights: dict[str, torch.Tensor],
 ) -> dict[str, FittedHead]:
-    """Each task's head on the training vectors, its penalty chosen on validation (``training.probe_l2`` fixes it).
+    """Each task's head on the training vectors, its penalty chosen on validation, or by cross-validation on the
+    training vectors where there is none (``training.probe_l2`` fixes it).
 
     Args:
         features: split -> ``(articles, hidden)`` vectors; ``train`` required, ``validation`` optional.
@@ -123,12 +126,53 @@ def fit_probe(
         if "validation" in features and len(grid) > 1:
             truth = np.asarray(labels["validation"][task])
             for l2, (weight, bias) in fits.items():
-                predicted = (features["validation"] @ weight.T + bias).argmax(1)
-                scores[l2] = task_scores(truth[truth != -100], predicted[truth != -100], names)[kind]
+                scores[l2] = head_score(features["validation"], truth, weight, bias, names, kind)
+        elif len(grid) > 1:
+            scores = cross_validated(features["train"], train_labels, names, grid, kind, class_weights.get(task))
         best = max(scores, key=scores.get) if scores else grid[len(grid) // 2]
-        heads[task] = FittedHead(*fits[best], l2=best, validation={f"{l2:g}": s for l2, s in scores.items()})
-        logger.info("probe %s: l2 %g chosen; validation %s by l2 %s", task, best, kind, heads[task].validation)
+        chosen_by = (
+            "config" if fixed is not None else ("validation" if "validation" in features else "cross-validation")
+        )
+        chosen_by = chosen_by if scores or fixed is not None else "default"
+        heads[task] = FittedHead(*fits[best], best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by)
+        logger.info("probe %s: l2 %g (%s); %s by l2: %s", task, best, chosen_by, kind, heads[task].scores)
     return heads
+
+
+def head_score(
+    features: np.ndarray, truth: np.ndarray, weight: np.ndarray, bias: np.ndarray, names: list[str], kind: str
+) -> float:
+    """The ``kind`` score (accuracy, macro_f1, weighted_f1) of a linear head on labelled rows (-100: none)."""
+    predicted = (features @ weight.T + bias).argmax(1)
+    return task_scores(truth[truth != -100], predicted[truth != -100], names)[kind]
+
+
+def cross_validated(
+    features: np.ndarray,
+    labels: np.ndarray,
+    names: list[str],
+    grid: tuple[float, ...],
+    kind: str,
+    class_weights: torch.Tensor | None,
+    folds: int = 5,
+) -> dict[float, float]:
+    """Each penalty's mean score over stratified folds of the training rows: how the penalty is chosen without
+    a validation split (few-shot data). Empty where a class has fewer than two rows."""
+    keep = labels != -100
+    x, y = features[keep], labels[keep]
+    counts = np.unique(y, return_counts=True)[1]
+    folds = min(folds, int(counts.min())) if len(counts) > 1 else 0
+    if folds < 2:
+        return {}
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y))
+    scores = {}
+    for l2 in grid:
+        per_fold = []
+        for fit_rows, score_rows in splits:
+            weight, bias = fit_linear_head(x[fit_rows], y[fit_rows], len(names), l2, class_weights)
+            per_fold.append(head_score(x[score_rows], y[score_rows], weight, bias, names, kind))
+        scores[l2] = float(np.mean(per_fold))
+    return scores
 
 
 def install_heads(model: Any, heads: dict[str, FittedHead]) -> None:
@@ -141,7 +185,7 @@ def install_heads(model: Any, heads: dict[str, FittedHead]) -> None:
 
 def probe_summary(heads: dict[str, FittedHead]) -> dict[str, Any]:
     """What ``metrics.json`` records of the probe: each task's chosen penalty and validation scores."""
-    return {task: {"l2": head.l2, "validation": head.validation} for task, head in heads.items()}
+    return {task: {"l2": head.l2, "chosen_by": head.chosen_by, "scores": head.scores} for task, head in heads.items()}
 
 
 @dataclass
