@@ -1,6 +1,6 @@
 """Few-shot topic classification on BBC News: the frozen-encoder probe against TF-IDF on the same few articles.
 
-    python benchmarks/few_shot.py --output docs/results.md          # ~10 min on 2 CPU cores
+    python benchmarks/few_shot.py --output docs/results.md          # ~3 min on 2 CPU cores
     python benchmarks/few_shot.py --sizes 8 16 --seeds 0 1 --set model.max_length=256
 
 BBC News (``$NEWSCLF_DATA`` or ``../shared/data``, ``bbc_news/bbc_news.jsonl``) is deduplicated by body, and a
@@ -8,8 +8,8 @@ fixed, seeded test set of ``--test-per-class`` articles per category is held out
 k articles per category are drawn from the rest; on exactly those, ``newsclf-train`` in ``training.mode: probe``
 (the packaged MiniLM frozen, heads fitted on its article vectors) and the TF-IDF + linear SVM baseline are
 trained with no validation split (few-shot users have none: each picks its penalty by 5-fold cross-validation on
-the k articles), and both are scored
-on the test set. The test set's vectors are cached after the first run, so later runs embed only their k articles.
+the k articles), and both are scored on the test set. The test set's vectors are cached after the first run, so
+later runs embed only their k articles.
 """
 
 from __future__ import annotations
