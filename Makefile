@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup browser train test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve benchmark-speed notebooks clean
+.PHONY: setup browser train default-config test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve benchmark-speed notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ browser:
 
 train: setup
 	$(BIN)/python -m training.train --config $(CONFIG) $(ARGS)
+
+# configs/default.yaml is generated from the settings of training/config.py (each key's type, default, range and
+# help); tests/test_config.py fails when the file and the schema differ
+default-config: setup
+	$(BIN)/python -c 'from training.config import write_default_yaml; write_default_yaml("configs/default.yaml")'
 
 test: setup browser
 	$(BIN)/python -m ruff check .

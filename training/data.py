@@ -548,7 +548,10 @@ def split_rows(table: datasets.Dataset, config: Config, file: str | Path) -> dic
         mapping = _read_split_file(config)
         values = [mapping.get(str(identifier), "") for identifier in table[split.id_column]]
     elif split.column:
-        require_columns(table, [split.column], file)
+        try:
+            require_columns(table, [split.column], file)
+        except DataError as error:  # the default, `split`, is the sample data's column
+            raise DataError(f"{error}; split.column names it (null: draw validation_size of the rows)") from None
         values = table[split.column]
     else:
         return _seeded_split(prepare(table, config, file), config)
