@@ -57,7 +57,7 @@ test-matrix: setup
 benchmark: setup
 	$(BIN)/python benchmarks/training_speed.py --output docs/speed.md
 	$(BIN)/python benchmarks/allsides.py --protocols outlet random media --train outlet random --scrub outlet --ensemble $(ARGS)
-	$(BIN)/python -m inference.export --model runs/allsides-random/model --quantize int8 --overwrite
+	$(BIN)/python -m inference.prediction.onnx_export --model runs/allsides-random/model --quantize int8 --overwrite
 	$(BIN)/python benchmarks/prediction_speed.py --model runs/allsides-random/model --output docs/speed.md
 
 # FNC-1 and AllSides trained alone and on one encoder (configs/news-all.yaml): about 2 hours on 2 CPU cores

@@ -33,7 +33,7 @@ from scipy.special import softmax
 
 from inference import Predictor
 from inference.atomic import atomic_writer
-from inference.backends import bf16_supported
+from inference.prediction.backends import bf16_supported
 from training.baseline import TfidfPredictor, fit_baseline
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, label_ids, load_splits

@@ -7,7 +7,7 @@ every batch size runs in the same process, round after round in turn, on the sam
 own validation split, or ``--data``), once with the model's windowing and once with ``chunks`` (the
 whole article). The table gives the median articles/s of the rounds, their spread, and the speed
 against ``--baseline`` (32, the Predictor's batch until 2026-12-05); the row of ``None`` is the
-Predictor's default (:func:`inference.backends.default_batch_size`). ``--pipelines`` adds, in the same
+Predictor's default (:func:`inference.prediction.backends.default_batch_size`). ``--pipelines`` adds, in the same
 rounds, one transformers pipeline per task reading the head (``prediction_speed.py``'s baseline, as
 many texts a pass as the default batch), and the speed of the default batch's chunks against it.
 """

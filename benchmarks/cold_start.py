@@ -5,7 +5,8 @@
 Each measurement is a new ``python`` process (the median of ``--repeats``): ``import inference`` alone;
 ``newsclf-predict --help``; and ``predict("...", model=DIR)`` from nothing, split into its imports (torch,
 then the rest of newsclf), loading the folder and the prediction itself, and whether that process imported
-transformers' model classes (a BERT-family folder loads without them: :func:`inference.loading.load_for_prediction`).
+transformers' model classes (a BERT-family folder loads without them:
+:func:`inference.model.loading.load_for_prediction`).
 Wall-clock times include the interpreter's start and exit, as a user's script pays them.
 """
 
@@ -29,7 +30,7 @@ import json, sys, time
 marks = [time.perf_counter()]
 import torch
 marks.append(time.perf_counter())
-from inference.predictor import Predictor
+from inference.prediction.predictor import Predictor
 marks.append(time.perf_counter())
 predictor = Predictor.from_pretrained({model!r})
 marks.append(time.perf_counter())

@@ -24,9 +24,9 @@ from common import describe_machine, publish, time_turns
 from training_speed import TASKS, article_texts
 from transformers import TrainingArguments
 
-from inference.backends import bf16_supported
-from inference.modeling import NewsClassifier
-from inference.windowing import WindowConfig, encode_articles
+from inference.model.classifier import NewsClassifier
+from inference.model.windowing import WindowConfig, encode_articles
+from inference.prediction.backends import bf16_supported
 from training.encoders import resolve_encoder
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, default_eval_batch_size
 

@@ -35,8 +35,8 @@ import torch
 from common import describe_machine, matmul_ceiling, replace_section, take_turns, window_gflop
 
 from inference import Predictor, load_model_folder
-from inference.modeling import transformers_encoder
-from inference.windowing import article_text, encode_articles
+from inference.model.classifier import transformers_encoder
+from inference.model.windowing import article_text, encode_articles
 
 ROWS = (
     "pipelines",
@@ -315,7 +315,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
         f"Each row ran {args.rounds} time(s) in a fresh process, the rows taking turns (every other round in",
         "reverse order); a row's cells come from its run of median speed.",
-        "`-transformers` rows put the same weights in transformers' `BertModel` (what `inference.encoder`",
+        "`-transformers` rows put the same weights in transformers' `BertModel` (what `inference.model.bert`",
         "replaced: the A/B of that change), as `pipelines` does. Every row runs "
         + (f"{args.batch_size} windows" if args.batch_size else "the Predictor's default batch (2,048 tokens' worth)")
         + " a forward pass (`pipelines`: texts), except the `-batch32` rows (32: the default until 2026-12-05).",

@@ -22,7 +22,7 @@ from pathlib import Path
 from common import describe_machine, publish
 
 from inference import Predictor
-from inference.calibration import TaskCalibration
+from inference.prediction.fusion import TaskCalibration
 from training.config import load_config
 from training.data import field_columns, read_table
 from training.train import train

@@ -12,7 +12,7 @@ Steps, each in a child process (``HF_HUB_OFFLINE=1``) whose output goes to ``WOR
 2. with that code (cwd ``WORK/old``, ``PYTHONPATH=WORK/old``) three short MiniLM runs on
    ``data/sample`` (mean/chunks, cls/max, head+tail) and, when ``--data`` (default ``$NEWSCLF_DATA``
    or ``../shared/data``) has ``fnc1/``, one FNC-1 pair run are trained into ``WORK/runs``; the
-   single-text models get an fp32 ONNX file from the old ``python -m inference.export``; their
+   single-text models get an fp32 ONNX file from the old code's ``newsclf-export`` module; their
    probabilities on fixed articles (torch fp32, torch bf16, ONNX fp32) go to ``WORK/old.npz``;
 3. the model folders are copied to ``WORK/runs-new`` (without checkpoints), their ONNX files are
    exported again with the current code, and the current code's probabilities go to ``WORK/new.npz``;
@@ -231,18 +231,23 @@ def train_old(old: Path, runs: Path, data: Path, log: Path) -> list[Run]:
     return chosen
 
 
+def export_module(code: Path) -> str:
+    """The module behind ``newsclf-export`` in ``code``: older trees kept it at the package's top level."""
+    flat = code / "inference" / "export.py"
+    return "inference.export" if flat.is_file() else "inference.prediction.onnx_export"
+
+
 def export_and_score(code: Path, runs: Path, chosen: list[Run], out: Path, logs: Path) -> None:
     """With the code in ``code``: writes fp32 ONNX files for the single-text models of ``runs`` (replacing
     any), then their probabilities (all models) into ``out``."""
     is_old = code != ROOT
     env = child_env(code if is_old else None, None)
     log = logs / f"{'old' if is_old else 'current'}-code.log"
+    exporter = export_module(code)
     for run in chosen:
         if not run.pair:
             model = str(runs / run.name / "model")
-            run_child(
-                ["-m", "inference.export", "--model", model, *([] if is_old else ["--overwrite"])], code, env, log
-            )
+            run_child(["-m", exporter, "--model", model, *([] if is_old else ["--overwrite"])], code, env, log)
     models = [str(runs / run.name / "model") for run in chosen]
     hidden = ["--probabilities", str(out), "--inputs", str(out.parent / "inputs.json"), "--code", str(code)]
     print(f"scoring {len(models)} models with the {'old' if is_old else 'current'} code ...", flush=True)

@@ -64,7 +64,7 @@ def offline_speed(model: str, articles: list[dict], threads: int | None) -> tupl
 
 
 def start_server(model: str, port: int, extra: list[str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "inference.serve", "--model", model, "--port", str(port)]
+    command = [sys.executable, "-m", "inference.service.server", "--model", model, "--port", str(port)]
     server = subprocess.Popen([*command, "--log-level", "warning", *extra], cwd=ROOT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:

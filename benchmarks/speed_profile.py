@@ -29,12 +29,19 @@ from prediction_speed import benchmark_articles
 from torch.profiler import ProfilerActivity, profile
 
 from inference import Predictor
-from inference.backends import bf16_supported
-from inference.calibration import TaskCalibration, fused_probabilities
-from inference.loading import load_model_folder
-from inference.modeling import multitask_loss, window_assignment
-from inference.predictor import length_sorted_windows
-from inference.windowing import article_text, collate_windows, encode_articles, special_tokens, split_tokens, token_ids
+from inference.model.classifier import multitask_loss, window_assignment
+from inference.model.loading import load_model_folder
+from inference.model.windowing import (
+    article_text,
+    collate_windows,
+    encode_articles,
+    special_tokens,
+    split_tokens,
+    token_ids,
+)
+from inference.prediction.backends import bf16_supported
+from inference.prediction.fusion import TaskCalibration, fused_probabilities
+from inference.prediction.predictor import length_sorted_windows
 
 # operator name fragments -> the kind reported; the first match wins, in this order
 KINDS = (

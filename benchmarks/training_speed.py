@@ -33,9 +33,9 @@ import transformers
 from common import describe_machine, matmul_ceiling, replace_section, window_gflop
 from transformers import TrainerCallback, TrainingArguments
 
-from inference.backends import bf16_supported
-from inference.modeling import NewsClassifier, transformers_encoder
-from inference.windowing import WindowConfig, article_text, encode_articles
+from inference.model.classifier import NewsClassifier, transformers_encoder
+from inference.model.windowing import WindowConfig, article_text, encode_articles
+from inference.prediction.backends import bf16_supported
 from training.encoders import resolve_encoder
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
@@ -54,7 +54,7 @@ class Setting:
     optimizer: str = "adamw_torch"
     hidden_dropout: float | None = None  # None: as pretrained (0.1)
     windows: str = "head"  # or chunks (2 windows drawn per article)
-    transformers_encoder: bool = False  # transformers' BertModel instead of inference.encoder.BertEncoder
+    transformers_encoder: bool = False  # transformers' BertModel instead of inference.model.bert.BertEncoder
     accumulation: int = 1  # the batch run as this many micro-batches (gradient accumulation), the same update
 
 

@@ -4,62 +4,41 @@
 >>> predict("Congress passes the budget", model="runs/default/model")  # doctest: +SKIP
 
 The names below are imported on first use (PEP 562), so ``import inference`` costs milliseconds and a
-script pays for torch and transformers only when it asks for something that needs them.
+script pays for torch and transformers only when it asks for something that needs them. The package's
+layout is described in docs/layout.md.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # public name -> the module of this package that defines it
 _EXPORTS = {
-    "Explanation": "explain",
-    "SentenceEffect": "explain",
-    "explain": "explain",
-    "split_sentences": "explain",
-    "TaskCalibration": "calibration",
-    "fused_probabilities": "calibration",
-    "ModelFolderError": "loading",
-    "check_model_folder": "loading",
-    "load_model_folder": "loading",
-    "NewsClassifier": "modeling",
-    "NewsClassifierConfig": "modeling",
-    "NewsClassifierOutput": "modeling",
-    "Predictor": "predictor",
-    "predict": "predictor",
-    "TfidfPredictor": "sparse",
-    "WindowConfig": "windowing",
-    "article_text": "windowing",
-    "collate_windows": "windowing",
-    "encode_articles": "windowing",
-    "split_tokens": "windowing",
+    "NewsClassifier": "model.classifier",
+    "NewsClassifierConfig": "model.classifier",
+    "NewsClassifierOutput": "model.classifier",
+    "ModelFolderError": "model.loading",
+    "check_model_folder": "model.loading",
+    "load_model_folder": "model.loading",
+    "WindowConfig": "model.windowing",
+    "article_text": "model.windowing",
+    "collate_windows": "model.windowing",
+    "encode_articles": "model.windowing",
+    "split_tokens": "model.windowing",
+    "PredictOptions": "options",
+    "Explanation": "prediction.explain",
+    "SentenceEffect": "prediction.explain",
+    "explain": "prediction.explain",
+    "split_sentences": "prediction.explain",
+    "TaskCalibration": "prediction.fusion",
+    "fused_probabilities": "prediction.fusion",
+    "Predictor": "prediction.predictor",
+    "predict": "prediction.predictor",
+    "TfidfPredictor": "prediction.tfidf",
 }
 
-__all__ = [
-    "Explanation",
-    "ModelFolderError",
-    "NewsClassifier",
-    "NewsClassifierConfig",
-    "NewsClassifierOutput",
-    "Predictor",
-    "SentenceEffect",
-    "TaskCalibration",
-    "TfidfPredictor",
-    "WindowConfig",
-    "article_text",
-    "check_model_folder",
-    "collate_windows",
-    "encode_articles",
-    "explain",
-    "fused_probabilities",
-    "load_model_folder",
-    "predict",
-    "split_sentences",
-    "split_tokens",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
@@ -73,25 +52,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return list(__all__)
-
-
-class _Package(types.ModuleType):
-    """Keeps ``inference.explain`` the function: loading the submodule of the same name would otherwise
-    rebind the package's attribute to the module (the import system sets it on the parent)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not (isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-if TYPE_CHECKING:
-    from .calibration import TaskCalibration, fused_probabilities
-    from .explain import Explanation, SentenceEffect, explain, split_sentences
-    from .loading import ModelFolderError, check_model_folder, load_model_folder
-    from .modeling import NewsClassifier, NewsClassifierConfig, NewsClassifierOutput
-    from .predictor import Predictor, predict
-    from .sparse import TfidfPredictor
-    from .windowing import WindowConfig, article_text, collate_windows, encode_articles, split_tokens

@@ -1,7 +1,7 @@
-"""``python -m inference``: see :mod:`inference.cli`."""
+"""``python -m inference``: see :mod:`inference.batch.cli`."""
 
 import sys
 
-from .cli import main
+from .batch.cli import main
 
 sys.exit(main())

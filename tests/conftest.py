@@ -52,7 +52,7 @@ def tiny_classifier(tasks: dict[str, list[str]], seed: int = 0, vocab_size: int 
     """A random one-layer NewsClassifier (eval mode) with the given ``{task: labels}``."""
     import torch
 
-    from inference.modeling import NewsClassifier, NewsClassifierConfig
+    from inference.model.classifier import NewsClassifier, NewsClassifierConfig
 
     torch.manual_seed(seed)
     encoder = {**TINY_ENCODER, "vocab_size": vocab_size}
@@ -66,7 +66,7 @@ def raw_logits(predictor: Any, texts: list[str], target: str | None = None) -> d
     Tests that an input changes a prediction compare these: a confident trained model can give the same
     float32 probabilities (0 and 1) for two inputs, but not the same logits.
     """
-    from inference.windowing import collate_windows, encode_articles, encode_pairs
+    from inference.model.windowing import collate_windows, encode_articles, encode_pairs
 
     tokenizer = predictor.tokenizer
     if target is None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from inference.windowing import WindowConfig
+from inference.model.windowing import WindowConfig
 from training.analysis import (
     accuracy_by_group,
     duplicate_groups,

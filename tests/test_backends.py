@@ -1,4 +1,4 @@
-"""Tests for inference.backends: choosing a backend, and torch bf16 against fp32."""
+"""Tests for inference.prediction.backends: choosing a backend, and torch bf16 against fp32."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from inference import Predictor, collate_windows, encode_articles
-from inference.backends import (
+from inference.prediction.backends import (
     CPU_BATCH_TOKENS,
     bf16_supported,
     choose_backend,

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_rows, tiny_config, write_jsonl
 
 from inference import ModelFolderError, Predictor, predict
-from inference.cli import main as predict_main
+from inference.batch.cli import main as predict_main
 from training.baseline import TfidfPredictor, fit_baseline, is_baseline_folder, main
 from training.evaluate import main as evaluate_main
 

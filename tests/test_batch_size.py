@@ -6,7 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from inference.backends import default_batch_size
+from inference.prediction.backends import default_batch_size
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("batch_size", ROOT / "benchmarks" / "batch_size.py")

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from inference.batching import DynamicBatcher
+from inference.service.dynamic_batcher import DynamicBatcher
 
 
 class Recorder:

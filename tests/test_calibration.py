@@ -1,4 +1,4 @@
-"""Calibration and TF-IDF fusion: what the folder applies (inference.calibration) and how it is fitted
+"""Calibration and TF-IDF fusion: what the folder applies (inference.prediction.fusion) and how it is fitted
 (training.calibration), down to a run whose saved model predicts what its metrics say."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from conftest import make_rows, tiny_config
 from scipy.special import softmax
 
 from inference import Predictor
-from inference.calibration import TaskCalibration, fused_probabilities, read_calibration, write_calibration
-from inference.loading import ModelFolderError
-from inference.manifest import write_manifest
+from inference.model.loading import ModelFolderError
+from inference.model.manifest import write_manifest
+from inference.prediction.fusion import TaskCalibration, fused_probabilities, read_calibration, write_calibration
 from training.calibration import (
     calibrate_task,
     choose_tfidf_share,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from transformers import RobertaConfig
 
-from inference.windowing import STRATEGIES, WINDOW_RULES, WindowConfig
+from inference.model.windowing import STRATEGIES, WINDOW_RULES, WindowConfig
 from training import checks
 from training.checks import check_config, check_ranges, config_fields
 from training.config import Config, ConfigError, ModelConfig, load_config, rule_of
@@ -50,7 +50,7 @@ def test_every_number_of_every_section_has_a_rule():
 
 
 def test_the_window_keys_take_their_range_and_default_from_the_window_config():
-    """A window range is written once, in inference.windowing, and the config's keys use it."""
+    """A window range is written once, in inference.model.windowing, and the config's keys use it."""
     assert set(WINDOW_RULES) == {"max_length", "stride", "max_windows", "head_fraction", "max_target_tokens"}
     for name, rule in WINDOW_RULES.items():
         assert rule_of(ModelConfig, name) is rule

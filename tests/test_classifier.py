@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from inference import ModelFolderError, NewsClassifier, Predictor, load_model_folder
-from inference.classifier import FolderModel, ModelSettings
-from inference.loading import load_for_prediction
-from inference.manifest import write_manifest
-from inference.tokenizer import FolderTokenizer
-from inference.windowing import collate_windows, encode_articles
+from inference.model.heads import FolderModel, ModelSettings
+from inference.model.loading import load_for_prediction
+from inference.model.manifest import write_manifest
+from inference.model.tokenizer import FolderTokenizer
+from inference.model.windowing import collate_windows, encode_articles
 
 ARTICLES = ["inflation market wages bank", "hospital vaccine doctors " * 30, "match goal team"]
 
@@ -111,7 +111,7 @@ def test_settings_keep_only_what_prediction_reads(tiny_model_dir: Path, tmp_path
 
 
 def test_the_onnx_path_reads_settings_and_tokenizer_without_transformers(tiny_model_dir: Path, tmp_path: Path):
-    from inference.loading import load_config_and_tokenizer
+    from inference.model.loading import load_config_and_tokenizer
 
     settings, tokenizer = load_config_and_tokenizer(tiny_model_dir)
     assert isinstance(settings, ModelSettings) and isinstance(tokenizer, FolderTokenizer)

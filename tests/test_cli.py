@@ -1,4 +1,4 @@
-"""Tests for the prediction command line, inference.cli (newsclf-predict, python -m inference)."""
+"""Tests for the prediction command line, inference.batch.cli (newsclf-predict, python -m inference)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from conftest import kill_after_progress, make_rows, write_jsonl
 
 from inference import Predictor
-from inference.cli import CHUNK, CHUNK_VARIABLE, main
+from inference.batch.cli import CHUNK, CHUNK_VARIABLE, main
 
 TASKS = ("topic", "leaning")
 
@@ -62,7 +62,7 @@ def test_text_arguments(tiny_model_dir: Path, predictor: Predictor, capsys):
 def test_jsonl_input_keeps_ids_and_order(
     tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, monkeypatch, capsys
 ):
-    monkeypatch.setattr("inference.batch.CHUNK", 7)  # several chunks, one of them partial
+    monkeypatch.setattr("inference.batch.articles.CHUNK", 7)  # several chunks, one of them partial
     rows = make_rows(per_cell=3)
     random.Random(1).shuffle(rows)
     articles = [{"id": row["id"], "title": row["title"], "content": row["content"]} for row in rows]
@@ -349,7 +349,7 @@ def uninterrupted(tiny_model_dir: Path, resume_input: Path, tmp_path_factory: py
     """What a run that is never interrupted writes for ``resume_input``."""
     target = tmp_path_factory.mktemp("uninterrupted") / "predictions.jsonl"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+        patch.setattr("inference.batch.articles.CHUNK", RESUME_CHUNK)
         code = main(["--model", str(tiny_model_dir), "--input", str(resume_input), "--output", str(target), *FP32])
     assert code == 0
     return target.read_bytes()
@@ -381,7 +381,7 @@ def _interrupted_run(
     model: Path, source: Path, target: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> str:
     """Runs into ``target``, stopped by Ctrl-C while predicting its third chunk; returns stderr."""
-    monkeypatch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+    monkeypatch.setattr("inference.batch.articles.CHUNK", RESUME_CHUNK)
     CountingPredict(monkeypatch, chunks=2)
     code, out, err = _run(["--model", str(model), "--input", str(source), "--output", str(target)], capsys)
     assert code == 130, err
@@ -528,7 +528,7 @@ def test_partial_file_without_progress_file_is_refused(
 
 
 def test_error_after_some_chunks_keeps_them(tiny_model_dir: Path, tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.setattr("inference.batch.CHUNK", RESUME_CHUNK)
+    monkeypatch.setattr("inference.batch.articles.CHUNK", RESUME_CHUNK)
     source = write_jsonl(tmp_path / "in" / "articles.jsonl", make_rows(per_cell=1))
     with source.open("a", encoding="utf-8") as handle:
         handle.write("{broken\n")

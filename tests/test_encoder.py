@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from inference.encoder import BertEncoder, supports
+from inference.model.bert import BertEncoder, supports
 
 SETTINGS = {
     "model_type": "bert",

@@ -26,9 +26,9 @@ import nbformat
 import pytest
 from conftest import make_rows, write_jsonl
 
-from inference.cli import main as predict_main
-from inference.export import main as export_main
-from inference.serve import main as serve_main
+from inference.batch.cli import main as predict_main
+from inference.prediction.onnx_export import main as export_main
+from inference.service.server import main as serve_main
 from training.baseline import main as baseline_main
 from training.convert_allsides import main as convert_main
 from training.evaluate import main as evaluate_main

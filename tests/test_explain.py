@@ -1,4 +1,4 @@
-"""Tests for inference.explain: sentence splitting and occlusion explanations."""
+"""Tests for inference.prediction.explain: sentence splitting and occlusion explanations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import tiny_classifier
 from transformers import AutoTokenizer
 
 from inference import NewsClassifier, Predictor
-from inference.explain import explain, split_sentences
+from inference.prediction.explain import explain, split_sentences
 
 ARTICLE = {
     "title": "Hospital vaccine drive",

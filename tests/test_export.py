@@ -1,4 +1,4 @@
-"""Tests for inference.export: the ONNX round trip and the ONNX backend against torch."""
+"""Tests for inference.prediction.onnx_export: the ONNX round trip and the ONNX backend against torch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 
 from inference import ModelFolderError, Predictor
-from inference.export import main
+from inference.prediction.onnx_export import main
 
 ARTICLES = [
     "Inflation and interest rates push the bank to act on wages.",
@@ -75,9 +75,9 @@ def test_onnx_int8_gives_valid_probabilities(exported: Path):
 
 
 def test_auto_picks_int8_on_a_cpu_without_native_bf16(exported: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("inference.predictor.bf16_supported", lambda device: False)
+    monkeypatch.setattr("inference.prediction.predictor.bf16_supported", lambda device: False)
     assert Predictor.from_pretrained(exported).backend_name == "onnx-int8"
-    monkeypatch.setattr("inference.predictor.bf16_supported", lambda device: True)
+    monkeypatch.setattr("inference.prediction.predictor.bf16_supported", lambda device: True)
     assert Predictor.from_pretrained(exported).backend_name == "torch-bf16"
 
 
@@ -103,7 +103,7 @@ def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
 ):
     from conftest import tiny_config
 
-    from inference.calibration import read_calibration
+    from inference.prediction.fusion import read_calibration
     from training.train import train
 
     tmp_path = tmp_path_factory.mktemp("fused")

@@ -1,4 +1,4 @@
-"""inference.distributed: newsclf-predict --engine ray on a local Ray (2 CPUs) gives the local command's output,
+"""inference.batch.ray_engine: newsclf-predict --engine ray on a local Ray (2 CPUs) gives the local command's output,
 for JSON lines, gzip, Parquet and folders, into JSON lines or Parquet, and survives an actor killed mid-run."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import assert_same_prediction_lines, assert_same_predictions, make_rows
 
-from inference.cli import main
+from inference.batch.cli import main
+from inference.options import PredictOptions
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'newsclf[ray]')")
 FP32 = ["--backend", "torch", "--precision", "fp32"]
@@ -83,14 +84,14 @@ def test_a_folder_of_parquet_files_gives_the_local_lines_in_file_order(tiny_mode
 def test_an_actor_killed_mid_run_still_gives_a_complete_output(tiny_model_dir, tmp_path, capsys, monkeypatch):
     import psutil
 
-    from inference.distributed import LINE, predict_dataset, read_dataset
+    from inference.batch.ray_engine import LINE, predict_dataset, read_dataset
 
     monkeypatch.setenv("NEWSCLF_PREDICT_CHUNK", "4")  # the batches of the Ray run below
     source = write_lines(tmp_path / "articles.jsonl", [json.dumps(a) for a in articles(600)])
     expected = local_output(tiny_model_dir, source, tmp_path / "local.jsonl", capsys).decode().splitlines(True)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     lines = predict_dataset(
-        read_dataset(source), tiny_model_dir, concurrency=2, rows_per_call=4, backend="torch", precision="fp32"
+        read_dataset(source), tiny_model_dir, concurrency=2, rows_per_call=4, options=PredictOptions("torch", "fp32")
     )
     seen, killed = [], []
     for batch in lines.iter_batches(batch_format="numpy", batch_size=4):
@@ -131,7 +132,7 @@ def test_bad_inputs_are_refused_before_ray_does_any_work(tiny_model_dir: Path, t
 def test_without_ray_the_error_says_what_to_install(monkeypatch):
     import builtins
 
-    from inference import distributed
+    from inference.batch import ray_engine
 
     real_import = builtins.__import__
 
@@ -142,4 +143,4 @@ def test_without_ray_the_error_says_what_to_install(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(ImportError, match=r"pip install 'newsclf\[ray\]'"):
-        distributed.import_ray()
+        ray_engine.import_ray()

@@ -1,4 +1,4 @@
-"""Tests for inference.loading: safe loading of model folders, and inference's independence from training."""
+"""Tests for inference.model.loading: safe loading of model folders, and inference's independence from training."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import torch
 from transformers import AutoConfig, AutoModel
 
 from inference import ModelFolderError, NewsClassifier, Predictor, check_model_folder, load_model_folder
-from inference.loading import encoder_positions
-from inference.manifest import write_manifest
-from inference.windowing import article_text, encode_articles
+from inference.model.loading import encoder_positions
+from inference.model.manifest import write_manifest
+from inference.model.windowing import article_text, encode_articles
 
 
 @pytest.fixture
@@ -231,7 +231,7 @@ def test_inference_does_not_import_training():
         "import sys\n"
         "import inference\n"
         "from inference import Predictor\n"
-        "assert Predictor.__module__ == 'inference.predictor'\n"
+        "assert Predictor.__module__ == 'inference.prediction.predictor'\n"
         "loaded = sorted(m for m in sys.modules if m == 'training' or m.startswith('training.'))\n"
         "print('TRAINING_MODULES=' + ','.join(loaded))\n"
     )

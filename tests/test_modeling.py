@@ -1,4 +1,4 @@
-"""Tests for inference.modeling: config validation, forward, pooling, loss and saving."""
+"""Tests for inference.model.classifier: config validation, forward, pooling, loss and saving."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from conftest import TINY_ENCODER, tiny_classifier
 from transformers import BertConfig, BertModel
 
-from inference.modeling import NewsClassifier, NewsClassifierConfig, NewsClassifierOutput
+from inference.model.classifier import NewsClassifier, NewsClassifierConfig, NewsClassifierOutput
 
 TASKS = [
     {"name": "topic", "labels": ["economy", "health", "sport"]},
@@ -363,7 +363,7 @@ def test_drop_tasks_removes_the_head_and_the_task():
 
 
 def test_label_smoothing_matches_torch_and_changes_the_loss():
-    from inference.modeling import multitask_loss
+    from inference.model.classifier import multitask_loss
 
     logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.1, 0.0]])
     target = torch.tensor([0, 2])

@@ -109,7 +109,7 @@ def test_prediction_scores_pair_tasks_only_given_a_target(multi_run: Path):
 
 def test_onnx_export_of_a_model_with_both_kinds_of_task(multi_run: Path, tmp_path: Path):
     pytest.importorskip("onnxruntime")
-    from inference.export import export_model_folder
+    from inference.prediction.onnx_export import export_model_folder
 
     folder = tmp_path / "model"
     shutil.copytree(multi_run / "model", folder)

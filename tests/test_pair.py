@@ -11,10 +11,10 @@ import pytest
 from conftest import CLAIMS, PAIR_TASK, pair_config, pair_rows, raw_logits, tiny_overrides, write_fnc1_like, write_jsonl
 
 from inference import Predictor, explain
-from inference.cli import main as predict_main
-from inference.export import main as export_main
-from inference.manifest import write_manifest
-from inference.windowing import collate_windows, encode_pairs
+from inference.batch.cli import main as predict_main
+from inference.model.manifest import write_manifest
+from inference.model.windowing import collate_windows, encode_pairs
+from inference.prediction.onnx_export import main as export_main
 from training.config import load_config
 from training.data import DataError, load_splits
 from training.evaluate import main as evaluate_main

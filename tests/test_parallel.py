@@ -1,4 +1,4 @@
-"""Tests for inference.parallel (worker processes) and streaming prediction of Parquet files."""
+"""Tests for inference.batch.workers (worker processes) and streaming prediction of Parquet files."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import assert_same_prediction_lines, kill_after_progress, make_rows, write_jsonl
 
-from inference.cli import main
-from inference.parallel import PredictorPool
+from inference.batch.cli import main
+from inference.batch.workers import PredictorPool
+from inference.options import PredictOptions
 
 
 def _score_titles(predictor, titles):
@@ -107,7 +108,7 @@ def test_pool_keeps_order_reads_its_input_lazily_and_raises_a_worker_error(tiny_
             pulled += 1
             yield f"item {index}"
 
-    with PredictorPool(str(tiny_model_dir), workers=2, precision="fp32") as pool:
+    with PredictorPool(str(tiny_model_dir), workers=2, options=PredictOptions(precision="fp32")) as pool:
         results = pool.map(_fail_on_bad, items())
         first = next(results)
         assert first == ("item 0", "ITEM 0")

@@ -86,8 +86,8 @@ def test_peak_rss_is_positive():
 def test_transformers_rows_put_the_same_weights_in_bertmodel(tiny_model_dir: Path):
     from transformers import BertModel
 
-    from inference.loading import load_for_prediction
-    from inference.modeling import transformers_encoder
+    from inference.model.classifier import transformers_encoder
+    from inference.model.loading import load_for_prediction
 
     articles = [{"title": "Rates", "content": "inflation market wages " * 20}, {"title": "Cup", "content": "goal"}]
     labels = {}

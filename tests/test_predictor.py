@@ -1,4 +1,4 @@
-"""Tests for inference.predictor: Predictor and the one-line predict()."""
+"""Tests for inference.prediction.predictor: Predictor and the one-line predict()."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from conftest import make_rows
 
 import inference
 from inference import Predictor, load_model_folder
-from inference.backends import CPU_BATCH_TOKENS, default_batch_size
-from inference.manifest import write_manifest
+from inference.model.manifest import write_manifest
+from inference.prediction.backends import CPU_BATCH_TOKENS, default_batch_size
 
 TASKS = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
 
@@ -184,7 +184,7 @@ def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_di
     folder's calibration fitted on validation."""
     import torch
 
-    from inference.windowing import WindowConfig, article_text, collate_windows, encode_articles
+    from inference.model.windowing import WindowConfig, article_text, collate_windows, encode_articles
 
     model, tokenizer = load_model_folder(tiny_model_dir)
     article = ARTICLES[2]
@@ -310,7 +310,7 @@ def test_windows_of_long_articles_are_batched_by_length_and_pooled_per_article(
         widths.append(batch["input_ids"].shape)
         return encode(batch)
 
-    monkeypatch.setattr("inference.predictor.POOLED_ARTICLES", 2)  # pooled in groups, as a long input is
+    monkeypatch.setattr("inference.prediction.predictor.POOLED_ARTICLES", 2)  # pooled in groups, as a long input is
     small = Predictor(predictor.model, predictor.tokenizer, batch_size=2, calibration=predictor.calibration)
     small.backend.window_vectors = recording
     got = small.predict_proba(articles)

@@ -16,7 +16,7 @@ from conftest import tiny_classifier
 from transformers import AutoTokenizer
 
 from inference import Predictor
-from inference.modeling import NewsClassifier
+from inference.model.classifier import NewsClassifier
 from training.config import Config, load_config
 from training.saving import model_card, save_model_folder, write_json_atomic, write_text_atomic
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import make_rows, tiny_config
 
 from inference import Predictor
-from inference.scrub import OutletScrubber, name_variants
+from inference.prediction.scrub import OutletScrubber, name_variants
 from training.data import load_splits, scrub_splits
 from training.train import train
 

@@ -22,11 +22,13 @@ from conftest import CLAIMS, call, pair_config, wait_ready
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference import Predictor
-from inference.app import ServeSettings, build_app
-from inference.serve import create_app, main, serve_in_background
-from inference.service_input import Limits, json_depth
+from inference import PredictOptions, Predictor
+from inference.service.app import ServeSettings, build_app
+from inference.service.request_parsing import Limits, json_depth
+from inference.service.server import create_app, main, serve_in_background
 from training.train import train
+
+EXACT = PredictOptions(backend="torch", precision="fp32")
 
 ARTICLE = {"title": "Bank raises rates", "content": "The bank raised interest rates. Markets fell. Wages stalled."}
 
@@ -51,7 +53,7 @@ def offline(tiny_model_dir: Path) -> Predictor:
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path):
-    app = create_app(tiny_model_dir, backend="torch", precision="fp32", max_wait_ms=20, limits=Limits(max_articles=5))
+    app = create_app(tiny_model_dir, options=EXACT, max_wait_ms=20, limits=Limits(max_articles=5))
     with serve_in_background(app) as url:
         wait_ready(url)
         yield url, app
@@ -236,7 +238,7 @@ def test_a_depth_limit_the_parser_could_not_take_is_refused(tmp_path: Path, caps
 
 
 def test_a_body_over_the_limit_is_refused_with_413(tiny_model_dir: Path):
-    app = create_app(tiny_model_dir, backend="torch", precision="fp32", limits=Limits(max_body_bytes=1000))
+    app = create_app(tiny_model_dir, options=EXACT, limits=Limits(max_body_bytes=1000))
     with serve_in_background(app) as url:
         wait_ready(url)
         status, answer = call(url, "/predict", {"articles": "word " * 400})
@@ -251,7 +253,7 @@ def test_a_body_over_the_limit_is_refused_with_413(tiny_model_dir: Path):
 
 
 def test_an_api_key_guards_the_api_but_not_health_or_page(tiny_model_dir: Path):
-    app = create_app(tiny_model_dir, backend="torch", precision="fp32", api_key="s3cret")
+    app = create_app(tiny_model_dir, options=EXACT, api_key="s3cret")
     with serve_in_background(app) as url:
         wait_ready(url)
         for path, body in (("/predict", {"articles": "a"}), ("/explain", {"article": "a"}), ("/info", None)):
@@ -331,7 +333,7 @@ def free_port() -> int:
 
 def test_sigterm_lets_the_request_in_flight_finish(tiny_model_dir: Path):
     port = free_port()
-    command = [sys.executable, "-m", "inference.serve", "--model", str(tiny_model_dir), "--port", str(port)]
+    command = [sys.executable, "-m", "inference.service.server", "--model", str(tiny_model_dir), "--port", str(port)]
     command += ["--backend", "torch", "--precision", "fp32", "--max-wait-ms", "1500", "--log-level", "warning"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     try:

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import wait_ready
 
-from inference import Predictor
-from inference.serve import create_app, serve_in_background
+from inference import PredictOptions, Predictor
+from inference.service.server import create_app, serve_in_background
+
+EXACT = PredictOptions(backend="torch", precision="fp32")
 
 ARTICLE = {"title": "Bank raises rates", "content": "The bank raised interest rates. Markets fell. Wages stalled."}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,7 +57,7 @@ def test_the_page_shows_the_bars_and_the_sentences_of_a_pasted_article(browser, 
 
     offline = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32")
     expected = offline.predict(ARTICLE)
-    with serve_in_background(create_app(tiny_model_dir, backend="torch", precision="fp32")) as url:
+    with serve_in_background(create_app(tiny_model_dir, options=EXACT)) as url:
         wait_ready(url)
         browser.get(url + "/")
         wait = WebDriverWait(browser, 30)
@@ -85,7 +87,7 @@ def test_the_page_shows_a_refused_request(browser, tiny_model_dir: Path):
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with serve_in_background(create_app(tiny_model_dir, backend="torch", precision="fp32")) as url:
+    with serve_in_background(create_app(tiny_model_dir, options=EXACT)) as url:
         wait_ready(url)
         browser.get(url + "/")
         wait = WebDriverWait(browser, 30)

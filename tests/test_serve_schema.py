@@ -30,8 +30,8 @@ from schemathesis.checks import (
 )
 
 from inference import Predictor
-from inference.serve import create_app
-from inference.service_input import Limits
+from inference.service.request_parsing import Limits
+from inference.service.server import create_app
 
 MAX_EXAMPLES = 50
 """Requests per operation and kind (examples, positive, negative); fewer where the schema allows fewer."""

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
-from inference.tokenizer import TOKENIZER_CONFIG, FolderTokenizer, folder_tokenizer_supported
-from inference.windowing import PLAIN_TOKENS, WindowConfig, encode_articles, encode_pairs
+from inference.model.tokenizer import TOKENIZER_CONFIG, FolderTokenizer, folder_tokenizer_supported
+from inference.model.windowing import PLAIN_TOKENS, WindowConfig, encode_articles, encode_pairs
 
 TEXTS = [
     "Senate passes the budget after a late-night vote",

@@ -11,7 +11,7 @@ from conftest import tiny_classifier
 from torch import nn
 from transformers import TrainingArguments
 
-from inference.modeling import NewsClassifier
+from inference.model.classifier import NewsClassifier
 from training.metrics import make_compute_metrics
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
 

@@ -1,4 +1,4 @@
-"""Tests for inference.windowing: article text, token windows, encoding and collation."""
+"""Tests for inference.model.windowing: article text, token windows, encoding and collation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
-from inference.windowing import (
+from inference.model.windowing import (
     FIELD_SEPARATOR,
     WindowConfig,
     article_text,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.windowing import WindowConfig, split_tokens
+from inference.model.windowing import WindowConfig, split_tokens
 
 
 @dataclass

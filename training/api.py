@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from inference.predictor import Predictor
-from inference.windowing import Article
+from inference.model.windowing import Article
+from inference.prediction.predictor import Predictor
 
 from .config import Config, ConfigError, load_config, with_settings
 from .data import DataError, quiet_datasets, read_table

@@ -6,7 +6,7 @@
 Trained from the same config as the transformer (same files, splits, tasks, label maps and
 scrubbing). Word uni- and bigrams, sublinear TF, one shared vocabulary; each task's SVM cost C is
 picked on the validation split. The fitted model and its folder format (no pickle) live in
-:mod:`inference.sparse`, so a fine-tuned model can carry one (``training.fuse_tfidf``).
+:mod:`inference.prediction.tfidf`, so a fine-tuned model can carry one (``training.fuse_tfidf``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from inference.manifest import write_manifest
-from inference.sparse import VECTORIZER, TfidfPredictor, is_baseline_folder, pair_text
+from inference.model.manifest import write_manifest
+from inference.prediction.tfidf import VECTORIZER, TfidfPredictor, is_baseline_folder, pair_text
 
 from .config import Config, ConfigError, load_config, save_config
 from .data import DataError, label_ids, load_task_data

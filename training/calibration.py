@@ -1,4 +1,4 @@
-"""Fits what :mod:`inference.calibration` applies: per task, the TF-IDF share and one temperature.
+"""Fits what :mod:`inference.prediction.fusion` applies: per task, the TF-IDF share and one temperature.
 
 Both are chosen on the validation split after training and never on test. The TF-IDF share and the
 sharpness of its softmax are picked from a small grid by validation macro-F1 (ties go to the smaller
@@ -20,8 +20,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-from inference.calibration import TaskCalibration, fused_log_probabilities, fused_probabilities
-from inference.sparse import TfidfPredictor
+from inference.prediction.fusion import TaskCalibration, fused_log_probabilities, fused_probabilities
+from inference.prediction.tfidf import TfidfPredictor
 
 from .baseline import fit_tfidf, tfidf_texts
 from .config import Config

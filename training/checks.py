@@ -19,8 +19,8 @@ from typing import Any
 
 import transformers
 
-from inference.loading import exceeded_limit, explain_positions
-from inference.windowing import WindowConfig
+from inference.model.loading import exceeded_limit, explain_positions
+from inference.model.windowing import WindowConfig
 
 from .config import Config, ConfigError, rule_of
 from .data import check_article_fields

@@ -29,8 +29,8 @@ from typing import Any, Literal
 import yaml
 
 from inference.atomic import atomic_writer
-from inference.ranges import DROPOUT, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
-from inference.windowing import WINDOW_RULES, WindowConfig
+from inference.model.ranges import DROPOUT, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
+from inference.model.windowing import WINDOW_RULES, WindowConfig
 
 
 class ConfigError(ValueError):
@@ -51,7 +51,7 @@ _WINDOW_DEFAULTS = {item.name: item.default for item in dataclasses.fields(Windo
 
 
 def window_setting(name: str, help: str) -> Any:
-    """A window key: its default and range are :class:`~inference.windowing.WindowConfig`'s, which checks the
+    """A window key: its default and range are :class:`~inference.model.windowing.WindowConfig`'s, which checks the
     windowing of every model folder."""
     return setting(_WINDOW_DEFAULTS[name], help, WINDOW_RULES.get(name))
 
@@ -338,7 +338,10 @@ class TrainingConfig:
         "is right about 80% of the time (ECE before/after in metrics)",
     )
     probe_l2: float | None = setting(
-        None, "probe: penalty on the heads' weights; null: the best of 1e-5..1e-2 on validation", NOT_NEGATIVE
+        None,
+        "probe: penalty on the heads' weights; null: the best of 1e-6..1e-2 on validation (cross-validated on the "
+        "training rows without one)",
+        NOT_NEGATIVE,
     )
     feature_cache: str | None = setting(
         None,

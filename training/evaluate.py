@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from inference.cli import add_predictor_arguments, predictor_from_args
-from inference.loading import ModelFolderError
+from inference.model.loading import ModelFolderError
+from inference.options import add_predictor_arguments, options_from_args
 from inference.paths import refuse_overwriting_inputs
-from inference.predictor import Predictor
+from inference.prediction.predictor import Predictor
 
 from .baseline import TfidfPredictor, is_baseline_folder
 from .config import Config, ConfigError, load_config
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if is_baseline_folder(args.model):
             predictor = TfidfPredictor.from_pretrained(args.model)
         else:
-            predictor = predictor_from_args(args)
+            predictor = Predictor.from_options(args.model, options_from_args(args))
         config = dataset_config(
             load_config(args.config or Path(args.model) / "training_config.yaml", args.overrides), args.dataset
         )

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from inference.backends import default_batch_size
-from inference.windowing import collate_windows
+from inference.model.windowing import collate_windows
+from inference.prediction.backends import default_batch_size
 
 logger = logging.getLogger("newsclf")
 

@@ -26,7 +26,7 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
-from inference.modeling import multitask_loss
+from inference.model.classifier import multitask_loss
 
 from .config import Config
 from .feature_cache import FeatureCache
@@ -34,7 +34,7 @@ from .metrics import task_scores
 
 logger = logging.getLogger("newsclf")
 
-L2_GRID = (1e-5, 1e-4, 1e-3, 1e-2)
+L2_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 """Penalties on the head's weights tried on validation where ``training.probe_l2`` is null (mean loss + l2/2·|W|²)."""
 
 

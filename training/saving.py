@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import atomic_writer, default_permissions
-from inference.calibration import TaskCalibration, write_calibration
-from inference.manifest import write_manifest
-from inference.sparse import TFIDF_FOLDER, TfidfPredictor
+from inference.model.manifest import write_manifest
+from inference.prediction.fusion import TaskCalibration, write_calibration
+from inference.prediction.tfidf import TFIDF_FOLDER, TfidfPredictor
 
 from .config import Config, save_config
 

@@ -33,10 +33,10 @@ from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
-from inference.backends import bf16_supported, torch_threads
-from inference.modeling import NewsClassifier
-from inference.predictor import Predictor
-from inference.windowing import WindowConfig, encode_articles, encode_pairs
+from inference.model.classifier import NewsClassifier
+from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
+from inference.prediction.backends import bf16_supported, torch_threads
+from inference.prediction.predictor import Predictor
 
 from . import distributed
 from .calibration import RunCalibration, calibrate_run, calibration_report

@@ -19,9 +19,9 @@ from torch import nn
 from transformers import Trainer, TrainerCallback, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from inference.backends import default_batch_size
-from inference.modeling import multitask_loss
-from inference.windowing import collate_windows
+from inference.model.classifier import multitask_loss
+from inference.model.windowing import collate_windows
+from inference.prediction.backends import default_batch_size
 
 from .sampling import PerDatasetSampler
 

@@ -1,7 +1,7 @@
 """Exports a saved model to ONNX Runtime (fp32, and dynamic int8 on request), checked against torch.
 
     newsclf-export --model runs/allsides-random/model --quantize int8
-    python -m inference.export --model runs/default/model --sample articles.jsonl --overwrite
+    python -m inference.prediction.onnx_export --model runs/default/model --sample articles.jsonl --overwrite
 
 Writes ``<model>/onnx/model.onnx`` (and ``model.int8.onnx``) plus ``export.json``, which records the
 versions used and how closely each file's predictions match the torch model on sample articles
@@ -32,13 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .atomic import default_permissions
+from ..atomic import default_permissions
+from ..model.bert import BertEncoder
+from ..model.classifier import NewsClassifier, transformers_encoder
+from ..model.loading import ModelFolderError, load_model_folder
+from ..model.manifest import MANIFEST, add_to_manifest
+from ..paths import refuse_overwriting_inputs
 from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inputs
-from .encoder import BertEncoder
-from .loading import ModelFolderError, load_model_folder
-from .manifest import MANIFEST, add_to_manifest
-from .modeling import NewsClassifier, transformers_encoder
-from .paths import refuse_overwriting_inputs
 from .predictor import Predictor
 
 OPSET = 17
@@ -262,7 +262,7 @@ def _publish(staging: Path, target: Path, record: dict[str, Any]) -> None:
 
 
 def _read_sample(path: str) -> list[Any]:
-    from .batch import read_articles
+    from ..batch.articles import read_articles
 
     return list(read_articles(path))
 

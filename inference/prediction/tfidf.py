@@ -24,12 +24,12 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
 
-from .atomic import atomic_writer
-from .loading import BASELINE_FILE, ModelFolderError, verify_checksums
-from .loading import is_baseline_folder as is_baseline_folder  # re-exported: training.baseline imports it here
+from ..atomic import atomic_writer
+from ..model.loading import BASELINE_FILE, ModelFolderError, verify_checksums
+from ..model.loading import is_baseline_folder as is_baseline_folder  # re-exported: training.baseline imports it here
+from ..model.windowing import FIELD_SEPARATOR, Article, article_text
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
-from .windowing import FIELD_SEPARATOR, Article, article_text
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer

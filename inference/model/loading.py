@@ -19,12 +19,13 @@ from safetensors import SafetensorError
 from .manifest import MANIFEST, manifest_problems
 
 if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs neither torch nor transformers
-    from .modeling import NewsClassifier
+    from .classifier import NewsClassifier
 
 logger = logging.getLogger("newsclf")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-BASELINE_FILE = "baseline.json"  # what marks a TF-IDF baseline folder (inference.sparse), which has no config.json
+# what marks a TF-IDF baseline folder (inference.prediction.tfidf), which has no config.json
+BASELINE_FILE = "baseline.json"
 REQUIRED_FILES = ("config.json", "model.safetensors")
 # Encoders whose position ids count from the padding index + 1 (fairseq's scheme, kept by transformers),
 # so that many of their max_position_embeddings are never used; MPNet fixes its padding index at 1.
@@ -48,7 +49,7 @@ class ModelFolderError(ValueError):
 
 
 def is_baseline_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` is a TF-IDF baseline written by ``newsclf-baseline`` (:mod:`inference.sparse`)."""
+    """Whether ``folder`` is a TF-IDF baseline written by ``newsclf-baseline`` (:mod:`inference.prediction.tfidf`)."""
     return (Path(folder) / BASELINE_FILE).is_file()
 
 
@@ -175,7 +176,7 @@ def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True
     ``verify`` is off)."""
     from transformers import AutoTokenizer
 
-    from .modeling import NewsClassifier
+    from .classifier import NewsClassifier
 
     folder = check_model_folder(path, verify)
     model, tokenizer = _quietly(
@@ -187,17 +188,17 @@ def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True
 
 
 def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = True) -> tuple[Any, Any]:
-    """The model (in eval mode) and tokenizer a :class:`~inference.predictor.Predictor` runs.
+    """The model (in eval mode) and tokenizer a :class:`~inference.prediction.predictor.Predictor` runs.
 
-    Where the folder's encoder is one :mod:`inference.encoder` reproduces and its tokenizer one
-    :mod:`inference.tokenizer` reads, they are rebuilt with torch, ``safetensors`` and ``tokenizers`` alone
-    (:class:`~inference.classifier.FolderModel`), so a fresh process never imports transformers' model
+    Where the folder's encoder is one :mod:`inference.model.bert` reproduces and its tokenizer one
+    :mod:`inference.model.tokenizer` reads, they are rebuilt with torch, ``safetensors`` and ``tokenizers`` alone
+    (:class:`~inference.model.heads.FolderModel`), so a fresh process never imports transformers' model
     classes; otherwise they are transformers' own (:func:`load_model_folder`). Both compute the same logits.
     """
     from safetensors.torch import load_file
 
-    from .classifier import FolderModel
-    from .encoder import supports
+    from .bert import supports
+    from .heads import FolderModel
     from .tokenizer import FolderTokenizer, folder_tokenizer_supported
 
     folder = check_model_folder(path, verify)
@@ -215,7 +216,7 @@ def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = Tr
 
 def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[Any, Any]:
     """Loads a model folder's settings and tokenizer without its weights (for the ONNX backend): read with
-    ``tokenizers`` alone where :mod:`inference.tokenizer` can, else with transformers."""
+    ``tokenizers`` alone where :mod:`inference.model.tokenizer` can, else with transformers."""
     from .tokenizer import FolderTokenizer, folder_tokenizer_supported
 
     folder = check_model_folder(path, verify)
@@ -227,7 +228,7 @@ def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[An
             raise ModelFolderError(f"{folder}: cannot load the tokenizer: {error}") from error
     from transformers import AutoTokenizer
 
-    from .modeling import NewsClassifierConfig
+    from .classifier import NewsClassifierConfig
 
     return _quietly(
         folder,
@@ -237,8 +238,8 @@ def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[An
 
 
 def _settings(folder: Path) -> Any:
-    """The folder's :class:`~inference.classifier.ModelSettings`, read from ``config.json`` without transformers."""
-    from .classifier import ModelSettings
+    """The folder's :class:`~inference.model.heads.ModelSettings`, read from ``config.json`` without transformers."""
+    from .heads import ModelSettings
 
     try:
         return ModelSettings.from_file(folder / "config.json")

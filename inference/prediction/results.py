@@ -1,7 +1,8 @@
 """The shapes every predictor returns: one article in, one result out; a list in, a list out.
 
-Shared by :class:`~inference.predictor.Predictor` and :class:`~inference.sparse.TfidfPredictor`, so that a
-fine-tuned model and a TF-IDF baseline answer the same call with the same structure.
+Shared by :class:`~inference.prediction.predictor.Predictor` and
+:class:`~inference.prediction.tfidf.TfidfPredictor`, so that a fine-tuned model and a TF-IDF baseline answer the
+same call with the same structure.
 
 >>> import numpy as np
 >>> as_batch("Senate passes the budget")
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .windowing import Article
+from ..model.windowing import Article
 
 TaskResult = dict[str, Any]
 

@@ -8,11 +8,11 @@ what was expected, so the service answers a client's mistake with a 4xx, never a
 >>> read_json(b'{"articles": [1,]}')
 Traceback (most recent call last):
 ...
-inference.service_input.RequestError: body: malformed JSON at line 1, column 17: Expecting value
+inference.service.request_parsing.RequestError: body: malformed JSON at line 1, column 17: Expecting value
 >>> read_json(b'{"articles": [[["a"]]]}', Limits(max_json_depth=3))
 Traceback (most recent call last):
 ...
-inference.service_input.RequestError: body: JSON nested 4 levels deep; at most 3 levels of objects and lists
+inference.service.request_parsing.RequestError: body: JSON nested 4 levels deep; at most 3 levels of objects and lists
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .windowing import TARGET_FIELD, Article
+from ..model.windowing import TARGET_FIELD, Article
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from ..prediction.predictor import Predictor
 
 MAX_JSON_DEPTH = 256
 """The most :attr:`Limits.max_json_depth` may allow: well inside Python's recursion limit of 1000."""

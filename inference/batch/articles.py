@@ -5,7 +5,7 @@ string, per line), ``.parquet`` (one article per row, read a row group at a time
 standard input (one article per line). Every article keeps where it came from (``file, line N`` or
 ``file, row N``), so an article that cannot be read is named in the error. Articles are predicted
 ``CHUNK`` at a time (``$NEWSCLF_PREDICT_CHUNK`` changes it), in this process or, given a
-:class:`~inference.parallel.PredictorPool`, in worker processes.
+:class:`~inference.batch.workers.PredictorPool`, in worker processes.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
-    from .parallel import PredictorPool
-    from .predictor import Predictor
-from .windowing import article_text
+    from ..prediction.predictor import Predictor
+    from .workers import PredictorPool
+from ..model.windowing import article_text
 
 CHUNK = 256
 CHUNK_VARIABLE = "NEWSCLF_PREDICT_CHUNK"

@@ -4,11 +4,11 @@ A model is one shared encoder and one linear head per task. Each window is poole
 tokens, or its first token); the windows of one article are pooled again (mean or max) so an article gets one
 vector however long it is; each task's head turns that vector into logits.
 
-Two classes are built from these parts. :class:`~inference.modeling.NewsClassifier` is a transformers
+Two classes are built from these parts. :class:`~inference.model.classifier.NewsClassifier` is a transformers
 ``PreTrainedModel`` (training, saving, ONNX export, any encoder transformers has). :class:`FolderModel` is a
 plain ``nn.Module`` that loads a saved folder with torch, ``safetensors`` and ``tokenizers`` alone
-(:func:`inference.loading.load_for_prediction`), so a fresh process predicts without importing transformers'
-model classes; it covers the BERT encoders of :mod:`inference.encoder`. Both compute the same logits from the
+(:func:`inference.model.loading.load_for_prediction`), so a fresh process predicts without importing transformers'
+model classes; it covers the BERT encoders of :mod:`inference.model.bert`. Both compute the same logits from the
 same weights.
 
 >>> settings = ModelSettings(
@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from .encoder import BertEncoder
+from .bert import BertEncoder
 from .windowing import WindowConfig
 
 TASK_KINDS = ("single", "pair", "adversarial")
@@ -74,7 +74,7 @@ def _normalise_task(task: dict[str, Any]) -> dict[str, Any]:
 class TaskSpecs:
     """What a model's config says about its tasks, text and windows (a mixin for both config classes).
 
-    ``set_model_fields`` checks and stores the settings; see :class:`~inference.modeling.NewsClassifierConfig`
+    ``set_model_fields`` checks and stores the settings; see :class:`~inference.model.classifier.NewsClassifierConfig`
     for what each one means.
     """
 
@@ -248,8 +248,8 @@ class TaskHeads:
 
 
 class FolderModel(TaskHeads, nn.Module):
-    """A saved model rebuilt in plain torch for prediction: the :class:`~inference.encoder.BertEncoder` and
-    the heads, with :class:`~inference.modeling.NewsClassifier`'s parameter names and logits.
+    """A saved model rebuilt in plain torch for prediction: the :class:`~inference.model.bert.BertEncoder` and
+    the heads, with :class:`~inference.model.classifier.NewsClassifier`'s parameter names and logits.
 
     Args:
         config: the model's settings (:meth:`ModelSettings.from_file` reads a folder's ``config.json``).

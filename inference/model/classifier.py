@@ -1,8 +1,8 @@
 """The newsclf model as a transformers ``PreTrainedModel``: one shared encoder, one linear head per task.
 
-Pooling, heads and loss live in :mod:`inference.classifier` (torch alone), shared with the plain-torch
+Pooling, heads and loss live in :mod:`inference.model.heads` (torch alone), shared with the plain-torch
 model that prediction loads; this module adds transformers' config and saving, and the encoders
-transformers has that :mod:`inference.encoder` does not reproduce. The config carries the encoder's own
+transformers has that :mod:`inference.model.bert` does not reproduce. The config carries the encoder's own
 config, so a saved folder rebuilds the whole model without the pretrained checkpoint it started from.
 
 >>> config = NewsClassifierConfig(
@@ -24,8 +24,8 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from . import encoder as native
-from .classifier import SETTING_KEYS, TaskHeads, TaskSpecs, multitask_loss, reverse_gradient, window_assignment
+from . import bert as native
+from .heads import SETTING_KEYS, TaskHeads, TaskSpecs, multitask_loss, reverse_gradient, window_assignment
 
 __all__ = [
     "NewsClassifier",
@@ -48,7 +48,7 @@ def encoder_config(fields: dict[str, Any]) -> PretrainedConfig:
 def transformers_encoder(model: nn.Module, **options: Any) -> PreTrainedModel:
     """transformers' own class for ``model``'s encoder, holding the same weights and in the same train/eval mode
     (``options``, e.g. ``attn_implementation``, go to ``AutoModel.from_config``): what ONNX export traces, and the
-    baseline the plain-torch :class:`~inference.encoder.BertEncoder` is measured against."""
+    baseline the plain-torch :class:`~inference.model.bert.BertEncoder` is measured against."""
     encoder = AutoModel.from_config(encoder_config(model.config.encoder), **options)
     encoder.load_state_dict(model.encoder.state_dict())
     return encoder.train(model.encoder.training)
@@ -61,12 +61,12 @@ class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
         encoder: the encoder's config as a dict (``model_type`` plus its fields).
         tasks: one dict per task with ``name``, ``kind`` and ``labels`` (or ``id2label``).
         text_fields: article fields joined into the text, in order.
-        window: a :class:`~inference.windowing.WindowConfig` as a dict (``max_target_tokens`` included).
+        window: a :class:`~inference.model.windowing.WindowConfig` as a dict (``max_target_tokens`` included).
         token_pooling: ``mean`` or ``cls``: how a window becomes a vector.
         window_pooling: ``mean`` or ``max``: how an article's windows become one vector.
         classifier_dropout: dropout before each head.
         scrub_names: outlet names to remove, with outlet boilerplate, before reading a text
-            (see :mod:`inference.scrub`); ``None``: texts are read as they are.
+            (see :mod:`inference.prediction.scrub`); ``None``: texts are read as they are.
         max_target_tokens: read from folders saved before it moved into ``window``; used when
             ``window`` does not set it.
 

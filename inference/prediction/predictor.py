@@ -15,6 +15,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..model.loading import (
+    ModelFolderError,
+    check_model_folder,
+    exceeded_limit,
+    explain_positions,
+    is_baseline_folder,
+    load_config_and_tokenizer,
+    load_for_prediction,
+)
+from ..options import PredictOptions
 from .backends import (
     OnnxBackend,
     TorchBackend,
@@ -24,25 +34,16 @@ from .backends import (
     onnx_files,
     onnxruntime_available,
 )
-from .calibration import CALIBRATION_FILE, TaskCalibration, fused_probabilities, read_calibration
-from .loading import (
-    ModelFolderError,
-    check_model_folder,
-    exceeded_limit,
-    explain_positions,
-    is_baseline_folder,
-    load_config_and_tokenizer,
-    load_for_prediction,
-)
+from .fusion import CALIBRATION_FILE, TaskCalibration, fused_probabilities, read_calibration
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
-from .sparse import TFIDF_FOLDER, TfidfPredictor, pair_text
+from .tfidf import TFIDF_FOLDER, TfidfPredictor, pair_text
 
 if TYPE_CHECKING:
-    from .classifier import FolderModel
-    from .modeling import NewsClassifier
+    from ..model.classifier import NewsClassifier
+    from ..model.heads import FolderModel
 
-from .windowing import (
+from ..model.windowing import (
     TARGET_FIELD,
     Article,
     article_text,
@@ -59,14 +60,14 @@ class Predictor:
     """Scores articles with every task of a saved model in one encoder pass.
 
     Args:
-        model: a :class:`~inference.modeling.NewsClassifier`, or a backend from
-            :mod:`inference.backends` (what :meth:`from_pretrained` builds).
+        model: a :class:`~inference.model.classifier.NewsClassifier`, or a backend from
+            :mod:`inference.prediction.backends` (what :meth:`from_pretrained` builds).
         tokenizer: its tokenizer.
         batch_size: most windows per forward pass; ``None``: about 2,048 tokens' worth on a CPU (8
-            windows of 256 tokens), 32 on a GPU (:func:`~inference.backends.default_batch_size`).
+            windows of 256 tokens), 32 on a GPU (:func:`~inference.prediction.backends.default_batch_size`).
         device: where a torch model runs (``cpu`` or ``cuda``).
         precision: ``fp32`` or ``bf16`` (autocast) for a torch model.
-        calibration: per task, how logits become probabilities (:mod:`inference.calibration`); a task
+        calibration: per task, how logits become probabilities (:mod:`inference.prediction.fusion`); a task
             left out gets a plain softmax.
         tfidf: the sparse model a calibration fuses in (the folder's ``tfidf/``).
     """
@@ -122,14 +123,14 @@ class Predictor:
         """Loads a model folder written by ``newsclf-train`` (no network, no training code).
 
         A TF-IDF baseline folder written by ``newsclf-baseline`` loads as a
-        :class:`~inference.sparse.TfidfPredictor`, which answers ``predict`` and ``predict_proba`` in the same
+        :class:`~inference.prediction.tfidf.TfidfPredictor`, which answers ``predict`` and ``predict_proba`` in the same
         shapes; it scores with numpy on the CPU, so ``batch_size``, ``device`` and ``num_threads`` do not apply.
 
         Args:
             path: the model folder (``runs/<name>/model``).
             backend: ``torch``, ``onnx`` (a file written by ``newsclf-export``) or ``auto``: torch
                 in bf16 on CPUs with native bf16, else the int8 ONNX file when there is one, else
-                torch fp32 (see :func:`inference.backends.choose_backend`).
+                torch fp32 (see :func:`inference.prediction.backends.choose_backend`).
             precision: ``fp32`` (exact), ``bf16`` (torch), ``int8`` (ONNX) or ``auto``.
             batch_size: most windows per forward pass; ``None``: sized to the device (see ``Predictor``).
             device: ``cpu`` or ``cuda`` (torch only).
@@ -143,29 +144,40 @@ class Predictor:
 
         >>> Predictor.from_pretrained("runs/default/model", backend="torch", precision="fp32")  # doctest: +SKIP
         """
+        return cls.from_options(path, PredictOptions(backend, precision, batch_size, num_threads), device=device)
+
+    @classmethod
+    def from_options(
+        cls, path: str | Path, options: PredictOptions = PredictOptions(), *, device: str = "cpu"
+    ) -> Predictor | TfidfPredictor:
+        """:meth:`from_pretrained` with its options in one object, as the commands, the worker pool and the
+        Ray actors hand them on.
+
+        >>> Predictor.from_options("runs/default/model", PredictOptions(precision="fp32"))  # doctest: +SKIP
+        """
         if is_baseline_folder(path):
-            return _baseline_predictor(Path(path), backend, precision)
+            return _baseline_predictor(Path(path), options.backend, options.precision)
         folder = check_model_folder(path)
         exported = onnx_files(folder)
         backend, precision = choose_backend(
-            backend,
-            precision,
+            options.backend,
+            options.precision,
             onnx_files=exported,
             native_bf16=bf16_supported(device),
             device=device,
             have_onnxruntime=onnxruntime_available(),
         )
-        extras = {"batch_size": batch_size, **_calibration_files(folder)}
+        extras = {"batch_size": options.batch_size, **_calibration_files(folder)}
         if backend == "torch":
             model, tokenizer = load_for_prediction(folder, device=device, verify=False)  # checked above
-            return cls(TorchBackend(model, device, precision, num_threads), tokenizer, **extras)
+            return cls(TorchBackend(model, device, precision, options.num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
                 f"{folder}: no {precision} ONNX model; write one with "
                 f"`newsclf-export --model {folder}{' --quantize int8' if precision == 'int8' else ''}`"
             )
         config, tokenizer = load_config_and_tokenizer(folder, verify=False)
-        return cls(OnnxBackend(exported[precision], config, precision, num_threads), tokenizer, **extras)
+        return cls(OnnxBackend(exported[precision], config, precision, options.num_threads), tokenizer, **extras)
 
     @property
     def model(self) -> NewsClassifier | FolderModel | None:

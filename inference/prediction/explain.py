@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .windowing import Article
+from ..model.windowing import Article
 
 if TYPE_CHECKING:
     from .predictor import Predictor
@@ -129,7 +129,7 @@ def explain(
     """Explains one article's prediction for one task by leaving out each sentence in turn.
 
     Args:
-        predictor: a loaded :class:`~inference.predictor.Predictor`.
+        predictor: a loaded :class:`~inference.prediction.predictor.Predictor`.
         article: a string or a dict with the model's text fields.
         task: the task to explain; defaults to the model's first task.
         label: the label whose probability is tracked; defaults to the predicted one.

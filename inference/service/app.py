@@ -1,6 +1,6 @@
 """The HTTP service of a model folder, a FastAPI app: routes, limits, the API key and the page.
 
-Build it with :func:`inference.serve.create_app` (or run ``newsclf-serve``); this module needs the
+Build it with :func:`inference.service.server.create_app` (or run ``newsclf-serve``); this module needs the
 ``serve`` extra (FastAPI, uvicorn).
 
     POST /predict   {"articles": ARTICLE | [ARTICLE, ...], "target": ...}  -> what Predictor.predict returns
@@ -32,11 +32,11 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.exceptions import HTTPException
 
-from .batching import DynamicBatcher
-from .explain import explain
-from .predictor import Predictor
-from .service_input import Limits, RequestError, read_explain_request, read_json, read_predict_request
-from .windowing import ARTICLE_FIELDS, TARGET_FIELD
+from ..model.windowing import ARTICLE_FIELDS, TARGET_FIELD
+from ..prediction.explain import explain
+from ..prediction.predictor import Predictor
+from .dynamic_batcher import DynamicBatcher
+from .request_parsing import Limits, RequestError, read_explain_request, read_json, read_predict_request
 
 PAGE = Path(__file__).with_name("page")
 log = logging.getLogger("newsclf.serve")

@@ -2,9 +2,10 @@
 
 Why our own copy of the layer instead of transformers' class: building it imports torch alone, not
 ``transformers.modeling_utils`` (two seconds of imports), so a fresh process loads a saved folder and
-predicts sooner (:class:`~inference.classifier.FolderModel`). :class:`~inference.modeling.NewsClassifier` trains
-with the same layer, so prediction runs exactly the code training ran. It is no faster than transformers'
-class, nor slower (alternating A/B on 2 CPU cores, docs/history.md, "Close to the CPU's limit").
+predicts sooner (:class:`~inference.model.heads.FolderModel`).
+:class:`~inference.model.classifier.NewsClassifier` trains with the same layer, so prediction runs exactly the code
+training ran. It is no faster than transformers' class, nor slower (alternating A/B on 2 CPU cores,
+docs/history.md, "Close to the CPU's limit").
 
 Parameter names are ``BertModel``'s, so state dicts move between the two unchanged (a pretrained checkpoint
 loads as it is, and folders saved with either class load into the other). Encoders this module does not cover

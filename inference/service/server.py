@@ -7,12 +7,12 @@
 
 Or mount the app in a service of your own (it needs ``pip install 'newsclf[serve]'``):
 
->>> from inference.serve import create_app
+>>> from inference.service.server import create_app
 >>> app = create_app("runs/latest/model")  # doctest: +SKIP
 >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
 
 The model loads in the background once the app starts; ``/health`` answers 503 until it is ready.
-Concurrent requests share forward passes (:mod:`inference.batching`), which run off the event loop.
+Concurrent requests share forward passes (:mod:`inference.service.dynamic_batcher`), which run off the event loop.
 SIGTERM (or Ctrl-C) stops taking connections, lets the requests in flight finish, then exits.
 """
 
@@ -31,10 +31,10 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import add_predictor_arguments
-from .loading import ModelFolderError, check_model_folder
-from .predictor import Predictor
-from .service_input import Limits
+from ..model.loading import ModelFolderError, check_model_folder
+from ..options import PredictOptions, add_predictor_arguments, options_from_args
+from ..prediction.predictor import Predictor
+from .request_parsing import Limits
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -46,20 +46,17 @@ INSTALL_HINT = "newsclf-serve needs FastAPI and uvicorn: pip install 'newsclf[se
 def create_app(
     model: str | Path | Predictor,
     *,
-    backend: str = "auto",
-    precision: str = "auto",
-    batch_size: int | None = None,
-    num_threads: int | None = None,
+    options: PredictOptions = PredictOptions(),
     max_batch: int = 32,
     max_wait_ms: float = 5.0,
     limits: Limits | None = None,
     api_key: str | None = None,
 ) -> FastAPI:
-    """The FastAPI app serving a model folder (or a loaded :class:`~inference.predictor.Predictor`).
+    """The FastAPI app serving a model folder (or a loaded :class:`~inference.prediction.predictor.Predictor`).
 
     Args:
         model: the model folder (checked, checksums included, before this returns) or a predictor.
-        backend, precision, batch_size, num_threads: as in :meth:`Predictor.from_pretrained`.
+        options: backend, precision, batch size and threads (see :meth:`Predictor.from_pretrained`).
         max_batch: most articles of concurrent requests scored in one forward pass.
         max_wait_ms: how long a request may wait for others to join its forward pass.
         limits: body size and JSON nesting, articles per request, characters per article, sentences to explain.
@@ -79,9 +76,7 @@ def create_app(
     folder = check_model_folder(model)
 
     def load() -> Predictor:
-        return Predictor.from_pretrained(
-            folder, backend=backend, precision=precision, batch_size=batch_size, num_threads=num_threads
-        )
+        return Predictor.from_options(folder, options)
 
     return build_app(load, folder, settings)
 
@@ -137,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
         app = create_app(
             args.model,
-            backend=args.backend,
-            precision=args.precision,
-            batch_size=args.batch_size,
-            num_threads=args.threads,
+            options=options_from_args(args),
             max_batch=args.max_batch,
             max_wait_ms=args.max_wait_ms,
             limits=limits,

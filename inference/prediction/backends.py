@@ -1,8 +1,8 @@
 """Where a batch of windows is scored: torch (fp32 or bf16 autocast) or ONNX Runtime (fp32 or int8).
 
-Every backend takes the padded batch that :func:`~inference.windowing.collate_windows` builds and
+Every backend takes the padded batch that :func:`~inference.model.windowing.collate_windows` builds and
 returns one float32 ``(articles, labels)`` logits array per task, in the model's task order, so the
-:class:`~inference.predictor.Predictor` around it is the same whichever runs.
+:class:`~inference.prediction.predictor.Predictor` around it is the same whichever runs.
 
 ``choose_backend`` turns ``backend="auto"`` into a concrete choice. On CPUs with native bf16 matrix
 units (AVX-512 BF16 or AMX) torch under bf16 autocast is both the fastest and the closest to fp32 of
@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .classifier import TaskSpecs, window_assignment
+from ..model.heads import TaskSpecs, window_assignment
 
 if TYPE_CHECKING:
-    from .classifier import FolderModel
-    from .modeling import NewsClassifier
+    from ..model.classifier import NewsClassifier
+    from ..model.heads import FolderModel
 
 BACKENDS = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -192,7 +192,7 @@ def choose_backend(
 
 
 class TorchBackend:
-    """Runs a :class:`NewsClassifier` or :class:`~inference.classifier.FolderModel` with torch, in fp32 or
+    """Runs a :class:`NewsClassifier` or :class:`~inference.model.heads.FolderModel` with torch, in fp32 or
     under bf16 autocast (which leaves the model's own weights in fp32; casting the encoder to bf16 instead
     measured no faster, docs/speed.md).
 
@@ -257,7 +257,7 @@ class TorchBackend:
 
 
 class OnnxBackend:
-    """Runs an exported ONNX model (see :mod:`inference.export`) with ONNX Runtime on the CPU.
+    """Runs an exported ONNX model (see :mod:`inference.prediction.onnx_export`) with ONNX Runtime on the CPU.
 
     Args:
         path: the ``.onnx`` file.

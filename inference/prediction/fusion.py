@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import log_softmax, softmax
 
-from .atomic import atomic_writer
+from ..atomic import atomic_writer
 
 CALIBRATION_FILE = "calibration.json"
 

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .batch import file_lines, input_file, parsed_articles, predicted_chunks
-from .manifest import MANIFEST, sha256_file
+from ..model.manifest import MANIFEST, sha256_file
+from .articles import file_lines, input_file, parsed_articles, predicted_chunks
 
 if TYPE_CHECKING:
-    from .parallel import PredictorPool
-    from .predictor import Predictor
+    from ..prediction.predictor import Predictor
+    from .workers import PredictorPool
 
 try:
     import fcntl

@@ -4,7 +4,7 @@ transformers saves a fast tokenizer's whole pipeline (normaliser, pre-tokeniser,
 template) in ``tokenizer.json``; its own tokenizer class adds nothing to the ids newsclf asks for (a text's
 plain tokens, and the special tokens around one text or a pair), so reading that file with ``tokenizers``
 gives the same ids in milliseconds instead of the second transformers takes to import. Only what
-:mod:`inference.windowing` and the :class:`~inference.predictor.Predictor` call is offered.
+:mod:`inference.model.windowing` and the :class:`~inference.prediction.predictor.Predictor` call is offered.
 
 >>> from tokenizers import Tokenizer, models, pre_tokenizers, processors
 >>> backend = Tokenizer(models.WordLevel({"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "rates": 3, "rise": 4}, "[PAD]"))

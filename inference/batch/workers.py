@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from ..options import PredictOptions
+
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from ..prediction.predictor import Predictor
 
 _worker_predictor: Predictor | None = None
 
@@ -36,15 +38,15 @@ def threads_per_worker(workers: int, threads: int | None = None) -> int:
     return threads if threads is not None else max(1, (os.cpu_count() or 1) // workers)
 
 
-def _start_worker(model: str, options: dict[str, Any]) -> None:
+def _start_worker(model: str, options: PredictOptions) -> None:
     global _worker_predictor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    from .predictor import Predictor
+    from ..prediction.predictor import Predictor
 
-    _worker_predictor = Predictor.from_pretrained(model, **options)
+    _worker_predictor = Predictor.from_options(model, options)
 
 
 def _exit_with(parent: Any) -> None:
@@ -65,19 +67,17 @@ class PredictorPool:
     Args:
         model: the model folder.
         workers: how many processes (at least 1).
-        **options: keyword arguments of :meth:`Predictor.from_pretrained` (``backend``,
-            ``precision``, ``batch_size``, ``num_threads``); ``num_threads`` defaults to an equal
-            share of the cores.
+        options: how each worker predicts; ``num_threads`` defaults to an equal share of the cores.
 
     >>> with PredictorPool("runs/default/model", workers=2) as pool:  # doctest: +SKIP
     ...     for chunk, results in pool.map(score, chunks):
     ...         ...
     """
 
-    def __init__(self, model: str, workers: int, **options: Any) -> None:
+    def __init__(self, model: str, workers: int, options: PredictOptions = PredictOptions()) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        options["num_threads"] = threads_per_worker(workers, options.get("num_threads"))
+        options = options.replace(num_threads=threads_per_worker(workers, options.num_threads))
         self.workers = workers
         # spawn, not fork: a forked copy of a process that has started torch's thread pool can hang
         self._executor = ProcessPoolExecutor(

@@ -32,10 +32,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .batch import InputError, output_line, predict_chunk, row_as_json
-from .loading import check_model_folder
-from .manifest import MANIFEST, read_manifest
-from .predictor import Predictor
+from ..model.loading import check_model_folder
+from ..model.manifest import MANIFEST, read_manifest
+from ..options import PredictOptions
+from ..prediction.predictor import Predictor
+from .articles import InputError, output_line, predict_chunk, row_as_json
 
 if TYPE_CHECKING:
     import ray.data
@@ -91,7 +92,7 @@ def read_dataset(path: str | Path) -> ray.data.Dataset:
 class _PredictorActor:
     """Holds one Predictor, loaded from the shipped folder; turns a batch of rows into output lines."""
 
-    def __init__(self, shipped: list, options: dict[str, Any]) -> None:
+    def __init__(self, shipped: list, options: PredictOptions) -> None:
         import ray
 
         files: dict[str, bytes] = ray.get(shipped[0])
@@ -100,7 +101,7 @@ class _PredictorActor:
             target = self.folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        self.predictor = Predictor.from_pretrained(self.folder, **options)
+        self.predictor = Predictor.from_options(self.folder, options)
 
     def __del__(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -152,10 +153,7 @@ def predict_dataset(
     concurrency: int | None = None,
     cpus_per_actor: float = 1,
     rows_per_call: int = 256,
-    batch_size: int | None = None,
-    backend: str = "auto",
-    precision: str = "auto",
-    num_threads: int | None = None,
+    options: PredictOptions = PredictOptions(),
 ) -> ray.data.Dataset:
     """Predicts every row of ``dataset`` in actors that each load the model once.
 
@@ -167,10 +165,9 @@ def predict_dataset(
         model_dir: the model folder; checked here, then shipped to the actors.
         concurrency: most actors (Ray Data starts one and adds more while work waits); ``None``: one
             per ``cpus_per_actor`` CPUs of the cluster.
-        cpus_per_actor: CPUs each actor reserves (its torch threads, unless ``num_threads``).
+        cpus_per_actor: CPUs each actor reserves (its torch threads, unless ``options.num_threads``).
         rows_per_call: rows per call of an actor.
-        batch_size, backend, precision: as in :meth:`Predictor.from_pretrained`.
-        num_threads: torch threads of each actor; ``None``: its CPUs.
+        options: how each actor predicts; ``num_threads`` ``None``: the actor's CPUs.
 
     Returns:
         A dataset of one ``line`` column: the JSON line ``newsclf-predict`` writes for each row,
@@ -180,8 +177,7 @@ def predict_dataset(
     shipped = ship_model(model_dir)
     if concurrency is None:
         concurrency = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
-    threads = num_threads or max(1, int(cpus_per_actor))
-    options = {"backend": backend, "precision": precision, "num_threads": threads, "batch_size": batch_size}
+    options = options.replace(num_threads=options.num_threads or max(1, int(cpus_per_actor)))
     return dataset.map_batches(
         _PredictorActor,
         fn_constructor_args=(shipped, options),
@@ -195,11 +191,12 @@ def predict_dataset(
 
 
 def predict_files(
-    input_path: str | Path, model_dir: str | Path, output: str | Path, address: str | None = None, **options: Any
+    input_path: str | Path, model_dir: str | Path, output: str | Path, address: str | None = None, **keywords: Any
 ) -> int:
     """``newsclf-predict --engine ray``: predicts a file or folder into ``output`` (JSON lines, or
-    Parquet for a ``.parquet`` name), replaced only once complete; returns the number of rows."""
-    from .atomic import atomic_writer
+    Parquet for a ``.parquet`` name), replaced only once complete; returns the number of rows.
+    ``keywords`` are those of :func:`predict_dataset` (``options``, ``concurrency``, ``rows_per_call``)."""
+    from ..atomic import atomic_writer
 
     ray = import_ray()
     input_files(input_path)  # checked before anything starts; the checksums once, when the folder is shipped
@@ -209,7 +206,7 @@ def predict_files(
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = os.environ.get("TQDM_DISABLE") is None
-    lines = predict_dataset(read_dataset(input_path), model_dir, **options)
+    lines = predict_dataset(read_dataset(input_path), model_dir, **keywords)
     if str(output).endswith(".parquet"):
         return _write_parquet(lines, output)
     count = 0
@@ -225,7 +222,7 @@ def _write_parquet(lines: ray.data.Dataset, output: str | Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .atomic import atomic_writer
+    from ..atomic import atomic_writer
 
     count, writer = 0, None
     with atomic_writer(output, binary=True) as out:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_writer
+from ..atomic import atomic_writer
 
 MANIFEST = "manifest.json"
 

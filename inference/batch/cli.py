@@ -6,12 +6,12 @@
     newsclf-predict --model runs/default/model --input archive.parquet --output out.jsonl --workers 2
     newsclf-predict --model runs/default/model --input archive/ --output out.parquet --engine ray --address auto
 
-Input formats are those of :mod:`inference.batch`; the input is streamed a chunk at a time, so memory
+Input formats are those of :mod:`inference.batch.articles`; the input is streamed a chunk at a time, so memory
 does not grow with its length. ``--output`` is only replaced once every article is predicted, so it
 is never half-written; with ``--input FILE`` an interrupted run continues where it stopped when the
-same command runs again (:mod:`inference.resumable`), and ``--restart`` discards that partial work
-instead. ``--workers N`` predicts in N processes (:mod:`inference.parallel`), output still in input order.
-``--engine ray`` predicts a file or a folder of files on Ray Data (:mod:`inference.distributed`), locally
+same command runs again (:mod:`inference.batch.resumable`), and ``--restart`` discards that partial work
+instead. ``--workers N`` predicts in N processes (:mod:`inference.batch.workers`), output still in input order.
+``--engine ray`` predicts a file or a folder of files on Ray Data (:mod:`inference.batch.ray_engine`), locally
 or on a cluster (``--address``), into JSON lines or Parquet; the same lines, written whole at the end.
 """
 
@@ -22,51 +22,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import atomic_writer
-from .batch import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
-from .loading import ModelFolderError
-from .parallel import PredictorPool
-from .paths import refuse_overwriting_inputs
+from ..atomic import atomic_writer
+from ..model.loading import ModelFolderError
+from ..options import add_predictor_arguments, options_from_args
+from ..paths import refuse_overwriting_inputs
+from .articles import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
 from .resumable import PartialOutputError, ResumableOutput
+from .workers import PredictorPool
 
 if TYPE_CHECKING:  # imported once the command line is read: --help and usage errors need no torch
-    from .predictor import Predictor
-    from .sparse import TfidfPredictor
+    from ..options import PredictOptions
+    from ..prediction.predictor import Predictor
+    from ..prediction.tfidf import TfidfPredictor
 
-__all__ = [  # read_articles, CHUNK and InputError stay importable from here
-    "CHUNK",
-    "CHUNK_VARIABLE",
-    "InputError",
-    "add_predictor_arguments",
-    "main",
-    "predictor_from_args",
-    "read_articles",
-]
-
-
-def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "auto", precision: str = "auto") -> None:
-    """Adds ``--batch-size``, ``--backend``, ``--precision`` and ``--threads`` (see ``Predictor.from_pretrained``)."""
-    parser.add_argument(
-        "--batch-size", type=int, default=None, help="windows per forward pass (default: 2,048 tokens' worth on a CPU)"
-    )
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default=backend, help="what scores the windows")
-    parser.add_argument(
-        "--precision", choices=["auto", "fp32", "bf16", "int8"], default=precision, help="number format"
-    )
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
-
-
-def predictor_from_args(args: argparse.Namespace) -> Predictor | TfidfPredictor:
-    """Loads ``args.model`` (a TF-IDF baseline folder too) with the options :func:`add_predictor_arguments` added."""
-    from .predictor import Predictor
-
-    return Predictor.from_pretrained(
-        args.model,
-        backend=args.backend,
-        precision=args.precision,
-        batch_size=args.batch_size,
-        num_threads=args.threads,
-    )
+__all__ = ["CHUNK", "CHUNK_VARIABLE", "InputError", "main", "read_articles"]  # the last three stay importable here
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -118,16 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.engine == "ray":
             return _predict_on_ray(args)
         size = chunk_size()
-        predictor = predictor_from_args(args)
+        options = options_from_args(args)
+        predictor = _load_predictor(args.model, options)
         if args.workers > 1:
-            pool = PredictorPool(
-                args.model,
-                args.workers,
-                backend=args.backend,
-                precision=args.precision,
-                batch_size=args.batch_size,
-                num_threads=args.threads,
-            )
+            pool = PredictorPool(args.model, args.workers, options)
         if args.output is None:
             write_located(predictor, located_articles(args.input, args.text), sys.stdout, size, pool)
             return 0
@@ -159,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _predict_on_ray(args: argparse.Namespace) -> int:
-    from .distributed import predict_files
+    from .ray_engine import predict_files
 
     count = predict_files(
         args.input,
@@ -168,13 +131,16 @@ def _predict_on_ray(args: argparse.Namespace) -> int:
         address=args.address,
         concurrency=args.concurrency,
         rows_per_call=chunk_size(),
-        batch_size=args.batch_size,
-        backend=args.backend,
-        precision=args.precision,
-        num_threads=args.threads,
+        options=options_from_args(args),
     )
     print(f"wrote {count} predictions to {args.output}", file=sys.stderr)
     return 0
+
+
+def _load_predictor(model: str, options: PredictOptions) -> Predictor | TfidfPredictor:
+    from ..prediction.predictor import Predictor  # after the command line is read: --help needs no torch
+
+    return Predictor.from_options(model, options)
 
 
 def _refuse_overwriting(args: argparse.Namespace) -> None:

@@ -1,6 +1,6 @@
 """The ranges numbers of a setting must fall in, each with the words an error message says it in.
 
-Shared by the window settings of a model folder (:class:`inference.windowing.WindowConfig`) and the run
+Shared by the window settings of a model folder (:class:`inference.model.windowing.WindowConfig`) and the run
 configuration's schema (``training.config``), so a range is written once for both.
 
 >>> at_least(1).holds(0), POSITIVE.expected
