@@ -4,6 +4,7 @@ into a docs page (``docs/results.md``, ``docs/speed.md``) without touching the o
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -98,3 +99,23 @@ def time_turns(calls: dict[Hashable, Callable[[], object]], rounds: int) -> dict
         calls[key]()
         seconds[key].append(time.perf_counter() - start)
     return seconds
+
+
+def compare_predictions(first: Path, second: Path) -> str:
+    """How two newsclf-predict outputs (JSON lines) agree: ids and labels must be equal; probabilities may differ
+    in their last digits where the two runs batched differently, so the largest difference is reported."""
+    ones = [json.loads(line) for line in Path(first).read_text(encoding="utf-8").splitlines()]
+    twos = [json.loads(line) for line in Path(second).read_text(encoding="utf-8").splitlines()]
+    labels = [(r.get("id"), {t: v["label"] for t, v in r.items() if isinstance(v, dict)}) for r in ones]
+    if len(ones) != len(twos) or labels != [
+        (r.get("id"), {t: v["label"] for t, v in r.items() if isinstance(v, dict)}) for r in twos
+    ]:
+        return "different ids or labels from"
+    gaps = [
+        abs(a[task]["scores"][label] - b[task]["scores"][label])
+        for a, b in zip(ones, twos)
+        for task in a
+        if isinstance(a[task], dict)
+        for label in a[task]["scores"]
+    ]
+    return f"the same ids and labels (probabilities within {max(gaps, default=0.0):.0e}) as"

@@ -27,7 +27,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, replace_section
+from common import compare_predictions, describe_machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
@@ -104,13 +104,13 @@ def ray_row(args: argparse.Namespace, compared: dict[int, dict], count: int) -> 
     """The ``--engine ray`` row and how it compares, or nothing without ``--ray``."""
     if 0 not in compared:
         return ""
-    same = (args.work_dir / "sample-0.jsonl").read_bytes() == (args.work_dir / "sample-1.jsonl").read_bytes()
+    same = compare_predictions(args.work_dir / "sample-0.jsonl", args.work_dir / "sample-1.jsonl")
     ratio = compared[0]["articles_per_s"] / compared[args.workers]["articles_per_s"]
     row = table_row(f"first {count:,} articles, `--engine ray`", os.cpu_count() or 1, compared[0])
     return (
         f"{row}\n\nRay Data (a local Ray, one actor per CPU) scores {ratio:.2f}× the articles/s of "
         f"{args.workers} `--workers` processes, start-up included, with output "
-        f"{'byte-identical' if same else 'NOT identical'} to one process's.\n"
+        f"{same} one process's.\n"
     )
 
 
@@ -137,9 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         output = args.work_dir / f"sample-{workers}.jsonl"
         compared[workers] = measure(predict_command(args.model, sample, output, workers, args), sample_count)
         print(f"{sample_count} articles, {workers} process(es): {compared[workers]}", flush=True)
-    same = (args.work_dir / "sample-1.jsonl").read_bytes() == (
-        args.work_dir / f"sample-{args.workers}.jsonl"
-    ).read_bytes()
+    same = compare_predictions(args.work_dir / "sample-1.jsonl", args.work_dir / f"sample-{args.workers}.jsonl")
     best = max((w for w in compared if w), key=lambda w: compared[w]["articles_per_s"])
     full = measure(predict_command(args.model, archive, args.work_dir / "archive-out.jsonl", best, args), args.articles)
     print(f"{args.articles} articles, {best} process(es): {full}", flush=True)
@@ -160,8 +158,8 @@ memory is the largest resident total of the command and its workers.
 {table_row(f"first {sample_count:,} articles", args.workers, compared[args.workers])}
 {table_row(f"all {args.articles:,} articles", best, full)}
 {ray_row(args, compared, sample_count)}
-{args.workers} processes score {ratio:.2f}× the articles/s of one on the same input, and their output is \
-{"byte-identical" if same else "NOT identical"} to one process's. The whole archive ({lines:,} predictions \
+{args.workers} processes score {ratio:.2f}× the articles/s of one on the same input, and their output has \
+{same} one process's. The whole archive ({lines:,} predictions \
 written) ran with {best} process(es) at {full["peak_mib"]:.0f} MiB peak, against \
 {compared[best]["peak_mib"]:.0f} MiB for the first {sample_count:,} articles: memory does not grow with the input.
 """
