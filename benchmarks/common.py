@@ -106,10 +106,11 @@ def compare_predictions(first: Path, second: Path) -> str:
     in their last digits where the two runs batched differently, so the largest difference is reported."""
     ones = [json.loads(line) for line in Path(first).read_text(encoding="utf-8").splitlines()]
     twos = [json.loads(line) for line in Path(second).read_text(encoding="utf-8").splitlines()]
-    labels = [(r.get("id"), {t: v["label"] for t, v in r.items() if isinstance(v, dict)}) for r in ones]
-    if len(ones) != len(twos) or labels != [
-        (r.get("id"), {t: v["label"] for t, v in r.items() if isinstance(v, dict)}) for r in twos
-    ]:
+
+    def labels(records: list[dict]) -> list[tuple]:
+        return [(r.get("id"), {t: v["label"] for t, v in r.items() if isinstance(v, dict)}) for r in records]
+
+    if labels(ones) != labels(twos):
         return "different ids or labels from"
     gaps = [
         abs(a[task]["scores"][label] - b[task]["scores"][label])
