@@ -77,7 +77,7 @@ def test_without_validation_the_penalty_is_cross_validated_on_training(tmp_path,
     heads = fit_probe({"train": x}, {"train": {"topic": list(y)}}, {"topic": ["a", "b", "c"]}, config, {})
     assert heads["topic"].chosen_by == "cross-validation" and set(heads["topic"].scores) == {f"{v:g}" for v in L2_GRID}
     assert heads["topic"].scores[f"{heads['topic'].l2:g}"] == max(heads["topic"].scores.values())
-    assert seen.count(48) == 5 * len(L2_GRID)  # 5 folds of 60 rows for each penalty, then the 4 whole fits
+    assert seen.count(48) == 5 * len(L2_GRID)  # 5 folds of 60 rows for each penalty, then one whole fit
     one_of_a_class = y.copy()
     one_of_a_class[np.flatnonzero(y == 2)[1:]] = 1
     lonely = fit_probe({"train": x}, {"train": {"topic": list(one_of_a_class)}}, {"topic": ["a", "b", "c"]}, config, {})

@@ -112,29 +112,25 @@ def fit_probe(
         config: the run's settings (``training.probe_l2``, ``training.label_smoothing``, ``training.metric``).
         class_weights: task -> class weights, for tasks with ``class_weights: balanced``.
     """
-    fixed = config.training.probe_l2
-    grid = (fixed,) if fixed is not None else L2_GRID
-    kind, smoothing = metric_kind(config), config.training.label_smoothing
+    fixed, kind, smoothing = config.training.probe_l2, metric_kind(config), config.training.label_smoothing
     heads = {}
     for task, names in label_lists.items():
-        train_labels = np.asarray(labels["train"][task])
-        fits = {
-            l2: fit_linear_head(features["train"], train_labels, len(names), l2, class_weights.get(task), smoothing)
-            for l2 in grid
-        }
-        scores = {}
-        if "validation" in features and len(grid) > 1:
+        y, weights = np.asarray(labels["train"][task]), class_weights.get(task)
+        fits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        scores: dict[float, float] = {}
+        if fixed is not None:
+            chosen_by = "config"
+        elif "validation" in features:
             truth = np.asarray(labels["validation"][task])
-            for l2, (weight, bias) in fits.items():
-                scores[l2] = head_score(features["validation"], truth, weight, bias, names, kind)
-        elif len(grid) > 1:
-            scores = cross_validated(features["train"], train_labels, names, grid, kind, class_weights.get(task))
-        best = max(scores, key=scores.get) if scores else grid[len(grid) // 2]
-        chosen_by = (
-            "config" if fixed is not None else ("validation" if "validation" in features else "cross-validation")
-        )
-        chosen_by = chosen_by if scores or fixed is not None else "default"
-        heads[task] = FittedHead(*fits[best], best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by)
+            fits = {l2: fit_linear_head(features["train"], y, len(names), l2, weights, smoothing) for l2 in L2_GRID}
+            scores = {l2: head_score(features["validation"], truth, *fit, names, kind) for l2, fit in fits.items()}
+            chosen_by = "validation"
+        else:
+            scores = cross_validated(features["train"], y, names, kind, weights, smoothing)
+            chosen_by = "cross-validation" if scores else "default"
+        best = fixed if fixed is not None else (max(scores, key=scores.get) if scores else L2_GRID[len(L2_GRID) // 2])
+        fit = fits.get(best) or fit_linear_head(features["train"], y, len(names), best, weights, smoothing)
+        heads[task] = FittedHead(*fit, best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by)
         logger.info("probe %s: l2 %g (%s); %s by l2: %s", task, best, chosen_by, kind, heads[task].scores)
     return heads
 
@@ -151,13 +147,13 @@ def cross_validated(
     features: np.ndarray,
     labels: np.ndarray,
     names: list[str],
-    grid: tuple[float, ...],
     kind: str,
     class_weights: torch.Tensor | None,
+    label_smoothing: float = 0.0,
     folds: int = 5,
 ) -> dict[float, float]:
-    """Each penalty's mean score over stratified folds of the training rows: how the penalty is chosen without
-    a validation split (few-shot data). Empty where a class has fewer than two rows."""
+    """Each penalty of :data:`L2_GRID` with its mean score over stratified folds of the training rows: how the
+    penalty is chosen without a validation split (few-shot data). Empty where a class has fewer than two rows."""
     keep = labels != -100
     x, y = features[keep], labels[keep]
     counts = np.unique(y, return_counts=True)[1]
@@ -166,10 +162,10 @@ def cross_validated(
         return {}
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y))
     scores = {}
-    for l2 in grid:
+    for l2 in L2_GRID:
         per_fold = []
         for fit_rows, score_rows in splits:
-            weight, bias = fit_linear_head(x[fit_rows], y[fit_rows], len(names), l2, class_weights)
+            weight, bias = fit_linear_head(x[fit_rows], y[fit_rows], len(names), l2, class_weights, label_smoothing)
             per_fold.append(head_score(x[score_rows], y[score_rows], weight, bias, names, kind))
         scores[l2] = float(np.mean(per_fold))
     return scores
