@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 from inference.atomic import atomic_writer
+from inference.prediction.fusion import TaskCalibration
+from inference.prediction.predictor import Predictor
 
 
 def describe_machine() -> str:
@@ -120,3 +122,9 @@ def compare_predictions(first: Path, second: Path) -> str:
         for label in a[task]["scores"]
     ]
     return f"the same ids and labels (probabilities within {max(gaps, default=0.0):.0e}) as"
+
+
+def encoder_alone(predictor: Predictor) -> Predictor:
+    """The same model folder's encoder and heads without its fused TF-IDF model (temperatures kept)."""
+    calibration = {task: TaskCalibration(c.temperature) for task, c in predictor.calibration.items()}
+    return Predictor(predictor.backend, predictor.tokenizer, calibration=calibration)

@@ -19,10 +19,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, publish
+from common import describe_machine, encoder_alone, publish
 
 from inference import Predictor
-from inference.prediction.fusion import TaskCalibration
 from training.config import load_config
 from training.data import field_columns, read_table
 from training.train import train
@@ -109,7 +108,7 @@ def fusion_cost(run_dir: Path, count: int) -> str:
     fused = Predictor.from_pretrained(run_dir / "model")
     if fused.tfidf is None:
         return f"{run_dir.name}: no TF-IDF model in the folder"
-    alone = Predictor(fused.backend, fused.tokenizer, calibration=without_tfidf(fused.calibration))
+    alone = encoder_alone(fused)
     seconds = {}
     for name, predictor in (("encoder alone", alone), ("fused", fused)):
         predictor.predict(articles[:8])  # warm-up
@@ -121,10 +120,6 @@ def fusion_cost(run_dir: Path, count: int) -> str:
         f"{run_dir.name} ({fused.backend_name}, {count} articles): {count / seconds['encoder alone']:.1f} articles/s "
         f"without TF-IDF, {count / seconds['fused']:.1f} fused; TF-IDF takes {100 * share:.1f}% of prediction time"
     )
-
-
-def without_tfidf(calibration: dict[str, TaskCalibration]) -> dict[str, TaskCalibration]:
-    return {task: TaskCalibration(c.temperature) for task, c in calibration.items()}
 
 
 def report(runs: dict[str, Path], command: str, speed: int = 0) -> str:

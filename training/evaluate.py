@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from datasets import Dataset
 
 from inference.model.loading import ModelFolderError
 from inference.options import add_predictor_arguments, options_from_args
@@ -47,6 +48,21 @@ def evaluate(
 ) -> dict[str, Any]:
     """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it (``config`` is
     left as it is)."""
+    rows, tasks = labelled_rows(predictor, config, data, split, unseen_label)
+    per_task = score_rows(predictor, rows, tasks)
+    return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
+
+
+def labelled_rows(
+    predictor: Predictor | TfidfPredictor,
+    config: Config,
+    data: str | Path,
+    split: str | None = None,
+    unseen_label: str = "error",
+) -> tuple[Dataset, list[str]]:
+    """The rows of ``data`` (or of one of its splits) a model is scored on, and the names of the model's tasks whose
+    label column the file has; a label the model does not know is an error, or (``unseen_label="drop"``) drops its
+    row."""
     config = copy.deepcopy(config)  # its tasks are narrowed to those scored
     table = join_columns(read_rows(data), config, data)
     config.tasks = [task for task in config.tasks if task.name in predictor.tasks]
@@ -76,14 +92,19 @@ def evaluate(
                     )
                 dropped.add(index)
     rows = rows.select([i for i in range(len(rows)) if i not in dropped]) if dropped else rows
+    return rows, [task.name for task in present]
+
+
+def score_rows(predictor: Predictor | TfidfPredictor, rows: Dataset, tasks: list[str]) -> dict[str, dict[str, Any]]:
+    """Each task's scores (:func:`training.metrics.task_scores`) for the model's predictions of ``rows``."""
     targets = list(rows["target"]) if "target" in rows.column_names else None
     probabilities = predictor.predict_proba(list(rows["text"]), target=targets)
     per_task = {}
-    for task in present:
-        labels = predictor.labels(task.name)
-        truth = label_ids(rows[f"label_{task.name}"], labels)
-        per_task[task.name] = task_scores(truth, np.asarray(probabilities[task.name]).argmax(-1), labels)
-    return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
+    for task in tasks:
+        labels = predictor.labels(task)
+        truth = label_ids(rows[f"label_{task}"], labels)
+        per_task[task] = task_scores(truth, np.asarray(probabilities[task]).argmax(-1), labels)
+    return per_task
 
 
 def dataset_config(config: Config, name: str | None) -> Config:

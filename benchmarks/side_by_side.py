@@ -1,0 +1,134 @@
+"""Each part of a trained model scored on the same articles, with what it costs to predict.
+
+    python benchmarks/side_by_side.py --run outlet=runs/lpft-outlet --probe outlet=runs/probe-outlet \\
+        --splits validation --windows 1 2 --output docs/results.md
+
+For every ``--run NAME=RUN_FOLDER`` (a folder written by ``newsclf-train``) the table holds: the saved model as it
+predicts (fused, where the folder holds a TF-IDF model), its encoder and heads alone, its TF-IDF model alone, and the
+frozen probe of the same data (``--probe NAME=RUN_FOLDER``, a run with ``training.mode: probe``). ``--windows K``
+adds the encoder alone reading at most K windows of each article (``chunks`` models only): what reading more of the
+article buys, and what it costs. Every row scores the same rows of the run's own split, read as the run's
+``training_config.yaml`` says, with torch in the CPU's best precision; articles/s is the wall time of
+``predict_proba`` over the split, tokenizing included, one row after another in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from common import describe_machine, encoder_alone, publish
+
+from inference import Predictor
+from inference.prediction.tfidf import TfidfPredictor
+from training.config import Config, load_config
+from training.evaluate import dataset_config, labelled_rows, score_rows
+
+BEGIN, END = "<!-- side-by-side:begin -->", "<!-- side-by-side:end -->"
+Model = Predictor | TfidfPredictor
+
+
+def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> dict[str, Model]:
+    """The rows of one run's table: name -> what predicts them."""
+    saved = Predictor.from_pretrained(run_dir / "model", backend="torch")
+    parts: dict[str, Model] = {}
+    if saved.tfidf is not None:
+        parts.update({"saved model (fused)": saved, "encoder alone": encoder_alone(saved), "TF-IDF alone": saved.tfidf})
+    else:
+        parts["saved model (encoder)"] = saved
+    if saved.window.strategy == "chunks":
+        for count in sorted(set(windows) - {saved.window.max_windows}):
+            narrowed = encoder_alone(saved)
+            narrowed.window = replace(saved.window, max_windows=count)
+            parts[f"encoder alone, {count} windows"] = narrowed
+    if probe_dir is not None:
+        parts["frozen probe"] = Predictor.from_pretrained(probe_dir / "model", backend="torch")
+    return parts
+
+
+def reads(model: Model) -> str:
+    """How much of an article a row's model reads."""
+    if isinstance(model, TfidfPredictor):
+        return "every word"
+    window = model.window
+    if window.strategy == "chunks":
+        return f"≤ {window.max_windows} × {window.max_length} tokens"
+    return f"{window.max_length} tokens ({window.strategy})"
+
+
+def split_source(config: Config, split: str) -> tuple[str, str | None]:
+    """The file a split's rows are in, and the split to take from it (``None``: all its rows)."""
+    own_file = {"validation": config.data.validation_file, "test": config.data.test_file}.get(split)
+    return (own_file, None) if own_file else (config.data.train_file, split)
+
+
+def table(name: str, run_dir: Path, probe_dir: Path | None, splits: list[str], windows: list[int]) -> list[str]:
+    config = dataset_config(load_config(run_dir / "model" / "training_config.yaml"), None)
+    parts = model_parts(run_dir, probe_dir, windows)
+    first = next(iter(parts.values()))
+    lines: list[str] = []
+    for split in splits:
+        rows, tasks = labelled_rows(first, config, *split_source(config, split))
+        if not lines:
+            lines += [
+                f"**{name}** (`{run_dir}`)" + (f", probe `{probe_dir}`" if probe_dir else "") + ":",
+                "",
+                "| split | model | reads | " + " | ".join(f"{task} acc / F1" for task in tasks) + " | articles/s |",
+                "|---" * (len(tasks) + 4) + "|",
+            ]
+        for label, model in parts.items():
+            score_rows(model, rows.select(range(min(8, len(rows)))), tasks)  # warm-up
+            started = time.perf_counter()
+            scores = score_rows(model, rows, tasks)
+            speed = len(rows) / (time.perf_counter() - started)
+            cells = [f"{100 * scores[t]['accuracy']:.1f} / {100 * scores[t]['macro_f1']:.1f}" for t in tasks]
+            lines.append(
+                f"| {split} ({len(rows)}) | {label} | {reads(model)} | " + " | ".join(cells) + f" | {speed:.1f} |"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
+def named_folders(items: list[str], flag: str) -> dict[str, Path]:
+    folders = {}
+    for item in items:
+        name, _, folder = item.partition("=")
+        if not name or not folder or not Path(folder, "model").is_dir():
+            raise SystemExit(f"{flag} {item!r}: expected NAME=RUN_FOLDER, a run folder holding model/")
+        folders[name] = Path(folder)
+    return folders
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", nargs="+", required=True, metavar="NAME=RUN_FOLDER", help="trained runs to score")
+    parser.add_argument("--probe", nargs="+", default=[], metavar="NAME=RUN_FOLDER", help="each run's frozen probe")
+    parser.add_argument("--splits", nargs="+", default=["validation"], choices=["validation", "test"])
+    parser.add_argument("--windows", nargs="+", type=int, default=[], help="also score the encoder at these windows")
+    parser.add_argument("--output", type=Path, help="markdown file whose side-by-side section is replaced")
+    args = parser.parse_args(argv)
+    runs, probes = named_folders(args.run, "--run"), named_folders(args.probe, "--probe")
+    if set(probes) - set(runs):
+        parser.error(f"--probe names {sorted(set(probes) - set(runs))}, which no --run names")
+    lines = [
+        "## Each model's parts side by side",
+        "",
+        f"Command: `python benchmarks/side_by_side.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
+        f"Machine: {describe_machine()}  ",
+        f"Date: {date.today().isoformat()}  ",
+        "Scores are accuracy / macro-F1 in %; articles/s is one process predicting the whole split (torch, bf16",
+        "where the CPU has it).",
+        "",
+    ]
+    for name, run_dir in runs.items():
+        lines += [*table(name, run_dir, probes.get(name), args.splits, args.windows), ""]
+    publish("\n".join(lines).rstrip(), args.output, BEGIN, END)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
