@@ -221,3 +221,38 @@ def test_the_mode_is_checked_before_any_work(tmp_path):
 
     with pytest.raises(ConfigError, match="mode"):
         load_config(ROOT / "configs" / "default.yaml", ["training.mode=frozen"])
+
+
+def test_refit_heads_fits_every_head_again_on_the_fine_tuned_encoder(tmp_path, tiny_encoder_dir, monkeypatch):
+    from safetensors.torch import load_file
+
+    import training.train as train_module
+    from training.feature_cache import encoder_checksum
+
+    stages = []
+    real_probe = train_module.run_probe
+
+    def remember_probe(config, model, *args, **kwargs):
+        stage = real_probe(config, model, *args, **kwargs)
+        stages.append((encoder_checksum(model.encoder), stage.heads))
+        return stage
+
+    monkeypatch.setattr(train_module, "run_probe", remember_probe)
+    overrides = ["training.mode=probe+finetune", "training.epochs=1", "training.refit_heads=true"]
+    run = train(tiny_config(tmp_path, tiny_encoder_dir, overrides))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(stages) == 2 and stages[0][0] != stages[1][0]  # the second fit reads the fine-tuned encoder
+    assert set(metrics["train"]["refit"]["heads"]) == {"topic", "leaning"}
+    saved = load_file(run / "model" / "model.safetensors")
+    for task, head in stages[1][1].items():
+        stored = next(value for key, value in saved.items() if key.endswith(f"heads.{task}.weight"))
+        np.testing.assert_array_equal(stored.numpy(), head.weight)
+
+
+def test_refit_heads_is_refused_for_a_probe_run_before_any_work(tmp_path, tiny_encoder_dir):
+    from training.config import ConfigError
+
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", "training.refit_heads=true"])
+    with pytest.raises(ConfigError, match=r"training\.refit_heads"):
+        train(config)
+    assert not (tmp_path / "runs" / "tiny").exists()

@@ -157,6 +157,14 @@ def check_encoder_length(config: Config) -> None:
         )
 
 
+def check_refit(config: Config) -> None:
+    if config.training.refit_heads and config.training.mode == "probe":
+        raise ConfigError(
+            "training.refit_heads: a probe run fits its heads once on the pretrained encoder; refitting needs a "
+            "fine-tuned one (training.mode: finetune or probe+finetune)"
+        )
+
+
 def check_config(config: Config) -> None:
     """Refuses settings that would fail later, before any work is done (nothing is loaded but the
     encoder's config.json).
@@ -172,6 +180,7 @@ def check_config(config: Config) -> None:
         check_article_fields(config)
         trackers(config.training.report_to)
         check_encoder_length(config)
+        check_refit(config)
     except ConfigError as error:
         if not config.source:
             raise

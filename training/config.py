@@ -348,6 +348,11 @@ class TrainingConfig:
         "probe: folder of cached article vectors (keyed by encoder, windows, pooling and precision, so never "
         "stale); null: <run.output_dir>/feature-cache",
     )
+    refit_heads: bool = setting(
+        False,
+        "after fine-tuning, fit every task's head again as the probe fits it, on the fine-tuned encoder's article "
+        "vectors (every window; costs one forward pass over train and validation)",
+    )
     fuse_tfidf: bool = setting(
         False,
         "also fit TF-IDF + linear SVM per task on the same data, save it inside the model folder and average "

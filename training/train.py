@@ -227,11 +227,14 @@ def train(
                 result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
             else:
                 result, seconds = fit(trainer, state, resume)
+            refit = probe_heads(config, prepared, trainer) if config.training.refit_heads else None
         except BaseException as error:
             if main and not resume and not getattr(error, "keeps_run_folder", False):
                 discard_run_folder(run_dir)
             raise
-        metrics, printed, calibration = score_run(trainer, config, prepared, run_dir, main, result, seconds, probe)
+        metrics, printed, calibration = score_run(
+            trainer, config, prepared, run_dir, main, result, seconds, probe, refit
+        )
         if main:
             save_run(run_dir, trainer, config, prepared, metrics, calibration)
             if update_latest:
@@ -321,9 +324,10 @@ def build_trainer(
 
 
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:
-    """The frozen-feature stage (``training.mode`` probe or probe+finetune): heads fitted and put in the model."""
+    """The frozen-feature stage (``training.mode`` probe or probe+finetune, and ``training.refit_heads`` after
+    fine-tuning): heads fitted on the model's encoder as it is now, and put in the model."""
     splits = {name: prepared.datasets[name] for name in ("train", "validation", "test") if name in prepared.datasets}
-    if config.training.mode == "probe+finetune" or not config.evaluation.test:
+    if config.training.mode != "probe" or not config.evaluation.test:
         splits.pop("test", None)  # fine-tuning scores test with the fine-tuned encoder; nothing to embed it for
     return run_probe(
         config,
@@ -368,6 +372,7 @@ def score_run(
     result: Any,
     seconds: float,
     probe: ProbeStage | None = None,
+    refit: ProbeStage | None = None,
 ) -> tuple[dict[str, Any], list[str], RunCalibration]:
     """The run's metrics (training, then each evaluated split, scored as the saved model predicts) and the
     reports printed at the end; the main process also fits the calibration (and the fused TF-IDF model) on
@@ -393,8 +398,9 @@ def score_run(
         logits = {split: model_logits(model, probe.features[split]) for split in evaluated}
     else:
         logits = {split: split_logits(trainer, prepared.datasets[split], tasks) for split in evaluated}
-    if probe is not None:
-        metrics["train"]["probe"] = {"seconds": round(probe.seconds, 1), "heads": probe_summary(probe.heads)}
+    for name, stage in (("probe", probe), ("refit", refit)):
+        if stage is not None:
+            metrics["train"][name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
     truth = {split: prepared.datasets[split].labels for split in evaluated}
     unranked = [task.name for task in adversarial_tasks(config)]
     predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}
