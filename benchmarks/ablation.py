@@ -20,7 +20,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, publish
+from common import PLAIN_FINETUNE, describe_machine, publish
 
 from training.config import load_config
 from training.train import train
@@ -32,6 +32,7 @@ HEADER = (
     "| train min | samples/s | predict articles/s |"
 )
 SCREEN = [
+    *PLAIN_FINETUNE,
     "data.max_train_samples=8000",
     "data.unseen_label=ignore",  # a sample misses rare topics: those validation labels count as missing
     "training.fuse_tfidf=false",  # the encoder is what is screened; a fused TF-IDF model would be alike in every row

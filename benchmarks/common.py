@@ -17,6 +17,18 @@ from inference.atomic import atomic_writer
 from inference.prediction.fusion import TaskCalibration
 from inference.prediction.predictor import Predictor
 
+PLAIN_FINETUNE = [
+    "training.mode=finetune",
+    "training.refit_heads=false",
+    "model.window=head+tail",
+    "model.max_length=256",
+    "model.train_windows=0",
+    "training.learning_rate=1e-4",
+    "training.epochs=2",
+]
+"""The AllSides recipe before the probe (until 2026-12-05): heads from zero, head+tail 256. The screens that were
+measured with it (ablation, multitask) pin it, so they still compare what they compared."""
+
 
 def describe_machine() -> str:
     """CPU model and its bf16 units, core count, Python and OS: the machine line of benchmark reports."""

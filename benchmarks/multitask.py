@@ -23,7 +23,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, replace_section
+from common import PLAIN_FINETUNE, describe_machine, replace_section
 
 from inference import Predictor
 from training.config import load_config
@@ -32,7 +32,7 @@ from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- multitask:begin -->", "<!-- multitask:end -->"
-SHARED = ["training.epochs=1", "model.max_length=128", "model.window=head", "evaluation.example=false"]
+SHARED = [*PLAIN_FINETUNE, "training.epochs=1", "model.max_length=128", "model.window=head", "evaluation.example=false"]
 RUNS = {
     "fnc1": ("fnc1.yaml", ["data.max_train_samples={samples}"]),
     # a sample of AllSides misses some rare topics: their validation/test articles are left out

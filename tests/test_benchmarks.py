@@ -27,6 +27,7 @@ def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
         f"run.output_dir={tmp_path / 'runs'}",
         "run.name=ft",
         "model.max_length=32",
+        "model.stride=4",
         "training.epochs=1",
         "training.bf16=false",
         "evaluation.example=false",
@@ -37,7 +38,12 @@ def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
 
 def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):
     run_dir = train_tiny_allsides(tmp_path, tiny_encoder_dir, monkeypatch)
-    tiny = [f"model.name={tiny_encoder_dir}", f"run.output_dir={tmp_path / 'runs'}", "model.max_length=32"]
+    tiny = [
+        f"model.name={tiny_encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        "model.max_length=32",
+        "model.stride=4",
+    ]
     tiny += ["training.epochs=1", "training.bf16=false", "evaluation.example=false"]
     tiny += ["evaluation.confusion_matrices=false"]
     output = tmp_path / "docs" / "results.md"

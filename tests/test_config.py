@@ -62,7 +62,7 @@ def test_allsides_configs_extend_default() -> None:
     assert allsides.data.split.column == "random_split"
     assert allsides.data.split.validation == "valid"
     assert allsides.task("leaning").label_column == "bias"
-    assert allsides.model.window == "head+tail"
+    assert allsides.model.window == "chunks" and allsides.training.mode == "probe+finetune"
     # inherited from default.yaml
     assert allsides.data.empty_text == "error"
     assert allsides.training.weight_decay == 0.01
@@ -72,6 +72,7 @@ def test_allsides_configs_extend_default() -> None:
     assert outlet.data.split.validation == "valid"
     assert outlet.training.batch_size == 32
     assert outlet.task("leaning").label_column == "bias"
+    assert outlet.training.refit_heads and [t.weight for t in outlet.tasks] == [1.0, 1.0, 1.0]
 
 
 def test_defaults_without_a_file() -> None:
