@@ -6,10 +6,10 @@
 For every ``--run NAME=RUN_FOLDER`` (a folder written by ``newsclf-train``) the table holds: the saved model as it
 predicts (fused, where the folder holds a TF-IDF model), its encoder and heads alone, its TF-IDF model alone, and the
 frozen probe of the same data (``--probe NAME=RUN_FOLDER``, a run with ``training.mode: probe``). ``--windows K``
-adds the encoder alone reading at most K windows of each article (``chunks`` models only): what reading more of the
-article buys, and what it costs. Every row scores the same rows of the run's own split, read as the run's
-``training_config.yaml`` says, with torch in the CPU's best precision; articles/s is the wall time of
-``predict_proba`` over the split, tokenizing included, one row after another in one process.
+adds, on the first split only, the encoder alone reading at most K windows of each article (``chunks`` models
+only): what reading more of the article buys, and what it costs. Every row scores the same rows of the run's own
+split, read as the run's ``training_config.yaml`` says, with torch in the CPU's best precision; articles/s is the
+wall time of ``predict_proba`` over the split, tokenizing included, one row after another in one process.
 """
 
 from __future__ import annotations
@@ -68,10 +68,10 @@ def split_source(config: Config, split: str) -> tuple[str, str | None]:
 
 def table(name: str, run_dir: Path, probe_dir: Path | None, splits: list[str], windows: list[int]) -> list[str]:
     config = dataset_config(load_config(run_dir / "model" / "training_config.yaml"), None)
-    parts = model_parts(run_dir, probe_dir, windows)
-    first = next(iter(parts.values()))
     lines: list[str] = []
     for split in splits:
+        parts = model_parts(run_dir, probe_dir, windows if split == splits[0] else [])
+        first = next(iter(parts.values()))
         rows, tasks = labelled_rows(first, config, *split_source(config, split))
         if not lines:
             lines += [
