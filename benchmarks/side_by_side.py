@@ -32,22 +32,24 @@ BEGIN, END = "<!-- side-by-side:begin -->", "<!-- side-by-side:end -->"
 Model = Predictor | TfidfPredictor
 
 
-def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> dict[str, Model]:
-    """The rows of one run's table: name -> what predicts them."""
+def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> tuple[dict[str, Model], set[str]]:
+    """The rows of one run's table (name -> what predicts them), and the names of the narrowed encoders' rows."""
     saved = Predictor.from_pretrained(run_dir / "model", backend="torch")
     parts: dict[str, Model] = {}
     if saved.tfidf is not None:
         parts.update({"saved model (fused)": saved, "encoder alone": encoder_alone(saved), "TF-IDF alone": saved.tfidf})
     else:
         parts["saved model (encoder)"] = saved
+    narrowed: set[str] = set()
     if saved.window.strategy == "chunks":
         for count in sorted(set(windows) - {saved.window.max_windows}):
-            narrowed = encoder_alone(saved)
-            narrowed.window = replace(saved.window, max_windows=count)
-            parts[f"encoder alone, {count} windows"] = narrowed
+            encoder = encoder_alone(saved)
+            encoder.window = replace(saved.window, max_windows=count)
+            parts[f"encoder alone, {count} windows"] = encoder
+            narrowed.add(f"encoder alone, {count} windows")
     if probe_dir is not None:
         parts["frozen probe"] = Predictor.from_pretrained(probe_dir / "model", backend="torch")
-    return parts
+    return parts, narrowed
 
 
 def reads(model: Model) -> str:
@@ -68,10 +70,10 @@ def split_source(config: Config, split: str) -> tuple[str, str | None]:
 
 def table(name: str, run_dir: Path, probe_dir: Path | None, splits: list[str], windows: list[int]) -> list[str]:
     config = dataset_config(load_config(run_dir / "model" / "training_config.yaml"), None)
+    parts, narrowed = model_parts(run_dir, probe_dir, windows)
+    first = next(iter(parts.values()))
     lines: list[str] = []
     for split in splits:
-        parts = model_parts(run_dir, probe_dir, windows if split == splits[0] else [])
-        first = next(iter(parts.values()))
         rows, tasks = labelled_rows(first, config, *split_source(config, split))
         if not lines:
             lines += [
@@ -81,6 +83,8 @@ def table(name: str, run_dir: Path, probe_dir: Path | None, splits: list[str], w
                 "|---" * (len(tasks) + 4) + "|",
             ]
         for label, model in parts.items():
+            if label in narrowed and split != splits[0]:
+                continue
             score_rows(model, rows.select(range(min(8, len(rows)))), tasks)  # warm-up
             started = time.perf_counter()
             scores = score_rows(model, rows, tasks)

@@ -393,11 +393,15 @@ def score_run(
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
     evaluated = [name for name in evaluated if name in prepared.datasets]
     tasks = list(prepared.label_lists)
-    if config.training.mode == "probe":
-        model = trainer.model.eval()
-        logits = {split: model_logits(model, probe.features[split]) for split in evaluated}
-    else:
-        logits = {split: split_logits(trainer, prepared.datasets[split], tasks) for split in evaluated}
+    # the probe's (or the refit's) article vectors are what the encoder, as saved, gives those splits
+    cached = probe.features if config.training.mode == "probe" else (refit.features if refit else {})
+    model = trainer.model.eval()
+    logits = {
+        split: model_logits(model, cached[split])
+        if split in cached
+        else split_logits(trainer, prepared.datasets[split], tasks)
+        for split in evaluated
+    }
     for name, stage in (("probe", probe), ("refit", refit)):
         if stage is not None:
             metrics["train"][name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
