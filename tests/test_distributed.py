@@ -68,9 +68,13 @@ def test_two_processes_train_one_run_folder_scored_on_the_whole_validation_set(l
     training = sum(row["split"] == "train" for row in rows)
     assert metrics["train"]["steps"] == 2 * math.ceil(training / 16)
 
-    # every validation article is scored once, in order: the saved model's own predictions agree
+    assert_validation_scored_as_the_saved_model_predicts(run_dir, rows)
+
+
+def assert_validation_scored_as_the_saved_model_predicts(run_dir: Path, rows: list[dict]) -> None:
+    """Every validation article is scored once, in order: the saved model's own predictions agree."""
     validation = [row for row in rows if row["split"] == "validation"]
-    scores = metrics["splits"]["validation"]
+    scores = json.loads((run_dir / "metrics.json").read_text())["splits"]["validation"]
     predictor = Predictor.from_pretrained(run_dir / "model", precision="fp32")
     predicted = predictor.predict([{"title": row["title"], "content": row["content"]} for row in validation])
     for task in ("topic", "leaning"):
@@ -86,3 +90,19 @@ def test_a_refusal_on_the_main_process_stops_every_process(tmp_path, tiny_encode
     assert result.returncode != 0
     assert result.stderr.count("already exists") == 2, "both processes report the main one's refusal"
     assert (tmp_path / "runs" / "ddp" / "notes.txt").read_text() == "keep me"
+
+
+def test_two_processes_share_the_probe_and_refit_embeddings_and_write_each_cache_file_once(tmp_path, tiny_encoder_dir):
+    rows = make_rows()
+    write_jsonl(tmp_path / "articles.jsonl", rows)
+    cache = tmp_path / "cache"
+    stages = ["training.mode=probe+finetune", "training.refit_heads=true", f"training.feature_cache={cache}"]
+    result = launch("torchrun", tmp_path, tiny_encoder_dir, tmp_path / "articles.jsonl", *stages)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    # train and validation, embedded by the encoder before fine-tuning and again after it; no parts left behind
+    assert sorted(path.suffix for path in cache.iterdir()) == [".npy"] * 4
+    run_dir = tmp_path / "runs" / "ddp"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["train"]["processes"] == 2 and {"probe", "refit"} <= set(metrics["train"])
+    assert_validation_scored_as_the_saved_model_predicts(run_dir, rows)

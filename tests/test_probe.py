@@ -155,6 +155,28 @@ def test_a_killed_embedding_resumes_from_its_finished_parts(tmp_path, monkeypatc
     np.testing.assert_array_equal(resumed, reference)  # one path, run the same way
 
 
+def test_two_processes_embed_each_part_once_and_assemble_one_processs_vectors(tmp_path, monkeypatch):
+    import training.feature_cache as feature_cache
+
+    monkeypatch.setattr(feature_cache, "PART_ARTICLES", 1)
+    model = tiny_classifier({"topic": ["a", "b"]})
+    reference = cache_for(tmp_path / "reference", model).vectors(ARTICLES, "train")
+    ranks = [FeatureCache(tmp_path / "cache", model, None, 0, False, rank=r, processes=2) for r in (0, 1)]
+    embedded = {0: [], 1: []}
+    for rank, cache in enumerate(ranks):
+        real = cache._embed_part
+        monkeypatch.setattr(cache, "_embed_part", lambda a, r=rank, real=real: embedded[r].append(a) or real(a))
+    # rank 1 first, as if it reached the barrier earlier; rank 0 then embeds its share and assembles every part
+    order = sorted(range(len(ARTICLES)), key=lambda i: -sum(len(w) for w in ARTICLES[i]))
+    key = cache_key(model, ARTICLES, False, ranks[1].encoder_sha)
+    ranks[1].embed_share(ARTICLES, order, tmp_path / "cache" / f"{key}.partial", "train")
+    assert not (tmp_path / "cache" / f"{key}.npy").exists(), "only rank 0 writes the split's file"
+    vectors = ranks[0].vectors(ARTICLES, "train")
+    assert embedded[0] == [[ARTICLES[order[0]]], [ARTICLES[order[2]]]] and embedded[1] == [[ARTICLES[order[1]]]]
+    np.testing.assert_allclose(vectors, reference, atol=FP32_TOLERANCE)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{key}.npy"]
+
+
 def test_a_probe_run_saves_a_folder_that_predicts_what_it_scored(tmp_path, tiny_encoder_dir):
     config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe"])
     run = train(config)

@@ -67,3 +67,30 @@ def run_on_main(state: Any, action: Any, *args: Any, error_types: tuple[type[Exc
         error_type, message = value
         raise error_type(message)
     return value
+
+
+def joined() -> bool:
+    """Whether this process is one of several in a started process group."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def rank_and_count() -> tuple[int, int]:
+    """This process's rank and the number of processes in the group; ``(0, 1)`` for a single process."""
+    if not joined():
+        return 0, 1
+    return torch.distributed.get_rank(), torch.distributed.get_world_size()
+
+
+def wait_for_everyone() -> None:
+    """Blocks until every process of the group gets here; nothing for a single process."""
+    if joined():
+        torch.distributed.barrier()
+
+
+def from_rank_zero(value: T) -> T:
+    """Rank 0's ``value`` on every process of the group (``value`` itself for a single process)."""
+    if not joined():
+        return value
+    shared = [value]
+    torch.distributed.broadcast_object_list(shared, src=0)
+    return shared[0]

@@ -5,6 +5,9 @@ the encoder's weights, every token id of every window of the split (so the texts
 and the scrubbing), the pooling and the precision. Another run, a search trial or a screen over the same data
 reuses the file; any change gives another key, so a stale file is never read. The encoder reads the articles in
 parts, each saved as it ends (``<key>.partial/``), so a killed run resumes where it stopped.
+
+Launched as several processes (``torchrun``, ``accelerate launch``), each process embeds its share of the parts;
+all of them then read every part, and rank 0 alone writes the split's file and removes the parts.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from tqdm.auto import tqdm
 
 from inference.model.windowing import collate_windows
 from inference.prediction.backends import default_batch_size
+
+from . import distributed
 
 logger = logging.getLogger("newsclf")
 
@@ -63,19 +68,36 @@ def cache_key(model: Any, articles: list[list[list[int]]], bf16: bool, encoder_s
 
 
 class FeatureCache:
-    """The folder of cached article vectors, and the frozen encoder that fills it."""
+    """The folder of cached article vectors, and the frozen encoder that fills it.
 
-    def __init__(self, root: str | Path, model: Any, sep_token_id: int | None, pad_token_id: int, bf16: bool):
+    ``rank`` and ``processes`` say which share of the parts this process embeds (by default, its place in the
+    process group it was launched in).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        model: Any,
+        sep_token_id: int | None,
+        pad_token_id: int,
+        bf16: bool,
+        rank: int | None = None,
+        processes: int | None = None,
+    ):
         self.root = Path(root)
         self.model = model
         self.sep_token_id = sep_token_id
         self.pad_token_id = pad_token_id
         self.bf16 = bf16
+        group_rank, group_size = distributed.rank_and_count()
+        self.rank = group_rank if rank is None else rank
+        self.processes = group_size if processes is None else processes
         self.encoder_sha = encoder_checksum(model.encoder)
 
     def vectors(self, articles: list[list[list[int]]], name: str) -> np.ndarray:
         """``(articles, hidden)`` float32 vectors of every window of each article, pooled as the model pools."""
-        key = cache_key(self.model, articles, self.bf16, self.encoder_sha)
+        # rank 0's key on every process: they must all read and write the same files
+        key = distributed.from_rank_zero(cache_key(self.model, articles, self.bf16, self.encoder_sha))
         path = self.root / f"{key}.npy"
         if path.exists():
             vectors = np.load(path, allow_pickle=False)
@@ -83,39 +105,40 @@ class FeatureCache:
                 logger.info("%s: %d article vectors read from %s", name, len(articles), path)
                 return vectors
             logger.warning("%s holds %d vectors for %d articles: computed again", path, len(vectors), len(articles))
-        vectors = self._embed(articles, self.root / f"{key}.partial", name)
-        self.root.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp.npy")
-        np.save(temporary, vectors)
-        os.replace(temporary, path)
-        shutil.rmtree(self.root / f"{key}.partial", ignore_errors=True)
-        logger.info("%s: %d article vectors cached in %s", name, len(articles), path)
-        return vectors
-
-    def _embed(self, articles: list[list[list[int]]], parts: Path, name: str) -> np.ndarray:
+        parts = self.root / f"{key}.partial"
         # longest first, so batches hold windows of like length and the first part shows the worst speed
         order = sorted(range(len(articles)), key=lambda i: -sum(len(w) for w in articles[i]))
+        self.embed_share(articles, order, parts, name)
+        distributed.wait_for_everyone()
+        vectors = assemble(parts, order)
+        distributed.wait_for_everyone()  # every process has read the parts before rank 0 removes them
+        if self.rank == 0:
+            temporary = path.with_suffix(".tmp.npy")
+            np.save(temporary, vectors)
+            os.replace(temporary, path)
+            shutil.rmtree(parts, ignore_errors=True)
+            logger.info("%s: %d article vectors cached in %s", name, len(articles), path)
+        distributed.wait_for_everyone()
+        return vectors
+
+    def embed_share(self, articles: list[list[list[int]]], order: list[int], parts: Path, name: str) -> None:
+        """Embeds and saves this process's parts (every ``processes``-th part from ``rank``) not already saved."""
         parts.mkdir(parents=True, exist_ok=True)
-        done, started = [], time.perf_counter()
-        with tqdm(total=len(articles), desc=f"embedding {name}", unit="article", disable=None) as bar:
-            for number, start in enumerate(range(0, len(order), PART_ARTICLES)):
-                part_file = parts / f"part-{number:05d}.npy"
+        starts = list(range(0, len(order), PART_ARTICLES))[self.rank :: self.processes]
+        total = sum(len(order[start : start + PART_ARTICLES]) for start in starts)
+        done, started = 0, time.perf_counter()
+        with tqdm(total=total, desc=f"embedding {name}", unit="article", disable=None) as bar:
+            for start in starts:
                 indices = order[start : start + PART_ARTICLES]
-                if part_file.exists():
-                    part = np.load(part_file, allow_pickle=False)
-                else:
+                part_file = parts / f"part-{start // PART_ARTICLES:05d}.npy"
+                if not part_file.exists():
                     part = self._embed_part([articles[i] for i in indices])
                     np.save(part_file.with_suffix(".tmp.npy"), part)
                     os.replace(part_file.with_suffix(".tmp.npy"), part_file)
-                done.append(part)
                 bar.update(len(indices))
-                finished = min(start + PART_ARTICLES, len(order))
-                rate = finished / (time.perf_counter() - started)
-                logger.info("embedding %s: %d of %d articles (%.1f a second)", name, finished, len(articles), rate)
-        vectors = np.empty((len(articles), done[0].shape[1]) if done else (0, 0), dtype=np.float32)
-        if done:
-            vectors[order] = np.concatenate(done)
-        return vectors
+                done += len(indices)
+                rate = done / (time.perf_counter() - started)
+                logger.info("embedding %s: %d of %d articles (%.1f a second)", name, done, total, rate)
 
     def _embed_part(self, articles: list[list[list[int]]]) -> np.ndarray:
         """Vectors of articles in the given order, in batches of about the Predictor's default number of windows."""
@@ -141,3 +164,15 @@ class FeatureCache:
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16):
             output = self.model(**inputs, return_embeddings=True)
         return output.embeddings.float().cpu().numpy()
+
+
+def assemble(parts: Path, order: list[int]) -> np.ndarray:
+    """The vectors of every part in ``parts``, put back in the articles' own order (``order[i]`` is the article
+    at place ``i`` of the parts)."""
+    files = [parts / f"part-{number:05d}.npy" for number in range(-(-len(order) // PART_ARTICLES))]
+    if not files:
+        return np.empty((0, 0), dtype=np.float32)
+    stacked = np.concatenate([np.load(file, allow_pickle=False) for file in files])
+    vectors = np.empty_like(stacked)
+    vectors[order] = stacked
+    return vectors
