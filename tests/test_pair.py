@@ -112,6 +112,19 @@ def test_onnx_export_of_a_pair_model_reads_the_segments(pair_model: Path, predic
     assert record["files"]["fp32"]["check_against_torch"]["stance"]["max_abs_probability_diff"] < 1e-3
 
 
+def test_a_pair_probe_embeds_target_and_text_as_the_saved_model_reads_them(tmp_path: Path, tiny_encoder_dir: Path):
+    rows = pair_rows()
+    run = train(pair_config(tmp_path, tiny_encoder_dir, rows, "training.mode=probe"))
+    validation = [row for row in rows if row["split"] == "validation"]
+    scored = json.loads((run / "metrics.json").read_text())["splits"]["validation"]["stance"]
+    predictor = Predictor.from_pretrained(run / "model", backend="torch", precision="fp32")
+    predicted = predictor.predict([{"target": row["claim"], "content": row["content"]} for row in validation])
+    # the probe scored vectors from its cache; the folder embeds each pair again: both must read the same segments
+    correct = sum(p["stance"]["label"] == row["stance"] for p, row in zip(predicted, validation))
+    assert scored["support"] == len(validation)
+    assert scored["accuracy"] == pytest.approx(correct / len(validation))
+
+
 def test_pair_config_errors(tmp_path: Path, tiny_encoder_dir: Path, capsys):
     data = write_jsonl(tmp_path / "pairs.jsonl", pair_rows())
     base = ["--config", "configs/default.yaml", "--set", f"data.train_file={data}", f"model.name={tiny_encoder_dir}"]
