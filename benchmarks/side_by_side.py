@@ -45,8 +45,9 @@ def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> tu
         for count in sorted(set(windows) - {saved.window.max_windows}):
             encoder = encoder_alone(saved)
             encoder.window = replace(saved.window, max_windows=count)
-            parts[f"encoder alone, {count} windows"] = encoder
-            narrowed.add(f"encoder alone, {count} windows")
+            name = f"encoder alone, {count} window{'s' if count > 1 else ''}"
+            parts[name] = encoder
+            narrowed.add(name)
     if probe_dir is not None:
         parts["frozen probe"] = Predictor.from_pretrained(probe_dir / "model", backend="torch")
     return parts, narrowed

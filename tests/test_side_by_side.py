@@ -40,11 +40,11 @@ def test_every_part_gets_a_row_scored_as_the_folder_predicts(tmp_path, tiny_enco
 
     report = page.read_text(encoding="utf-8")
     assert report.startswith("# Results\n\nkept above\n") and report.count(side_by_side.BEGIN) == 1
-    models = ["saved model (fused)", "encoder alone", "TF-IDF alone", "encoder alone, 1 windows", "frozen probe"]
+    models = ["saved model (fused)", "encoder alone", "TF-IDF alone", "encoder alone, 1 window", "frozen probe"]
     for model in models:
         assert len(cells(report, model)) == 6, model  # split, model, reads, two tasks, articles/s
     assert "encoder alone, 3 windows" not in report  # the folder's own windowing is the `encoder alone` row
-    assert cells(report, "encoder alone, 1 windows")[2] == "≤ 1 × 32 tokens"
+    assert cells(report, "encoder alone, 1 window")[2] == "≤ 1 × 32 tokens"
     assert cells(report, "TF-IDF alone")[2] == "every word"
     config = tiny_config(tmp_path / "fused", tiny_encoder_dir, [*CHUNKS, "training.fuse_tfidf=true"])
     scored = evaluate(
