@@ -30,6 +30,7 @@ from ..model.loading import is_baseline_folder as is_baseline_folder  # re-expor
 from ..model.windowing import FIELD_SEPARATOR, Article, article_text
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
+from .tfidf_features import TfidfRows
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -52,7 +53,7 @@ class TfidfPredictor:
 
     def __init__(
         self,
-        vectorizer: TfidfVectorizer,
+        vectorizer: TfidfVectorizer | TfidfRows,
         heads: dict[str, tuple[np.ndarray, np.ndarray]],
         label_lists: dict[str, list[str]],
         text_fields: list[str],
@@ -160,8 +161,6 @@ class TfidfPredictor:
     @classmethod
     def from_pretrained(cls, folder: str | Path, verify: bool = True) -> TfidfPredictor:
         """Loads a saved sparse model (``verify``: check the folder's manifest first)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer  # here: scikit-learn takes ~1 s to import
-
         folder = Path(folder)
         if not folder.is_dir():
             raise ModelFolderError(f"{folder}: no such model folder (expected a folder written by newsclf-baseline)")
@@ -170,12 +169,8 @@ class TfidfPredictor:
         try:
             meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
             tensors = load_file(str(folder / "weights.safetensors"))
-            settings = dict(meta["vectorizer"], ngram_range=tuple(meta["vectorizer"]["ngram_range"]))
-            vectorizer = TfidfVectorizer(
-                vocabulary={term: i for i, term in enumerate(meta["vocabulary"])},
-                **{k: v for k, v in settings.items() if k not in ("min_df", "max_df", "max_features")},
-            )
-            vectorizer.idf_ = tensors["idf"].astype(np.float64)
+            settings = meta["vectorizer"]
+            vectorizer = TfidfRows.from_settings(meta["vocabulary"], tensors["idf"], settings)
             heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}
             return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
         except (OSError, ValueError, KeyError, TypeError, SafetensorError) as error:
