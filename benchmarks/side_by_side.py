@@ -5,7 +5,9 @@
 
 For every ``--run NAME=RUN_FOLDER`` (a folder written by ``newsclf-train``) the table holds: the saved model as it
 predicts (fused, where the folder holds a TF-IDF model), its encoder and heads alone, its TF-IDF model alone, and the
-frozen probe of the same data (``--probe NAME=RUN_FOLDER``, a run with ``training.mode: probe``). ``--windows K``
+frozen probe of the same data (``--probe NAME=RUN_FOLDER``, a run with ``training.mode: probe``). A folder that fuses
+no TF-IDF model takes its TF-IDF row from a baseline run of the same config (``--tfidf NAME=RUN_FOLDER``, written
+by ``newsclf-baseline``). ``--windows K``
 adds, on the first split only, the encoder alone reading at most K windows of each article (``chunks`` models
 only): what reading more of the article buys, and what it costs. Every row scores the same rows of the run's own
 split, read as the run's ``training_config.yaml`` says, with torch in the CPU's best precision; articles/s is the
@@ -32,7 +34,9 @@ BEGIN, END = "<!-- side-by-side:begin -->", "<!-- side-by-side:end -->"
 Model = Predictor | TfidfPredictor
 
 
-def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> tuple[dict[str, Model], set[str]]:
+def model_parts(
+    run_dir: Path, probe_dir: Path | None, windows: list[int], tfidf_dir: Path | None = None
+) -> tuple[dict[str, Model], set[str]]:
     """The rows of one run's table (name -> what predicts them), and the names of the narrowed encoders' rows."""
     saved = Predictor.from_pretrained(run_dir / "model", backend="torch")
     parts: dict[str, Model] = {}
@@ -40,6 +44,8 @@ def model_parts(run_dir: Path, probe_dir: Path | None, windows: list[int]) -> tu
         parts.update({"saved model (fused)": saved, "encoder alone": encoder_alone(saved), "TF-IDF alone": saved.tfidf})
     else:
         parts["saved model (encoder)"] = saved
+        if tfidf_dir is not None:
+            parts["TF-IDF alone"] = TfidfPredictor.from_pretrained(tfidf_dir / "model")
     narrowed: set[str] = set()
     if saved.window.strategy == "chunks":
         for count in sorted(set(windows) - {saved.window.max_windows}):
@@ -69,9 +75,11 @@ def split_source(config: Config, split: str) -> tuple[str, str | None]:
     return (own_file, None) if own_file else (config.data.train_file, split)
 
 
-def table(name: str, run_dir: Path, probe_dir: Path | None, splits: list[str], windows: list[int]) -> list[str]:
+def table(name: str, run_dir: Path, others: dict[str, Path], splits: list[str], windows: list[int]) -> list[str]:
+    """One run's rows; ``others`` holds its ``probe`` and ``tfidf`` run folders where given."""
     config = dataset_config(load_config(run_dir / "model" / "training_config.yaml"), None)
-    parts, narrowed = model_parts(run_dir, probe_dir, windows)
+    probe_dir = others.get("probe")
+    parts, narrowed = model_parts(run_dir, probe_dir, windows, others.get("tfidf"))
     first = next(iter(parts.values()))
     lines: list[str] = []
     for split in splits:
@@ -112,13 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", nargs="+", required=True, metavar="NAME=RUN_FOLDER", help="trained runs to score")
     parser.add_argument("--probe", nargs="+", default=[], metavar="NAME=RUN_FOLDER", help="each run's frozen probe")
+    parser.add_argument(
+        "--tfidf", nargs="+", default=[], metavar="NAME=RUN_FOLDER", help="a TF-IDF baseline run, for a run fusing none"
+    )
     parser.add_argument("--splits", nargs="+", default=["validation"], choices=["validation", "test"])
     parser.add_argument("--windows", nargs="+", type=int, default=[], help="also score the encoder at these windows")
     parser.add_argument("--output", type=Path, help="markdown file whose side-by-side section is replaced")
     args = parser.parse_args(argv)
-    runs, probes = named_folders(args.run, "--run"), named_folders(args.probe, "--probe")
-    if set(probes) - set(runs):
-        parser.error(f"--probe names {sorted(set(probes) - set(runs))}, which no --run names")
+    runs = named_folders(args.run, "--run")
+    others = {"probe": named_folders(args.probe, "--probe"), "tfidf": named_folders(args.tfidf, "--tfidf")}
+    for kind, folders in others.items():
+        if set(folders) - set(runs):
+            parser.error(f"--{kind} names {sorted(set(folders) - set(runs))}, which no --run names")
     lines = [
         "## Each model's parts side by side",
         "",
@@ -130,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for name, run_dir in runs.items():
-        lines += [*table(name, run_dir, probes.get(name), args.splits, args.windows), ""]
+        own = {kind: folders[name] for kind, folders in others.items() if name in folders}
+        lines += [*table(name, run_dir, own, args.splits, args.windows), ""]
     publish("\n".join(lines).rstrip(), args.output, BEGIN, END)
     return 0
 

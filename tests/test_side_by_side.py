@@ -65,3 +65,28 @@ def test_a_folder_that_is_not_a_run_is_refused_by_name(tmp_path):
         assert "x=" in str(stop) and "model/" in str(stop)
     else:
         raise AssertionError("a folder without model/ was accepted")
+
+
+def test_a_run_fusing_no_tfidf_takes_its_tfidf_row_from_a_baseline_run(tmp_path, tiny_encoder_dir):
+    from training.baseline import TfidfPredictor
+    from training.baseline import main as baseline_main
+
+    run = train(tiny_config(tmp_path / "plain", tiny_encoder_dir, ["training.epochs=1"]))
+    config = tiny_config(tmp_path / "plain", tiny_encoder_dir)
+    baseline = [f"data.train_file={config.data.train_file}", f"run.output_dir={tmp_path / 'runs'}", "run.name=tfidf"]
+    assert baseline_main(["--config", str(ROOT / "configs" / "default.yaml"), "--set", *baseline]) == 0
+    page = tmp_path / "results.md"
+
+    side_by_side.main(
+        ["--run", f"plain={run}", "--tfidf", f"plain={tmp_path / 'runs' / 'tfidf'}", "--output", str(page)]
+    )
+
+    report = page.read_text(encoding="utf-8")
+    assert "saved model (encoder)" in report and "encoder alone" not in report
+    tfidf = TfidfPredictor.from_pretrained(tmp_path / "runs" / "tfidf" / "model")
+    scored = evaluate(tfidf, config, config.data.train_file, "validation")
+    expected = [
+        f"{100 * scored['tasks'][t]['accuracy']:.1f} / {100 * scored['tasks'][t]['macro_f1']:.1f}"
+        for t in ("topic", "leaning")
+    ]
+    assert cells(report, "TF-IDF alone")[3:5] == expected
