@@ -161,7 +161,7 @@ def check_refit(config: Config) -> None:
     if config.training.refit_heads and config.training.mode == "probe":
         raise ConfigError(
             "training.refit_heads: a probe run fits its heads once on the pretrained encoder; refitting needs a "
-            "fine-tuned one (training.mode: finetune or probe+finetune)"
+            "fine-tuned one (training.mode: finetune or probe+finetune); for a probe, set training.refit_heads: false"
         )
 
 
