@@ -41,11 +41,7 @@ def is_main(state: Any) -> bool:
 
 def share(state: Any, value: T) -> T:
     """The main process's ``value``, on every process."""
-    if state is None:
-        return value
-    from accelerate.utils import broadcast_object_list
-
-    return broadcast_object_list([value], from_process=0)[0]
+    return value if state is None else from_rank_zero(value)
 
 
 def run_on_main(state: Any, action: Any, *args: Any, error_types: tuple[type[Exception], ...] = (ValueError,)) -> Any:

@@ -130,7 +130,7 @@ class FeatureCache:
         with tqdm(total=total, desc=f"embedding {name}", unit="article", disable=None) as bar:
             for start in starts:
                 indices = order[start : start + PART_ARTICLES]
-                part_file = parts / f"part-{start // PART_ARTICLES:05d}.npy"
+                part_file = part_path(parts, start // PART_ARTICLES)
                 if not part_file.exists():
                     part = self._embed_part([articles[i] for i in indices])
                     np.save(part_file.with_suffix(".tmp.npy"), part)
@@ -166,10 +166,15 @@ class FeatureCache:
         return output.embeddings.float().cpu().numpy()
 
 
+def part_path(parts: Path, number: int) -> Path:
+    """The file of part ``number`` (articles ``number * PART_ARTICLES`` on, in embedding order)."""
+    return parts / f"part-{number:05d}.npy"
+
+
 def assemble(parts: Path, order: list[int]) -> np.ndarray:
     """The vectors of every part in ``parts``, put back in the articles' own order (``order[i]`` is the article
     at place ``i`` of the parts)."""
-    files = [parts / f"part-{number:05d}.npy" for number in range(-(-len(order) // PART_ARTICLES))]
+    files = [part_path(parts, number) for number in range(-(-len(order) // PART_ARTICLES))]
     if not files:
         return np.empty((0, 0), dtype=np.float32)
     stacked = np.concatenate([np.load(file, allow_pickle=False) for file in files])
