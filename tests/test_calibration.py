@@ -15,6 +15,7 @@ from inference.model.loading import ModelFolderError
 from inference.model.manifest import write_manifest
 from inference.prediction.fusion import TaskCalibration, fused_probabilities, read_calibration, write_calibration
 from training.calibration import (
+    TFIDF_SHARPNESS,
     calibrate_task,
     choose_tfidf_share,
     expected_calibration_error,
@@ -92,9 +93,18 @@ def test_the_tfidf_share_goes_to_whichever_model_knows_the_labels():
     assert calibrate_task(knows, truth, labels).tfidf_weight == 0.0  # nothing to fuse without scores
 
 
+def test_a_fixed_tfidf_share_is_kept_even_where_validation_prefers_another():
+    truth = np.arange(300) % 3
+    knows = np.eye(3)[truth] * 4.0 + RNG.normal(0, 0.5, (300, 3))
+    guesses = RNG.normal(0, 1, (300, 3))
+    fixed = calibrate_task(knows, truth, ["a", "b", "c"], guesses, share=0.5)
+    assert fixed.tfidf_weight == 0.5 and fixed.tfidf_sharpness in TFIDF_SHARPNESS
+    assert calibrate_task(knows, truth, ["a", "b", "c"], guesses).tfidf_weight == 0.0  # what it would choose
+
+
 def test_a_fused_run_saves_both_models_and_predicts_what_its_metrics_say(tmp_path, tiny_encoder_dir):
     rows = make_rows()
-    overrides = ["training.fuse_tfidf=true", "training.epochs=1"]
+    overrides = ["training.fuse_tfidf=true", "training.tfidf_share=0.5", "training.epochs=1"]
     run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, overrides, rows=rows))
     model = run_dir / "model"
     assert (model / "tfidf" / "weights.safetensors").is_file() and (model / "calibration.json").is_file()

@@ -230,6 +230,7 @@ def test_the_encoder_folder_must_exist_and_hold_safetensors(tmp_path):
             ["training.fuse_tfidf=true", "datasets.claims.train_file=x", "tasks.1={name: stance, dataset: claims}"],
             "training.fuse_tfidf: the TF-IDF model is fitted on one dataset",
         ),
+        (["training.tfidf_share=0.5"], "training.tfidf_share: set, but training.fuse_tfidf is false"),
     ],
 )
 def test_settings_read_together_are_refused_with_their_keys(overrides, message):

@@ -69,11 +69,16 @@ def fit_temperature(log_probabilities: np.ndarray, truth: np.ndarray) -> float:
 
 
 def choose_tfidf_share(
-    logits: np.ndarray, tfidf_scores: np.ndarray, truth: np.ndarray, labels: list[str]
+    logits: np.ndarray,
+    tfidf_scores: np.ndarray,
+    truth: np.ndarray,
+    labels: list[str],
+    shares: tuple[float, ...] = TFIDF_WEIGHTS,
 ) -> TaskCalibration:
-    """The TF-IDF share and sharpness with the best validation macro-F1 (the smaller share on ties)."""
+    """The TF-IDF share (one of ``shares``) and sharpness with the best validation macro-F1 (the smaller
+    share on ties)."""
     best: tuple[float, TaskCalibration] | None = None
-    for weight in TFIDF_WEIGHTS:
+    for weight in shares:
         for sharpness in TFIDF_SHARPNESS if weight > 0 else (1.0,):
             candidate = TaskCalibration(tfidf_weight=weight, tfidf_sharpness=sharpness)
             predicted = fused_log_probabilities(logits, candidate, tfidf_scores).argmax(1)
@@ -84,10 +89,18 @@ def choose_tfidf_share(
 
 
 def calibrate_task(
-    logits: np.ndarray, truth: np.ndarray, labels: list[str], tfidf_scores: np.ndarray | None = None
+    logits: np.ndarray,
+    truth: np.ndarray,
+    labels: list[str],
+    tfidf_scores: np.ndarray | None = None,
+    share: float | None = None,
 ) -> TaskCalibration:
-    """One task's calibration from its validation logits, labels and (to fuse) the sparse model's scores."""
-    fusion = TaskCalibration() if tfidf_scores is None else choose_tfidf_share(logits, tfidf_scores, truth, labels)
+    """One task's calibration from its validation logits, labels and (to fuse) the sparse model's scores,
+    with the TF-IDF share fixed at ``share`` or, when None, chosen on validation."""
+    shares = TFIDF_WEIGHTS if share is None else (share,)
+    fusion = (
+        TaskCalibration() if tfidf_scores is None else choose_tfidf_share(logits, tfidf_scores, truth, labels, shares)
+    )
     temperature = fit_temperature(fused_log_probabilities(logits, fusion, tfidf_scores), truth)
     return TaskCalibration(temperature, fusion.tfidf_weight, fusion.tfidf_sharpness)
 
@@ -143,7 +156,9 @@ def calibrate_run(
     for task, labels in label_lists.items():
         validation = logits["validation"][task]
         scores = result.tfidf_scores.get("validation", {}).get(task)
-        calibration = calibrate_task(validation, np.asarray(truth["validation"][task]), labels, scores)
+        calibration = calibrate_task(
+            validation, np.asarray(truth["validation"][task]), labels, scores, config.training.tfidf_share
+        )
         if not config.training.calibrate:
             calibration = TaskCalibration(1.0, calibration.tfidf_weight, calibration.tfidf_sharpness)
         result.tasks[task] = calibration

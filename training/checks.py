@@ -165,6 +165,14 @@ def check_refit(config: Config) -> None:
         )
 
 
+def check_tfidf_share(config: Config) -> None:
+    if config.training.tfidf_share is not None and not config.training.fuse_tfidf:
+        raise ConfigError(
+            "training.tfidf_share: set, but training.fuse_tfidf is false, so there is no TF-IDF model to share "
+            "with; set training.fuse_tfidf: true or leave tfidf_share null"
+        )
+
+
 def check_config(config: Config) -> None:
     """Refuses settings that would fail later, before any work is done (nothing is loaded but the
     encoder's config.json).
@@ -181,6 +189,7 @@ def check_config(config: Config) -> None:
         trackers(config.training.report_to)
         check_encoder_length(config)
         check_refit(config)
+        check_tfidf_share(config)
     except ConfigError as error:
         if not config.source:
             raise

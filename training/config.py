@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 
 from inference.atomic import atomic_writer
-from inference.model.ranges import DROPOUT, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
+from inference.model.ranges import CLOSED_SHARE, DROPOUT, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
 from inference.model.windowing import WINDOW_RULES, WindowConfig
 
 
@@ -358,6 +358,12 @@ class TrainingConfig:
         "also fit TF-IDF + linear SVM per task on the same data, save it inside the model folder and average "
         "its probabilities with the encoder's (share chosen per task on validation); every backend predicts "
         "with both",
+    )
+    tfidf_share: float | None = setting(
+        None,
+        "with fuse_tfidf: the TF-IDF model's share of every task's probabilities (0 to 1); null: chosen per task "
+        "on validation from 0, 0.25, 0.5, 0.75 and 1",
+        CLOSED_SHARE,
     )
 
 
