@@ -9,7 +9,8 @@ frozen probe of the same data (``--probe NAME=RUN_FOLDER``, a run with ``trainin
 no TF-IDF model takes its TF-IDF row from a baseline run of the same config (``--tfidf NAME=RUN_FOLDER``, written
 by ``newsclf-baseline``). ``--windows K``
 adds, on the first split only, the encoder alone reading at most K windows of each article (``chunks`` models
-only): what reading more of the article buys, and what it costs. Every row scores the same rows of the run's own
+only): what reading more of the article buys, and what it costs. A run of several datasets gets a table per
+dataset, with that dataset's tasks. Every row scores the same rows of the run's own
 split, read as the run's ``training_config.yaml`` says, with torch in the CPU's best precision; articles/s is the
 wall time of ``predict_proba`` over the split, tokenizing included, one row after another in one process.
 """
@@ -28,7 +29,7 @@ from common import describe_machine, encoder_alone, publish
 from inference import Predictor
 from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, load_config
-from training.evaluate import dataset_config, labelled_rows, score_rows
+from training.evaluate import labelled_rows, score_rows
 
 BEGIN, END = "<!-- side-by-side:begin -->", "<!-- side-by-side:end -->"
 Model = Predictor | TfidfPredictor
@@ -76,24 +77,33 @@ def split_source(config: Config, split: str) -> tuple[str, str | None]:
 
 
 def table(name: str, run_dir: Path, others: dict[str, Path], splits: list[str], windows: list[int]) -> list[str]:
-    """One run's rows; ``others`` holds its ``probe`` and ``tfidf`` run folders where given."""
-    config = dataset_config(load_config(run_dir / "model" / "training_config.yaml"), None)
+    """One run's rows, a table per dataset it was trained on; ``others`` holds its ``probe`` and ``tfidf`` run
+    folders where given."""
+    datasets = load_config(run_dir / "model" / "training_config.yaml").parts()
     probe_dir = others.get("probe")
     parts, narrowed = model_parts(run_dir, probe_dir, windows, others.get("tfidf"))
+    lines: list[str] = []
+    for dataset, config in datasets.items():
+        title = f"**{name}**" + (f", dataset `{dataset}`" if len(datasets) > 1 else "")
+        lines += [f"{title} (`{run_dir}`)" + (f", probe `{probe_dir}`" if probe_dir else "") + ":", ""]
+        lines += [*dataset_rows(config, parts, narrowed, splits), ""]
+    return lines[:-1]
+
+
+def dataset_rows(config: Config, parts: dict[str, Model], narrowed: set[str], splits: list[str]) -> list[str]:
+    """The table of one dataset's tasks: every part scored on each split's rows."""
     first = next(iter(parts.values()))
     lines: list[str] = []
     for split in splits:
         rows, tasks = labelled_rows(first, config, *split_source(config, split))
         if not lines:
             lines += [
-                f"**{name}** (`{run_dir}`)" + (f", probe `{probe_dir}`" if probe_dir else "") + ":",
-                "",
                 "| split | model | reads | " + " | ".join(f"{task} acc / F1" for task in tasks) + " | articles/s |",
                 "|---" * (len(tasks) + 4) + "|",
             ]
         for label, model in parts.items():
-            if label in narrowed and split != splits[0]:
-                continue
+            if (label in narrowed and split != splits[0]) or not set(tasks) <= set(model.tasks):
+                continue  # a TF-IDF model fitted on another dataset has none of this one's tasks
             score_rows(model, rows.select(range(min(8, len(rows)))), tasks)  # warm-up
             started = time.perf_counter()
             scores = score_rows(model, rows, tasks)

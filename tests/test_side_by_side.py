@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import tiny_config
+from test_pair import pair_rows
 
 from inference import Predictor
 from training.evaluate import evaluate
@@ -90,3 +91,19 @@ def test_a_run_fusing_no_tfidf_takes_its_tfidf_row_from_a_baseline_run(tmp_path,
         for t in ("topic", "leaning")
     ]
     assert cells(report, "TF-IDF alone")[3:5] == expected
+
+
+def test_a_run_of_two_datasets_gets_a_table_per_dataset_with_its_own_tasks(tmp_path, tiny_encoder_dir):
+    from test_multi_dataset import multi_overrides
+
+    run = train(tiny_config(tmp_path, tiny_encoder_dir, [*multi_overrides(tmp_path), "training.epochs=1"]))
+    page = tmp_path / "results.md"
+    side_by_side.main(["--run", f"joint={run}", "--output", str(page)])
+    report = page.read_text(encoding="utf-8")
+    assert "**joint**, dataset `data`" in report and "**joint**, dataset `claims`" in report
+    news, claims = report.split("**joint**, dataset `claims`")
+    assert "topic acc / F1 | leaning acc / F1 |" in news and "stance" not in news.split("dataset `data`")[1]
+    assert "| stance acc / F1 | articles/s |" in claims and "topic acc" not in claims
+    stance = cells(claims, "saved model (encoder)")
+    validation_pairs = sum(row["split"] == "validation" for row in pair_rows())
+    assert stance[0] == f"validation ({validation_pairs})" and len(stance) == 5
