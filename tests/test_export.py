@@ -107,7 +107,8 @@ def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
     from training.train import train
 
     tmp_path = tmp_path_factory.mktemp("fused")
-    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.fuse_tfidf=true", "training.tfidf_share=0.5", "training.epochs=1"]))
+    fused = ["training.fuse_tfidf=true", "training.tfidf_share=0.5", "training.epochs=1"]
+    run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, fused))
     folder = run_dir / "model"
     assert main(["--model", str(folder), "--min-agreement", "0"]) == 0
     torch_predictor = Predictor.from_pretrained(folder, backend="torch", precision="fp32")

@@ -22,6 +22,7 @@ side_by_side = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(side_by_side)
 
 CHUNKS = ["model.window=chunks", "model.max_windows=3", "training.epochs=1"]
+FUSED = ["training.fuse_tfidf=true", "training.tfidf_share=0.5"]  # fused whatever validation would choose
 
 
 def cells(report: str, model: str) -> list[str]:
@@ -30,7 +31,7 @@ def cells(report: str, model: str) -> list[str]:
 
 
 def test_every_part_gets_a_row_scored_as_the_folder_predicts(tmp_path, tiny_encoder_dir):
-    fused = train(tiny_config(tmp_path / "fused", tiny_encoder_dir, [*CHUNKS, "training.fuse_tfidf=true"]))
+    fused = train(tiny_config(tmp_path / "fused", tiny_encoder_dir, [*CHUNKS, *FUSED]))
     probe = train(tiny_config(tmp_path / "probe", tiny_encoder_dir, [*CHUNKS, "training.mode=probe"]))
     page = tmp_path / "results.md"
     page.write_text("# Results\n\nkept above\n", encoding="utf-8")
@@ -47,7 +48,7 @@ def test_every_part_gets_a_row_scored_as_the_folder_predicts(tmp_path, tiny_enco
     assert "encoder alone, 3 windows" not in report  # the folder's own windowing is the `encoder alone` row
     assert cells(report, "encoder alone, 1 window")[2] == "≤ 1 × 32 tokens"
     assert cells(report, "TF-IDF alone")[2] == "every word"
-    config = tiny_config(tmp_path / "fused", tiny_encoder_dir, [*CHUNKS, "training.fuse_tfidf=true"])
+    config = tiny_config(tmp_path / "fused", tiny_encoder_dir, [*CHUNKS, *FUSED])
     scored = evaluate(
         Predictor.from_pretrained(fused / "model", backend="torch"), config, config.data.train_file, "validation"
     )
