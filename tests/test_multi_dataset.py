@@ -163,3 +163,12 @@ def test_news_all_config_reads_allsides_and_fnc1(monkeypatch):
     assert [t.name for t in parts["fnc1"].tasks] == ["stance"]
     assert parts["fnc1"].data.join.key == "Body ID" and parts["fnc1"].data.test_file.startswith("/data/fnc1/")
     assert config.training.sampling == "temperature"
+
+
+def test_the_example_of_a_row_stacked_from_two_datasets_shows_its_text(multi_run: Path, capsys):
+    from training.train import _print_example
+
+    row = {"text": "Bank raises rates; markets fall", "target": CLAIMS[0], "label_stance": "agree"}
+    _print_example(multi_run / "model", row, load_config(multi_run / "config.yaml"))
+    printed = capsys.readouterr().out
+    assert "for: 'Bank raises rates; markets fall'" in printed and "stance:" in printed and "true: agree" in printed

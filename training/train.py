@@ -474,7 +474,7 @@ def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None
     if row.get("target") is not None:
         article["target"] = row["target"]
     result = predictor.predict(article)
-    title = str(article.get(config.data.text_fields[0]) or "")[:100]
+    title = str(next(iter(article.values())) or "")[:100]  # the first text field the row has
     print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")
     for task, outcome in result.items():
         truth = row.get(f"label_{task}") or "-"
