@@ -362,7 +362,7 @@ class TrainingConfig:
     tfidf_share: float | None = setting(
         None,
         "with fuse_tfidf: the TF-IDF model's share of every task's probabilities (0 to 1); null: chosen per task "
-        "on validation from 0, 0.25, 0.5, 0.75 and 1",
+        "on validation",
         CLOSED_SHARE,
     )
 
