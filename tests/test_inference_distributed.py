@@ -64,6 +64,13 @@ def test_json_lines_give_the_local_commands_bytes(tiny_model_dir: Path, tmp_path
     assert "wrote 40 predictions" in capsys.readouterr().err
 
 
+def test_an_mpnet_folder_gives_the_local_commands_lines(tiny_mpnet_model_dir: Path, tmp_path: Path, capsys):
+    source = write_lines(tmp_path / "articles.jsonl", [json.dumps(a) for a in articles(12)])
+    expected = local_output(tiny_mpnet_model_dir, source, tmp_path / "local.jsonl", capsys)
+    assert ray_output(tiny_mpnet_model_dir, source, tmp_path / "ray.jsonl") == 0
+    assert_same_prediction_lines((tmp_path / "ray.jsonl").read_bytes(), expected)
+
+
 def test_a_folder_of_parquet_files_gives_the_local_lines_in_file_order(tiny_model_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("NEWSCLF_PREDICT_CHUNK", "4")
     folder = tmp_path / "archive"

@@ -24,6 +24,7 @@ from inference.model.windowing import WindowConfig
 
 from .config import Config, ConfigError, rule_of
 from .data import check_article_fields
+from .distillation import check_teacher
 from .encoders import resolve_encoder
 from .metrics import SUMMARY
 from .tracking import trackers
@@ -190,6 +191,7 @@ def check_config(config: Config) -> None:
         check_encoder_length(config)
         check_refit(config)
         check_tfidf_share(config)
+        check_teacher(config)
     except ConfigError as error:
         if not config.source:
             raise

@@ -365,6 +365,17 @@ class TrainingConfig:
         "on validation",
         CLOSED_SHARE,
     )
+    teacher: str | None = setting(
+        None,
+        "distillation: a model folder (e.g. an all-mpnet-base-v2 probe) whose calibrated probabilities every "
+        "training article also learns from; it must have this run's tasks with the same labels; null: labels only",
+    )
+    distill_weight: float = setting(
+        0.5,
+        "with teacher: the teacher's probabilities' share of each task's loss (as soft targets); the gold labels "
+        "keep the rest",
+        CLOSED_SHARE,
+    )
 
 
 @dataclass

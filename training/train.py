@@ -43,6 +43,7 @@ from .calibration import RunCalibration, calibrate_run, calibration_report
 from .checks import check_config, window_config
 from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data
+from .distillation import check_teacher, teacher_probabilities
 from .encoders import resolve_encoder
 from .logs import LogToFile, close_log_file, hide_logged_numbers, quiet_loading, setup_logging
 from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
@@ -220,6 +221,8 @@ def train(
             start_run(config, run_dir, main, resume, console=not quiet)
             prepared = prepare(config)
             trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
+            if config.training.teacher:
+                learn_from_teacher(config, prepared, trainer.args.bf16)
             if quiet:
                 hide_logged_numbers(trainer)
             probe = probe_heads(config, prepared, trainer) if config.training.mode != "finetune" else None
@@ -320,7 +323,16 @@ def build_trainer(
         sampling_temperature=config.training.sampling_temperature if config.training.sampling == "temperature" else 1.0,
         label_smoothing=config.training.label_smoothing,
         head_learning_rate=config.training.head_learning_rate,
+        distill_weight=config.training.distill_weight,
     )
+
+
+def learn_from_teacher(config: Config, prepared: Prepared, bf16: bool) -> None:
+    """Gives the training articles the teacher's probabilities as soft targets (``training.teacher``)."""
+    check_teacher(config, prepared.label_lists)  # the labels the data gave, before the teacher's pass
+    tasks = [task.name for task in config.tasks if task.kind != "adversarial"]
+    train_set = prepared.datasets["train"]
+    train_set.soft_labels = teacher_probabilities(config, prepared.splits["train"], tasks, tokenize, bf16)
 
 
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:

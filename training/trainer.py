@@ -23,6 +23,7 @@ from inference.model.classifier import multitask_loss
 from inference.model.windowing import collate_windows
 from inference.prediction.backends import default_batch_size
 
+from .distillation import soft_target_loss
 from .sampling import PerDatasetSampler
 
 
@@ -41,7 +42,8 @@ class ArticleDataset(torch.utils.data.Dataset):
 
     With ``draw_windows`` = k, an item holds k of its article's windows (in text order), drawn again for
     each ``epoch`` (set by :class:`DrawWindowsEachEpoch`) from ``seed``, the epoch and the article: a
-    model trains on the whole article over the epochs at the cost of k windows a step.
+    model trains on the whole article over the epochs at the cost of k windows a step. ``soft_labels`` holds a
+    teacher's probabilities per task, ``(articles, labels)`` each (:mod:`training.distillation`).
     """
 
     def __init__(
@@ -51,8 +53,9 @@ class ArticleDataset(torch.utils.data.Dataset):
         sources: list[str] | None = None,
         draw_windows: int = 0,
         seed: int = 0,
+        soft_labels: dict[str, np.ndarray] | None = None,
     ) -> None:
-        for task, ids in labels.items():
+        for task, ids in [*labels.items(), *(soft_labels or {}).items()]:
             if len(ids) != len(windows):
                 raise ValueError(f"task {task!r}: {len(ids)} labels for {len(windows)} articles")
         if sources is not None and len(sources) != len(windows):
@@ -63,6 +66,7 @@ class ArticleDataset(torch.utils.data.Dataset):
         self.draw_windows = draw_windows
         self.seed = seed
         self.epoch = 0
+        self.soft_labels = soft_labels or {}
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -82,6 +86,8 @@ class ArticleDataset(torch.utils.data.Dataset):
         item: dict[str, Any] = {"windows": self.article_windows(index)}
         for task, ids in self.labels.items():
             item[f"labels_{task}"] = ids[index]
+        for task, probabilities in self.soft_labels.items():
+            item[f"teacher_{task}"] = probabilities[index]
         return item
 
 
@@ -97,6 +103,8 @@ class WindowCollator:
         for key in items[0]:
             if key.startswith("labels_"):
                 batch[key] = torch.tensor([item[key] for item in items], dtype=torch.long)
+            elif key.startswith("teacher_"):
+                batch[key] = torch.from_numpy(np.stack([item[key] for item in items]))
         return batch
 
 
@@ -151,6 +159,8 @@ class MultiTaskTrainer(Trainer):
             batch comes from one dataset, drawn with weight ``rows ** (1 / T)`` (1: proportional).
         label_smoothing: share of each target spread over the other labels.
         head_learning_rate: peak learning rate of the task heads (None: the encoder's).
+        distill_weight: where batches carry a teacher's probabilities (``teacher_<task>``), their loss's share
+            of each task's loss (:func:`training.distillation.soft_target_loss`).
     """
 
     def __init__(
@@ -163,6 +173,7 @@ class MultiTaskTrainer(Trainer):
         sampling_temperature: float = 1.0,
         label_smoothing: float = 0.0,
         head_learning_rate: float | None = None,
+        distill_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -173,6 +184,7 @@ class MultiTaskTrainer(Trainer):
         self.sampling_temperature = sampling_temperature
         self.label_smoothing = label_smoothing
         self.head_learning_rate = head_learning_rate
+        self.distill_weight = distill_weight
 
     def create_optimizer(self, model: nn.Module | None = None) -> torch.optim.Optimizer:
         """The Trainer's AdamW, its groups split so the task heads take ``head_learning_rate``.
@@ -208,16 +220,18 @@ class MultiTaskTrainer(Trainer):
     def compute_loss(
         self, model: nn.Module, inputs: dict[str, torch.Tensor], return_outputs: bool = False, **kwargs: Any
     ) -> Any:
-        features = {key: value for key, value in inputs.items() if not key.startswith("labels_")}
+        features = {key: value for key, value in inputs.items() if not key.startswith(("labels_", "teacher_"))}
         outputs = model(**features)
+        logits = dict(zip(self.task_names, outputs.logits))
         labels = {task: inputs[f"labels_{task}"] for task in self.task_names if f"labels_{task}" in inputs}
         total = multitask_loss(
-            dict(zip(self.task_names, outputs.logits)),
-            labels,
-            self.task_weights,
-            self.class_weights,
-            self.label_smoothing if model.training else 0.0,
+            logits, labels, self.task_weights, self.class_weights, self.label_smoothing if model.training else 0.0
         )
+        soft = {task: inputs[f"teacher_{task}"] for task in self.task_names if f"teacher_{task}" in inputs}
+        if soft:
+            distilled = soft_target_loss(logits, soft, self.task_weights)
+            share = self.distill_weight
+            total = share * distilled if total is None else (1.0 - share) * total + share * distilled
         if total is None:  # a batch without labels still joins the backward pass (DDP waits for every process)
             total = sum(logits.sum() * 0.0 for logits in outputs.logits)
         outputs["loss"] = total

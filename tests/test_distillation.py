@@ -1,0 +1,107 @@
+"""training.distillation: a student learns from a teacher folder's probabilities (training.teacher)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_rows, tiny_config
+
+from inference import Predictor
+from inference.model.classifier import NewsClassifierOutput
+from training.checks import check_config
+from training.config import ConfigError
+from training.distillation import teacher_probabilities
+from training.train import prepare, tokenize, train
+from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
+
+
+class Scores(torch.nn.Module):
+    """A model whose logits are fixed, and which takes no keyword it does not know."""
+
+    def __init__(self, logits: torch.Tensor) -> None:
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> NewsClassifierOutput:
+        return NewsClassifierOutput(logits=(self.logits,))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25, 1.0])
+def test_the_loss_mixes_labels_and_teacher_by_distill_weight(share: float):
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    gold, soft = torch.tensor([0, 2]), torch.tensor([[0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    trainer = SimpleNamespace(
+        task_names=["topic"], task_weights={}, class_weights={}, label_smoothing=0.0, distill_weight=share
+    )
+    inputs = {"input_ids": torch.ones(2, 3, dtype=torch.long), "attention_mask": torch.ones(2, 3)}
+    loss = MultiTaskTrainer.compute_loss(
+        trainer, Scores(logits), {**inputs, "labels_topic": gold, "teacher_topic": soft}
+    )
+    expected = (1 - share) * torch.nn.functional.cross_entropy(logits, gold) + share * -(
+        soft * logits.log_softmax(1)
+    ).sum(1).mean()
+    assert float(loss) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_batches_carry_the_teachers_probabilities_as_floats():
+    soft = {"topic": np.asarray([[0.2, 0.8], [0.6, 0.4]], dtype=np.float32)}
+    dataset = ArticleDataset([[[1, 5, 2]], [[1, 6, 7, 2]]], {"topic": [1, 0]}, soft_labels=soft)
+    batch = WindowCollator(pad_token_id=0)([dataset[0], dataset[1]])
+    assert batch["teacher_topic"].dtype == torch.float32
+    np.testing.assert_array_equal(batch["teacher_topic"].numpy(), soft["topic"])
+    with pytest.raises(ValueError, match="1 labels for 2 articles"):
+        ArticleDataset([[[1]], [[2]]], {"topic": [0, 1]}, soft_labels={"topic": soft["topic"][:1]})
+
+
+def test_teacher_probabilities_are_what_the_teacher_predicts(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    """The fused, calibrated MPNet folder, its vectors from the feature cache: as its Predictor gives them."""
+    teacher = f"training.teacher={tiny_mpnet_model_dir}"
+    config = tiny_config(tmp_path, tiny_encoder_dir, [teacher, f"training.feature_cache={tmp_path / 'cache'}"])
+    prepared = prepare(config)
+    rows = prepared.splits["train"]
+    got = teacher_probabilities(config, rows, ["topic", "leaning"], tokenize, bf16=False)
+    expected = Predictor.from_pretrained(tiny_mpnet_model_dir, backend="torch", precision="fp32").predict_proba(
+        [{"content": text} for text in rows["text"]]
+    )
+    for task in ("topic", "leaning"):
+        assert got[task].shape == (len(rows), len(expected[task][0]))
+        np.testing.assert_allclose(got[task], expected[task], atol=1e-4)
+
+
+def test_a_student_trains_from_an_mpnet_teacher_and_keeps_its_own_encoder(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    overrides = [f"training.teacher={tiny_mpnet_model_dir}", "training.distill_weight=0.7", "training.epochs=1"]
+    run = train(tiny_config(tmp_path, tiny_encoder_dir, overrides, make_rows()))
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["encoder"]["model_type"] == "bert"
+    saved = (run / "config.yaml").read_text()
+    assert "distill_weight: 0.7" in saved and str(tiny_mpnet_model_dir) in saved
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["tasks=[{name: weather, label_column: topic}]"], "the teacher .* has no task 'weather'"),
+        (["tasks=[{name: leaning, label_column: leaning, labels: [right, center, left]}]"], "labels .* in the teacher"),
+    ],
+)
+def test_a_teacher_without_the_runs_tasks_is_refused_before_any_work(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path, change: list[str], message: str
+):
+    config = tiny_config(tmp_path, tiny_encoder_dir, [f"training.teacher={tiny_mpnet_model_dir}", *change])
+    with pytest.raises(ConfigError, match=f"training.teacher: .*{message}"):
+        check_config(config)
+
+
+def test_a_teacher_that_is_no_model_folder_is_refused(tiny_encoder_dir: Path, tmp_path: Path):
+    config = tiny_config(tmp_path, tiny_encoder_dir, [f"training.teacher={tmp_path / 'nowhere'}"])
+    with pytest.raises(ConfigError, match=r"training.teacher: .*no such model folder"):
+        check_config(config)

@@ -1,0 +1,109 @@
+"""Distillation: a run learns from a teacher model's probabilities as well as from its labels.
+
+The teacher is any saved model folder with the run's tasks (``training.teacher``), typically a probe on the
+frozen all-mpnet-base-v2, which is about 11 times MiniLM's cost per window: the student keeps MiniLM's speed.
+Its probabilities for every training article are computed once, the way the teacher predicts (its own
+tokenizer and windows, its temperature, its fused TF-IDF model), from the feature cache where the teacher's
+frozen encoder already embedded the same texts. Each task's loss is then
+``(1 - distill_weight) * CE(labels) + distill_weight * CE(teacher's probabilities)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+from inference.model.heads import ModelSettings
+from inference.model.loading import ModelFolderError, check_model_folder
+from inference.prediction.fusion import TaskCalibration, fused_probabilities
+from inference.prediction.tfidf import pair_text
+
+from .config import Config, ConfigError
+from .feature_cache import FeatureCache
+from .probe import cache_folder, model_logits
+
+logger = logging.getLogger("newsclf")
+
+
+def check_teacher(config: Config, label_lists: dict[str, list[str]] | None = None) -> None:
+    """Refuses a ``training.teacher`` that is no loadable model folder, lacks one of the run's tasks or orders
+    its labels otherwise (``label_lists``: the run's labels where known; else each task's ``labels:``).
+
+    Raises:
+        ConfigError: naming the key, the folder and the task.
+    """
+    folder = config.training.teacher
+    if folder is None:
+        return
+    try:
+        settings = ModelSettings.from_file(check_model_folder(folder, verify=False) / "config.json")
+    except (ModelFolderError, OSError, ValueError, TypeError) as error:
+        raise ConfigError(f"training.teacher: {error}") from None
+    for task in config.tasks:
+        if task.kind == "adversarial":
+            continue
+        if task.name not in settings.task_names:
+            raise ConfigError(
+                f"training.teacher: the teacher {folder} has no task {task.name!r} (it has {settings.task_names})"
+            )
+        expected = (label_lists or {}).get(task.name) or task.labels
+        if expected and list(expected) != settings.task_labels(task.name):
+            raise ConfigError(
+                f"training.teacher: task {task.name!r} has the labels {list(expected)} in this run but "
+                f"{settings.task_labels(task.name)} in the teacher {folder}"
+            )
+
+
+def teacher_probabilities(
+    config: Config, split: Any, tasks: list[str], tokenize: Any, bf16: bool
+) -> dict[str, np.ndarray]:
+    """The teacher's calibrated probabilities of ``tasks`` for every row of ``split`` (a ``datasets.Dataset``
+    with ``text`` and, for pair tasks, ``target``), in the rows' order.
+
+    Args:
+        tokenize: :func:`training.train.tokenize` (texts → windows with a tokenizer and window settings).
+        bf16: the precision the teacher's vectors are cached in (the run's).
+    """
+    from inference.prediction.predictor import Predictor
+
+    teacher = Predictor.from_pretrained(config.training.teacher, backend="torch", precision="fp32")
+    model, tokenizer = teacher.model, teacher.tokenizer
+    texts = list(split["text"])
+    probabilities: dict[str, np.ndarray] = {}
+    for kind in ("single", "pair"):
+        wanted = [task for task in model.config.tasks_of_kind(kind) if task in tasks]
+        if not wanted:
+            continue
+        targets = list(split["target"]) if kind == "pair" else None
+        windows = tokenize(tokenizer, texts, teacher.window, "train (teacher)", targets)
+        sep = tokenizer.sep_token_id if kind == "pair" else None
+        cache = FeatureCache(cache_folder(config), model, sep, tokenizer.pad_token_id, bf16)
+        logits = model_logits(model, cache.vectors(windows, "train (teacher)"))
+        fused = [task for task in wanted if teacher.calibration.get(task, TaskCalibration()).tfidf_weight > 0]
+        sparse_texts = texts if kind == "single" else [pair_text(t, x) for t, x in zip(targets or [], texts)]
+        sparse = teacher.tfidf.scores(sparse_texts, fused) if fused else {}
+        for task in wanted:
+            calibration = teacher.calibration.get(task, TaskCalibration())
+            probabilities[task] = fused_probabilities(logits[task], calibration, sparse.get(task))
+    logger.info("teacher %s: probabilities of %s for %d training rows", config.training.teacher, tasks, len(texts))
+    return probabilities
+
+
+def soft_target_loss(
+    logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], task_weights: dict[str, float] | None = None
+) -> torch.Tensor | None:
+    """The weighted sum of each task's mean cross-entropy against the teacher's probabilities (None: no task).
+
+    >>> soft_target_loss({"topic": torch.zeros(1, 2)}, {"topic": torch.tensor([[0.5, 0.5]])})
+    tensor(0.6931)
+    """
+    total = None
+    for task, target in targets.items():
+        loss = functional.cross_entropy(logits[task].float(), target.float())
+        loss = (task_weights or {}).get(task, 1.0) * loss
+        total = loss if total is None else total + loss
+    return total
