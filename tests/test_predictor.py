@@ -151,6 +151,26 @@ def test_tuple_and_generator_inputs(predictor: Predictor):
         _assert_same(one, three)
 
 
+def test_a_data_frame_and_a_dataset_give_one_result_a_row_in_order(predictor: Predictor, tiny_model_dir: Path):
+    """Iterating a DataFrame yields its column names: each row must be read as an article instead."""
+    import datasets
+    import pandas as pd
+
+    rows = [{"id": f"r{i}", "title": row["title"], "content": row["content"], "leaning": "x"} for i, row in
+            enumerate(make_rows(per_cell=1)[:10])]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame.loc[3, "content"] = None  # an empty cell is a missing field, not the text "None" or "nan"
+    expected = predictor.predict([{k: v for k, v in row.items() if k != "content" or i != 3} for i, row in
+                                  enumerate(rows)])  # fmt: skip
+    for table in (frame, datasets.Dataset.from_pandas(frame)):
+        got = predictor.predict(table)
+        assert isinstance(got, list) and len(got) == len(frame)
+        for one, two in zip(got, expected):
+            assert one["topic"]["label"] == two["topic"]["label"]
+            _assert_same(one, two)
+        assert predictor.predict_proba(table)["topic"].shape == (len(frame), 3)
+
+
 def test_empty_list(predictor: Predictor):
     assert predictor.predict([]) == []
     assert predictor.predict(()) == []

@@ -26,10 +26,24 @@ TaskResult = dict[str, Any]
 
 
 def as_batch(articles: Article | Iterable[Article]) -> tuple[bool, list[Article]]:
-    """``(single, batch)``: a string, a dict or anything not iterable is one article; other iterables are lists."""
+    """``(single, batch)``: a string, a dict or anything not iterable is one article; a table (a pandas
+    ``DataFrame``) is one article a row, its columns the fields; other iterables (a list, a ``datasets.Dataset``,
+    whose rows are dicts) are lists."""
     if isinstance(articles, (str, Mapping)) or not isinstance(articles, Iterable):
         return True, [articles]
+    if _is_data_frame(articles):
+        return False, [_present_fields(row) for row in articles.to_dict(orient="records")]
     return False, list(articles)
+
+
+def _is_data_frame(value: Any) -> bool:
+    """A pandas ``DataFrame``, known without importing pandas (iterating one gives its column names)."""
+    return any(cls.__name__ == "DataFrame" and cls.__module__.startswith("pandas") for cls in type(value).__mro__)
+
+
+def _present_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row without its empty cells (pandas fills them with NaN or None)."""
+    return {key: value for key, value in row.items() if value is not None and value == value}
 
 
 def shaped_probabilities(probabilities: dict[str, np.ndarray], single: bool) -> dict[str, np.ndarray]:
