@@ -149,6 +149,63 @@ def test_stdin_in_process(tiny_model_dir: Path, predictor: Predictor, monkeypatc
     _assert_matches(records[1], predictor.predict("The team won the match."))
 
 
+def test_json_lines_on_stdin_are_read_as_in_a_jsonl_file(
+    tiny_model_dir: Path, predictor: Predictor, monkeypatch, capsys
+):
+    article = {"id": "x1", "title": "Fed raises rates", "content": "The bank lifted its rate."}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(article) + '\n"a plain JSON string"\n'))
+    code, out, _ = _run(["--model", str(tiny_model_dir)], capsys)
+    assert code == 0
+    records = _records(out)
+    assert records[0]["id"] == "x1" and "id" not in records[1]
+    _assert_matches(records[0], predictor.predict(article))
+    _assert_matches(records[1], predictor.predict("a plain JSON string"))
+
+
+@pytest.mark.parametrize("source", ["stdin", "articles.txt", "articles.data"])
+def test_format_text_reads_json_looking_lines_as_text(
+    tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, monkeypatch, capsys, source: str
+):
+    line = '{"title": "Fed raises rates"}'
+    if source == "stdin":
+        monkeypatch.setattr(sys, "stdin", io.StringIO(line + "\n"))
+        where = []
+    else:
+        (tmp_path / source).write_text(line + "\n", encoding="utf-8")
+        where = ["--input", str(tmp_path / source)]
+    code, out, _ = _run(["--model", str(tiny_model_dir), *where, "--format", "text"], capsys)
+    assert code == 0
+    _assert_matches(_records(out)[0], predictor.predict(line))
+
+
+def test_a_txt_file_of_json_lines_is_refused_in_one_line_unless_a_format_is_given(
+    tiny_model_dir: Path, predictor: Predictor, tmp_path: Path, capsys
+):
+    path = tmp_path / "one.txt"
+    path.write_text('{"id": "x1", "title": "Fed raises rates"}\n', encoding="utf-8")
+    code, out, err = _run(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"{path}: a .txt file is read as one article's text a line" in err
+    assert "--format jsonl" in err
+    code, out, _ = _run(["--model", str(tiny_model_dir), "--input", str(path), "--format", "jsonl"], capsys)
+    assert code == 0 and _records(out)[0]["id"] == "x1"
+
+
+def test_json_lines_in_a_file_of_another_suffix_are_detected(tiny_model_dir: Path, tmp_path: Path, capsys):
+    path = tmp_path / "export.data"
+    path.write_text('{"id": "x1", "title": "Fed raises rates"}\n{"id": "x2", "content": "Rates."}\n', encoding="utf-8")
+    code, out, _ = _run(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert code == 0 and [r["id"] for r in _records(out)] == ["x1", "x2"]
+
+
+def test_a_first_line_that_starts_like_json_but_is_none_is_refused(tiny_model_dir: Path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"title": "Fed raises rates",}\n'))
+    code, out, err = _run(["--model", str(tiny_model_dir)], capsys)
+    assert code == 2 and out == ""
+    assert "standard input, line 1, column 30: starts like a JSON object but is invalid JSON" in err
+    assert "--format text" in err
+
+
 def test_python_m_inference_reads_stdin(tiny_model_dir: Path, predictor: Predictor, tmp_path: Path):
     target = tmp_path / "out" / "predictions.jsonl"
     result = subprocess.run(

@@ -1,9 +1,11 @@
 """Reading articles for batch prediction and writing their predictions as JSON lines.
 
-Input: ``.jsonl`` (optionally ``.gz``; one JSON object with the model's text fields, or one JSON
-string, per line), ``.parquet`` (one article per row, read a row group at a time), ``.txt`` or
-standard input (one article per line). Every article keeps where it came from (``file, line N`` or
-``file, row N``), so an article that cannot be read is named in the error. Articles are predicted
+Input: JSON lines (``.jsonl``, optionally ``.gz``; one JSON object with the model's text fields, or one JSON
+string, per line), ``.parquet`` (one article per row, read a row group at a time) or text (``.txt``: one article's
+text per line). Files and standard input are read the same way (:data:`FORMATS`): the format given, else the
+file's suffix, else the first line (a JSON object or string: JSON lines; anything else: text), and a reading
+that could go either way is refused rather than guessed. Every article keeps where it came from (``file, line N``
+or ``file, row N``), so an article that cannot be read is named in the error. Articles are predicted
 ``CHUNK`` at a time (``$NEWSCLF_PREDICT_CHUNK`` changes it), in this process or, given a
 :class:`~inference.batch.workers.PredictorPool`, in worker processes.
 """
@@ -11,6 +13,7 @@ standard input (one article per line). Every article keeps where it came from (`
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import sys
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 from ..model.windowing import article_text
 
 CHUNK = 256
+FORMATS = ("auto", "jsonl", "text")  # how lines are read: detected, one JSON value a line, one article's text a line
 CHUNK_VARIABLE = "NEWSCLF_PREDICT_CHUNK"
 
 Located = tuple[str | None, Any]  # (where the article came from, for error messages; the article)
@@ -36,23 +40,22 @@ class InputError(ValueError):
     """An input file cannot be read as articles."""
 
 
-def read_articles(path: str | None, texts: list[str] | None = None) -> Iterator[Any]:
+def read_articles(path: str | None, texts: list[str] | None = None, line_format: str = "auto") -> Iterator[Any]:
     """Yields articles from ``--text``, a file, or standard input."""
-    for _, article in located_articles(path, texts):
+    for _, article in located_articles(path, texts, line_format):
         yield article
 
 
-def located_articles(path: str | None, texts: list[str] | None = None) -> Iterator[Located]:
+def located_articles(path: str | None, texts: list[str] | None = None, line_format: str = "auto") -> Iterator[Located]:
     if texts:
         yield from ((None, text) for text in texts)
         return
     if path is None:
-        for number, line in enumerate(sys.stdin, start=1):
-            if line.strip():
-                yield f"standard input, line {number}", line.rstrip("\n")
+        lines = ((number, line.rstrip("\n")) for number, line in enumerate(sys.stdin, start=1) if line.strip())
+        yield from parsed_lines("standard input", lines, line_format)
         return
     file = input_file(path)
-    yield from parsed_articles(file, file_lines(file))
+    yield from parsed_articles(file, file_lines(file), line_format)
 
 
 def input_file(path: str | Path) -> Path:
@@ -117,18 +120,60 @@ def row_as_json(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False, default=str)
 
 
-def parsed_articles(file: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Located]:
+def parsed_articles(file: Path, lines: Iterable[tuple[int, str]], line_format: str = "auto") -> Iterator[Located]:
     if file.suffix == ".parquet":
+        if line_format == "text":
+            raise InputError(f"{file}: a Parquet file holds rows of fields, not lines of text; drop --format text")
         yield from ((f"{file}, row {number}", json.loads(line)) for number, line in lines)
         return
-    if ".jsonl" not in file.suffixes and ".json" not in file.suffixes:
-        yield from ((f"{file}, line {number}", line) for number, line in lines)
+    if line_format == "auto" and (".jsonl" in file.suffixes or ".json" in file.suffixes):
+        line_format = "jsonl"
+    yield from parsed_lines(str(file), lines, line_format, named_text=file.suffix == ".txt")
+
+
+def parsed_lines(
+    source: str, lines: Iterable[tuple[int, str]], line_format: str, named_text: bool = False
+) -> Iterator[Located]:
+    """Articles of numbered lines read as ``line_format`` (:data:`FORMATS`; ``auto``: from the first line).
+    ``named_text``: the file's name says text (``.txt``), so JSON lines in it are refused under ``auto``."""
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is None:
         return
-    for number, line in lines:
+    if line_format == "auto":
+        line_format = _detected_format(source, first, named_text)
+    for number, line in itertools.chain([first], lines):
+        where = f"{source}, line {number}"
+        if line_format == "text":
+            yield where, line
+            continue
         try:
-            yield f"{file}, line {number}", json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as error:
-            raise InputError(f"{file}, line {number}, column {error.colno}: invalid JSON: {error.msg}") from None
+            raise InputError(f"{where}, column {error.colno}: invalid JSON: {error.msg}") from None
+
+
+def _detected_format(source: str, first: tuple[int, str], named_text: bool) -> str:
+    """``jsonl`` where the first line is a JSON object or string, ``text`` where it is plain text; refuses a line
+    that starts like a JSON object but is none, and JSON in a file named ``.txt``."""
+    number, line = first
+    stripped = line.strip()
+    try:
+        value = json.loads(stripped) if stripped[:1] in ("{", '"') else None
+    except json.JSONDecodeError as error:
+        if stripped.startswith("{"):
+            raise InputError(
+                f"{source}, line {number}, column {error.colno}: starts like a JSON object but is invalid JSON "
+                f"({error.msg}); fix it, or give --format text to read each line as an article's text"
+            ) from None
+        value = None
+    is_json = isinstance(value, (dict, str))
+    if is_json and named_text:
+        raise InputError(
+            f"{source}: a .txt file is read as one article's text a line, but its line {number} is JSON; give "
+            "--format jsonl to read the JSON's fields, or --format text to read each line as it is"
+        )
+    return "jsonl" if is_json else "text"
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:

@@ -26,7 +26,16 @@ from ..atomic import atomic_writer
 from ..model.loading import ModelFolderError
 from ..options import add_predictor_arguments, options_from_args
 from ..paths import refuse_overwriting_inputs
-from .articles import CHUNK, CHUNK_VARIABLE, InputError, chunk_size, located_articles, read_articles, write_located
+from .articles import (
+    CHUNK,
+    CHUNK_VARIABLE,
+    FORMATS,
+    InputError,
+    chunk_size,
+    located_articles,
+    read_articles,
+    write_located,
+)
 from .resumable import PartialOutputError, ResumableOutput
 from .workers import PredictorPool
 
@@ -42,7 +51,20 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Reads the command line; a bad one exits with argparse's usage message (status 2)."""
     parser = argparse.ArgumentParser(prog="newsclf-predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train or newsclf-baseline")
-    parser.add_argument("--input", help=".jsonl(.gz) or .txt file; default: standard input, one article a line")
+    parser.add_argument(
+        "--input",
+        help="a .jsonl(.gz) file (one JSON object a line: title, content, target, id), .parquet (one article a "
+        "row) or .txt (each line one whole article's text); default: standard input, read as --format says",
+    )
+    parser.add_argument(
+        "--format",
+        dest="line_format",
+        choices=FORMATS,
+        default="auto",
+        help="how --input's or standard input's lines are read: jsonl (one JSON object or string a line), text (one "
+        "article's text a line) or auto (default): by the file's suffix, else by the first line (JSON: jsonl, "
+        "plain text: text); a .txt of JSON lines, or a line that starts like JSON but is none, is refused",
+    )
     parser.add_argument("--text", action="append", help="an article's text (repeatable)")
     parser.add_argument(
         "--output",
@@ -70,6 +92,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error("--engine ray reads --input (a file or a folder) and writes --output")
         if args.workers > 1 or args.restart:
             parser.error("--workers and --restart are for --engine local; Ray has --concurrency")
+        if args.line_format == "text":
+            parser.error("--engine ray reads JSON lines and Parquet; --format text is for --engine local")
         if args.concurrency is not None and args.concurrency < 1:
             parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
     elif args.address or args.concurrency:
@@ -92,15 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers > 1:
             pool = PredictorPool(args.model, args.workers, options)
         if args.output is None:
-            write_located(predictor, located_articles(args.input, args.text), sys.stdout, size, pool)
+            write_located(predictor, located_articles(args.input, args.text, args.line_format), sys.stdout, size, pool)
             return 0
         target = Path(args.output)
         if args.input is not None and not args.text:
             resumable = ResumableOutput(target, restart=args.restart)
-            count = resumable.run(predictor, args.input, args.model, size, pool)
+            count = resumable.run(predictor, args.input, args.model, size, pool, args.line_format)
         else:
             with atomic_writer(target) as out:
-                count = write_located(predictor, located_articles(args.input, args.text), out, size, pool)
+                articles = located_articles(args.input, args.text, args.line_format)
+                count = write_located(predictor, articles, out, size, pool)
         resumed = f" ({resumable.resumed} of them predicted before)" if resumable and resumable.resumed else ""
         print(f"wrote {count} predictions to {target}{resumed}", file=sys.stderr)
         return 0

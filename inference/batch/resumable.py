@@ -74,8 +74,10 @@ class ResumableOutput:
         model: str | Path,
         size: int,
         pool: PredictorPool | None = None,
+        line_format: str = "auto",
     ) -> int:
-        """Predicts every article of ``input_path`` not yet in the partial output; returns how many in all.
+        """Predicts every article of ``input_path`` (its lines read as ``line_format``,
+        :data:`~inference.batch.articles.FORMATS`) not yet in the partial output; returns how many in all.
 
         On an error or an interruption the finished chunks stay in the partial file (``done``
         says how many articles), unless there are none, in which case nothing is left behind.
@@ -83,6 +85,7 @@ class ResumableOutput:
         file = input_file(input_path)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         job = {"format": PARTIAL_FORMAT, "input": str(file.resolve()), **_model_identity(model)}
+        job["input_format"] = line_format
         job["backend"] = predictor.backend_name
         with self._locked() as (handle, created):
             owned = False  # the partial file is this job's (new, or checked to be the same job)
@@ -104,7 +107,7 @@ class ResumableOutput:
                     print(f"resuming: {self.done} articles already predicted in {self.partial}", file=sys.stderr)
                 # lines are hashed as their predictions are saved, not as they are read: workers read ahead
                 read: collections.deque[str] = collections.deque()
-                articles = parsed_articles(file, _remembered(lines, read))
+                articles = parsed_articles(file, _remembered(lines, read), line_format)
                 for text in predicted_chunks(predictor, articles, state["chunk"], self.done, pool):
                     handle.write(text.encode("utf-8"))
                     handle.flush()
