@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,3 +143,33 @@ def test_calibrate_false_leaves_a_plain_softmax(tmp_path, tiny_encoder_dir):
     run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["training.calibrate=false", "training.epochs=1"]))
     assert not (run_dir / "model" / "calibration.json").exists()
     assert "calibration" not in json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_a_few_shot_probe_gives_unsaturated_probabilities_and_says_why_its_temperature_is_1(tmp_path: Path):
+    """24 training rows, 9 validation rows that the probe separates: no temperature of 0.05, no 1e-41."""
+    from training import fit
+
+    rows = make_rows(per_cell=3)
+    train, validation = [r for r in rows if r["split"] == "train"][:24], [r for r in rows if r["split"] == "validation"]
+    model = fit(
+        train, validation=validation, tasks=["topic", "leaning"], settings={"training.mode": "probe"},
+        output_dir=tmp_path / "run",
+    )  # fmt: skip
+    probabilities = model.predict_proba([row["content"] for row in validation])
+    for task, values in probabilities.items():
+        assert values.min() > 1e-4 and values.max() < 0.9999, task
+    calibration = json.loads((model.run_dir / "metrics.json").read_text())["calibration"]
+    for task in ("topic", "leaning"):
+        assert calibration[task]["temperature"] == 1.0
+        assert calibration[task]["temperature_fitted"].startswith("not fitted: validation has 9 labelled rows")
+
+
+def test_a_temperature_is_fitted_within_its_bounds_where_validation_supports_one():
+    from training.calibration import MIN_TEMPERATURE_ROWS, TEMPERATURE_BOUNDS, fit_temperature, temperature_support
+
+    truth = np.arange(MIN_TEMPERATURE_ROWS) % 2
+    separable = np.where(np.eye(2)[truth] == 1, 0.0, -5.0)  # every row right, by a wide margin
+    assert temperature_support(truth) is None
+    assert fit_temperature(separable, truth) == pytest.approx(TEMPERATURE_BOUNDS[0], rel=1e-2)
+    assert fit_temperature(separable[:-1], truth[:-1]) == 1.0
+    assert temperature_support(np.zeros(80, dtype=int)) == "not fitted: validation holds a single class"

@@ -30,6 +30,8 @@ from .metrics import task_scores
 logger = logging.getLogger("newsclf")
 TFIDF_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 TFIDF_SHARPNESS = (1.0, 3.0, 10.0)
+MIN_TEMPERATURE_ROWS = 50  # labelled validation rows a task needs before its temperature is fitted
+TEMPERATURE_BOUNDS = (0.25, 20.0)
 
 
 def labelled(values: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,17 +56,31 @@ def expected_calibration_error(probabilities: np.ndarray, truth: np.ndarray, bin
     return float(error)
 
 
+def temperature_support(truth: np.ndarray) -> str | None:
+    """Why validation cannot support a fitted temperature (too few labelled rows, or one class), else None:
+    on a handful of rows that the model separates perfectly the log-loss falls as the temperature falls, and the
+    fitted value would saturate every probability."""
+    truth = np.asarray(truth)
+    rows = int((truth != -100).sum())
+    if rows < MIN_TEMPERATURE_ROWS:
+        return f"not fitted: validation has {rows} labelled rows, fewer than {MIN_TEMPERATURE_ROWS}"
+    if len(np.unique(truth[truth != -100])) < 2:
+        return "not fitted: validation holds a single class"
+    return None
+
+
 def fit_temperature(log_probabilities: np.ndarray, truth: np.ndarray) -> float:
-    """The temperature (in [0.05, 20]) that minimises the log-loss of ``softmax(log_p / T)`` on labelled rows."""
-    log_p, truth = labelled(log_probabilities, truth)
-    if not len(truth):
+    """The temperature (in [0.25, 20]) that minimises the log-loss of ``softmax(log_p / T)`` on labelled rows;
+    1 where :func:`temperature_support` says validation cannot support one."""
+    if temperature_support(truth) is not None:
         return 1.0
+    log_p, truth = labelled(log_probabilities, truth)
     rows = np.arange(len(truth))
 
     def log_loss(log_temperature: float) -> float:
         return float(-log_softmax(log_p / np.exp(log_temperature), axis=1)[rows, truth].mean())
 
-    best = minimize_scalar(log_loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    best = minimize_scalar(log_loss, bounds=np.log(TEMPERATURE_BOUNDS), method="bounded")
     return round(float(np.exp(best.x)), 4)
 
 
@@ -177,6 +193,8 @@ def calibration_report(
     report: dict[str, Any] = {}
     for task, calibration in run.tasks.items():
         entry: dict[str, Any] = {**asdict(calibration), "splits": {}}
+        if "validation" in truth:
+            entry["temperature_fitted"] = temperature_support(truth["validation"][task]) or "fitted on validation"
         for split, per_task in logits.items():
             labels = np.asarray(truth[split][task])
             row = {

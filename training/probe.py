@@ -128,7 +128,10 @@ def fit_probe(
         else:
             scores = cross_validated(features["train"], y, names, kind, weights, smoothing)
             chosen_by = "cross-validation" if scores else "default"
-        best = fixed if fixed is not None else (max(scores, key=scores.get) if scores else L2_GRID[len(L2_GRID) // 2])
+        # ties go to the larger penalty: on a few separable rows every penalty scores alike, and the smallest
+        # would give the head weights large enough to saturate its probabilities
+        chosen = max(scores, key=lambda l2: (scores[l2], l2)) if scores else L2_GRID[len(L2_GRID) // 2]
+        best = fixed if fixed is not None else chosen
         fit = fits.get(best) or fit_linear_head(features["train"], y, len(names), best, weights, smoothing)
         heads[task] = FittedHead(*fit, best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by)
         logger.info("probe %s: l2 %g (%s); %s by l2: %s", task, best, chosen_by, kind, heads[task].scores)
