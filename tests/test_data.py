@@ -548,9 +548,31 @@ def test_fit_labels_sorted_or_fixed(tmp_path: Path) -> None:
     }
 
 
-def test_fit_labels_fixed_list_may_hold_unseen_labels(tmp_path: Path) -> None:
-    config = config_for(write_jsonl(tmp_path / "a.jsonl", make_rows()), "tasks.0.labels=[sport, health, economy, war]")
-    assert fit_labels(config, load_splits(config)["train"])["topic"] == ["sport", "health", "economy", "war"]
+def test_a_listed_label_no_training_row_has_is_refused(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", make_rows())
+    config = config_for(path, "tasks.0.labels=[sport, health, economy, war]")
+    with pytest.raises(DataError) as error:
+        fit_labels(config, load_splits(config)["train"])
+    assert str(error.value) == (
+        f"{path}, column 'topic' (train split): tasks.topic.labels lists ['war'], which no training row has; "
+        "remove them, add training rows, or set tasks.topic.untrained_labels: keep"
+    )
+
+
+def test_kept_untrained_labels_stay_in_the_list_and_out_of_macro_f1(tmp_path: Path) -> None:
+    from training.data import untrained_label_ids
+    from training.metrics import task_scores
+
+    overrides = ("tasks.0.labels=[sport, health, economy, war]", "tasks.0.untrained_labels=keep")
+    config = config_for(write_jsonl(tmp_path / "a.jsonl", make_rows()), *overrides)
+    label_lists = fit_labels(config, load_splits(config)["train"])
+    assert label_lists["topic"] == ["sport", "health", "economy", "war"]
+    assert untrained_label_ids({"topic": [0, 1, 2, 2]}, {"topic": label_lists["topic"]}) == {"topic": [3]}
+    truth, predicted = [0, 1, 2, 2], [0, 1, 2, 3]  # one article wrongly given the untrained label
+    kept = task_scores(truth, predicted, label_lists["topic"], untrained=[3])
+    assert kept["macro_f1"] == pytest.approx((1 + 1 + 2 / 3) / 3)  # sport, health, economy: war is not averaged
+    assert task_scores(truth, predicted, label_lists["topic"])["macro_f1"] == pytest.approx((1 + 1 + 2 / 3) / 4)
+    assert kept["per_class"]["war"]["support"] == 0
 
 
 def test_fit_labels_single_class(tmp_path: Path) -> None:

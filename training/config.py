@@ -184,6 +184,11 @@ class TaskConfig:
         None, "rename raw labels, e.g. {us_house: congress}; unmapped labels stay"
     )
     label_map_file: str | None = setting(None, "a YAML file holding such a mapping (path relative to this config file)")
+    untrained_labels: Literal["error", "keep"] = setting(
+        "error",
+        "labels listed in `labels` that no training row has: error (refused before training) | keep (their outputs "
+        "stay untrained; they are left out of the run's macro-F1, with a warning)",
+    )
     weight: float = setting(1.0, "multiplies this task's loss", POSITIVE)
     class_weights: Literal["none", "balanced"] = setting(
         "none", "none | balanced (inverse class frequency, for skewed labels)"

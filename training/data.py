@@ -628,6 +628,7 @@ def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
                     f"tasks.{task.name}.labels {task.labels}"
                 )
             labels = list(task.labels)
+            refuse_untrained_labels(config, task, [label for label in labels if not seen[label]])
         else:
             labels = sorted(seen)
         if len(seen) < 2:
@@ -637,6 +638,28 @@ def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
             )
         label_lists[task.name] = labels
     return label_lists
+
+
+def refuse_untrained_labels(config: Config, task: TaskConfig, untrained: list[str]) -> None:
+    """A label listed in a task's ``labels`` that no training row has would be scored (support 0, F1 0) but never
+    learnt: refused unless ``untrained_labels: keep``, which keeps it out of macro-F1."""
+    if not untrained:
+        return
+    where = f"{config.data.train_file}, column {task.label_column!r} (train split)"
+    if task.untrained_labels == "error":
+        raise DataError(
+            f"{where}: tasks.{task.name}.labels lists {untrained}, which no training row has; remove them, add "
+            f"training rows, or set tasks.{task.name}.untrained_labels: keep"
+        )
+    logger.warning("%s: task %s keeps labels no training row has, %s, out of its macro-F1", where, task.name, untrained)
+
+
+def untrained_label_ids(train_labels: dict[str, list[int]], label_lists: dict[str, list[str]]) -> dict[str, list[int]]:
+    """Per task, the ids of its labels that no training row has (kept only with ``untrained_labels: keep``)."""
+    return {
+        task: [i for i in range(len(labels)) if i not in set(train_labels.get(task, []))]
+        for task, labels in label_lists.items()
+    }
 
 
 def check_eval_labels(

@@ -42,11 +42,14 @@ def fnc_score(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     return {"score": score, "max_score": best, "relative": round(score / best, 4) if best else 0.0}
 
 
-def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str]) -> dict[str, Any]:
+def task_scores(
+    y_true: Sequence[int], y_pred: Sequence[int], labels: list[str], untrained: Collection[int] = ()
+) -> dict[str, Any]:
     """Accuracy, macro and weighted F1, per-class precision/recall/F1/support and the confusion matrix
     (and ``fnc_score``, the FNC-1 score's share of its maximum, for a task whose labels are FNC-1's stances).
 
-    Rows whose true label is ``-100`` (missing) are ignored.
+    Rows whose true label is ``-100`` (missing) are ignored; the ``untrained`` label ids (no training row has
+    them, ``untrained_labels: keep``) are reported per class but left out of macro-F1.
     """
     true, pred = np.asarray(y_true), np.asarray(y_pred)
     keep = true != -100
@@ -70,7 +73,9 @@ def task_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: list[str])
     return {
         **extra,
         "accuracy": float(accuracy_score(true, pred)),
-        "macro_f1": float(f1_score(true, pred, labels=ids, average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(true, pred, labels=[i for i in ids if i not in untrained], average="macro", zero_division=0)
+        ),
         "weighted_f1": float(f1_score(true, pred, labels=ids, average="weighted", zero_division=0)),
         "support": len(true),
         "per_class": {label: {k: float(v) for k, v in report[label].items()} for label in labels},
@@ -95,15 +100,15 @@ def as_task_tuple(values: Any) -> tuple[Any, ...]:
 
 
 def make_compute_metrics(
-    label_lists: dict[str, list[str]], unranked: Collection[str] = ()
+    label_lists: dict[str, list[str]], unranked: Collection[str] = (), untrained: dict[str, list[int]] | None = None
 ) -> Callable[[Any], dict[str, float]]:
     """A ``compute_metrics`` for the Trainer: logits and labels come as one array per task
-    (``unranked`` tasks left out of the means, as in :func:`summarise`)."""
+    (``unranked`` tasks left out of the means, as in :func:`summarise`; ``untrained`` label ids out of macro-F1)."""
 
     def compute(prediction: Any) -> dict[str, float]:
         logits, label_ids = as_task_tuple(prediction.predictions), as_task_tuple(prediction.label_ids)
         per_task = {
-            task: task_scores(label_ids[i], np.asarray(logits[i]).argmax(-1), labels)
+            task: task_scores(label_ids[i], np.asarray(logits[i]).argmax(-1), labels, (untrained or {}).get(task, ()))
             for i, (task, labels) in enumerate(label_lists.items())
         }
         return summarise(per_task, unranked)

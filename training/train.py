@@ -42,7 +42,7 @@ from . import distributed
 from .calibration import RunCalibration, calibrate_run, calibration_report
 from .checks import check_config, window_config
 from .config import Config, ConfigError, TaskConfig, load_config, save_config
-from .data import DataError, encode_labels, load_task_data
+from .data import DataError, encode_labels, load_task_data, untrained_label_ids
 from .distillation import check_teacher, teacher_probabilities
 from .encoders import resolve_encoder
 from .logs import LogToFile, close_log_file, hide_logged_numbers, quiet_loading, setup_logging
@@ -314,7 +314,9 @@ def build_trainer(
         train_dataset=datasets["train"],
         eval_dataset=datasets.get("validation"),
         data_collator=WindowCollator(tokenizer.pad_token_id, tokenizer.sep_token_id if pairs else None),
-        compute_metrics=make_compute_metrics(label_lists, [t.name for t in adversarial]),
+        compute_metrics=make_compute_metrics(
+            label_lists, [t.name for t in adversarial], untrained_label_ids(datasets["train"].labels, label_lists)
+        ),
         callbacks=callbacks,
         task_names=list(label_lists),
         task_weights={task.name: task.weight for task in config.tasks},
@@ -418,6 +420,7 @@ def score_run(
         if stage is not None:
             metrics["train"][name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
     truth = {split: prepared.datasets[split].labels for split in evaluated}
+    untrained = untrained_label_ids(prepared.datasets["train"].labels, prepared.label_lists)
     unranked = [task.name for task in adversarial_tasks(config)]
     predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}
     calibration = RunCalibration()
@@ -429,7 +432,10 @@ def score_run(
     for split in evaluated:
         per_task = {
             task: task_scores(
-                truth[split][task], calibration.probabilities(split, task, logits[split][task]).argmax(1), labels
+                truth[split][task],
+                calibration.probabilities(split, task, logits[split][task]).argmax(1),
+                labels,
+                untrained[task],
             )
             for task, labels in prepared.label_lists.items()
         }
