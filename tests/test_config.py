@@ -378,8 +378,18 @@ def test_extends_itself(tmp_path: Path) -> None:
 
 def test_extends_missing_parent(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", "extends: gone.yaml\n")
-    with pytest.raises(ConfigError, match=r"gone\.yaml: no such config file"):
+    with pytest.raises(ConfigError) as error:
         load_config(path)
+    assert str(error.value).startswith(f"{path}: extends 'gone.yaml', but there is no {tmp_path / 'gone.yaml'}")
+
+
+def test_extends_default_yaml_works_from_any_folder(tmp_path: Path) -> None:
+    """The README's own example: a config in the user's folder that extends default.yaml."""
+    (tmp_path / "my_data").mkdir()
+    path = write(tmp_path / "my_data" / "news.yaml", "extends: default.yaml\ntraining:\n  epochs: 2\n")
+    config = load_config(path)
+    shipped = load_config(ROOT / "configs" / "default.yaml", ["training.epochs=2"])
+    assert dataclasses.replace(config, source=None) == dataclasses.replace(shipped, source=None)
 
 
 # --- environment variables --------------------------------------------------------------------------

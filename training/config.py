@@ -539,6 +539,9 @@ def _build(cls: type, data: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
+DEFAULTS_FILE = "default.yaml"  # `extends: default.yaml` means the schema's defaults wherever the config lives
+
+
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
@@ -555,7 +558,15 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    return _merge(_read_yaml(path.parent / parent, (*seen, path.resolve())), data)
+    base = path.parent / str(parent)
+    if not base.is_file() and str(parent) == DEFAULTS_FILE:
+        return data  # the schema's own defaults, which configs/default.yaml lists, from any folder
+    if not base.is_file():
+        raise ConfigError(
+            f"{path}: extends {parent!r}, but there is no {base} (looked beside the config; only "
+            f"{DEFAULTS_FILE!r} is found anywhere, as the package's defaults)"
+        )
+    return _merge(_read_yaml(base, (*seen, path.resolve())), data)
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
