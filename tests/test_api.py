@@ -223,6 +223,21 @@ def test_without_output_dir_the_run_goes_to_a_temporary_folder(tmp_path, tiny_en
     assert [path.name for path in (tmp_path / "tmp").iterdir()] == [model.run_dir.parent.name]  # data removed
 
 
+def test_a_temporary_run_folder_goes_with_its_model_and_a_saved_copy_stays(tmp_path, tiny_encoder_dir, monkeypatch):
+    import gc
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    model = fit(frame(), tasks=["topic"], settings=tiny(tiny_encoder_dir))
+    kept = model.save(tmp_path / "kept")
+    expected = model.predict("rates and wages")["topic"]["label"]
+    assert list((tmp_path / "tmp").iterdir())
+    del model
+    gc.collect()
+    assert list((tmp_path / "tmp").iterdir()) == []  # no 88 MB left behind per fit
+    assert Predictor.from_pretrained(kept, precision="fp32").predict("rates and wages")["topic"]["label"] == expected
+
+
 def test_a_misnamed_label_column_fails_before_training(tmp_path, tiny_encoder_dir, monkeypatch):
     monkeypatch.setattr(training.train, "fit", lambda *args: pytest.fail("training started"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,8 @@ def fit(
         config: a YAML file or a :class:`~training.config.Config` to start from; None: the package's defaults
             (as ``load_config()``; ``configs/default.yaml`` is a file of the repository, pass it to use it).
         settings: dotted keys and values, e.g. ``{"training.epochs": 1}``, as ``newsclf-train --set``.
-        output_dir: where the run folder goes; None: a new temporary folder, kept (the model lives there) but
-            without the checkpoints.
+        output_dir: where the run folder goes; None: a new temporary folder without the checkpoints, removed
+            with the returned model (when nothing refers to it any more, or at exit): ``save()`` keeps a copy.
         name: the run folder's name; None: ``<config name>-<time>``.
         verbose: log and print as ``newsclf-train`` does; otherwise only progress bars show.
 
@@ -93,9 +94,13 @@ def fit(
         if made:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    if made:  # hundreds of MB that no one would resume from a temporary folder
-        shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
-    return TrainedModel(run_dir)
+    if not made:
+        return TrainedModel(run_dir)
+    shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)  # hundreds of MB no one would resume from
+    model = TrainedModel(run_dir)
+    # the folder nobody asked for goes with the model (or at exit, whichever comes first)
+    weakref.finalize(model, shutil.rmtree, folder, ignore_errors=True)
+    return model
 
 
 def _base_config(config: str | Path | Config | None) -> tuple[Config, Path | None]:
