@@ -316,3 +316,20 @@ def test_serve_benchmark_loads_the_real_server_and_reports_against_offline(tmp_p
     rows = [line for line in text.splitlines() if line.startswith("| dynamic") or line.startswith("| one request")]
     assert len(rows) == 4 and all(line.split("|")[-3].strip() == "0" for line in rows)  # no errors in any row
     assert "4 concurrent clients ≥ 80% of offline" in text
+
+
+def test_distillation_table_holds_each_runs_splits_and_its_speed_against_the_first(
+    tiny_model_dir: Path, tiny_mpnet_model_dir: Path, tmp_path: Path
+):
+    import distillation
+
+    page = tmp_path / "results.md"
+    page.write_text(f"# Results\n\n{distillation.BEGIN}\nold\n{distillation.END}\n", encoding="utf-8")
+    runs = [f"student={tiny_model_dir.parent}", f"teacher={tiny_mpnet_model_dir.parent}"]
+    assert distillation.main(["--run", *runs, "--articles", "8", "--rounds", "1", "--output", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "old" not in text and "| split | run | topic acc / F1 | leaning acc / F1 | train min | articles/s |" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| validation", "| test"))]
+    assert len(rows) == 2  # one a run: the tiny runs score validation only
+    assert rows[0].startswith("| validation | student (") and rows[0].endswith("(1.00×) |")
+    assert rows[1].startswith("| validation | teacher (") and "tiny-mpnet" in rows[1] and "probe+finetune" in rows[1]

@@ -1,0 +1,85 @@
+"""A larger teacher and a MiniLM student side by side: what each scored, what it cost to train and to predict.
+
+    python benchmarks/distillation.py --run teacher=runs/allsides-outlet-mpnet \\
+        student=runs/allsides-outlet-student "MiniLM alone=runs/allsides-outlet-minilm-w1" --output docs/results.md
+
+Scores are each run's own ``metrics.json`` (validation, and the test split the run scored once); nothing is scored
+again. Speed is measured here, in one process, on the same articles (the first ``--articles`` of the run's
+validation split) for every folder in turns (``--rounds``), each folder's best round, as a ratio to the first run
+named: articles/s through ``Predictor.predict_proba`` in the CPU's best precision, tokenizing included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from common import describe_machine, publish, time_turns
+
+from inference import Predictor
+from training.config import load_config
+from training.evaluate import labelled_rows
+
+BEGIN, END = "<!-- distillation:begin -->", "<!-- distillation:end -->"
+
+
+def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[str]:
+    """One row per split the run scored: each task's accuracy / macro-F1, its training time and its speed."""
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    config = load_config(run_dir / "model" / "training_config.yaml")
+    teacher = f", teacher `{config.training.teacher}`" if config.training.teacher else ""
+    what = f"{config.model.name}, {config.training.mode}{teacher}"
+    lines = []
+    for split, per_task in metrics["splits"].items():
+        cells = [f"{100 * s['accuracy']:.1f} / {100 * s['macro_f1']:.1f}" for s in per_task.values()]
+        minutes = metrics["train"]["seconds"] / 60
+        lines.append(
+            f"| {split} | {name} ({what}) | " + " | ".join(cells) + f" | {minutes:.0f} | {speed:.1f} "
+            f"({speed / baseline:.2f}×) |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--run", nargs="+", required=True, metavar="NAME=RUN_FOLDER", help="run folders, baseline first"
+    )
+    parser.add_argument("--articles", type=int, default=256, help="validation articles each speed round predicts")
+    parser.add_argument("--rounds", type=int, default=3, help="speed rounds per folder, taken in turns")
+    parser.add_argument("--output", type=Path, help="markdown file whose distillation section is replaced")
+    args = parser.parse_args(argv)
+    runs = {}
+    for item in args.run:
+        name, _, folder = item.partition("=")
+        if not name or not Path(folder, "metrics.json").is_file():
+            raise SystemExit(f"--run {item!r}: expected NAME=RUN_FOLDER, a finished run folder")
+        runs[name] = Path(folder)
+    predictors = {name: Predictor.from_pretrained(folder / "model", backend="torch") for name, folder in runs.items()}
+    first = next(iter(runs.values()))
+    config = load_config(first / "model" / "training_config.yaml")
+    rows, _ = labelled_rows(next(iter(predictors.values())), config, config.data.train_file, "validation")
+    articles = list(rows["text"])[: args.articles]
+    calls = {name: (lambda p=predictor: p.predict_proba(articles)) for name, predictor in predictors.items()}
+    seconds = time_turns(calls, args.rounds)
+    speed = {name: len(articles) / min(times) for name, times in seconds.items()}
+    baseline = speed[next(iter(runs))]
+    tasks = [task.name for task in config.tasks]
+    lines = [
+        f"Command: `python {' '.join(sys.argv)}`  ",
+        f"Machine: {describe_machine()}; {date.today().isoformat()}",
+        "",
+        "| split | run | " + " | ".join(f"{t} acc / F1" for t in tasks) + " | train min | articles/s |",
+        "|---" * (len(tasks) + 4) + "|",
+    ]
+    for name, folder in runs.items():
+        lines += run_line(name, folder, speed[name], baseline)
+    publish("\n".join(lines), args.output, BEGIN, END)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
