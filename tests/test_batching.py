@@ -100,3 +100,32 @@ def test_misuse_is_refused():
         DynamicBatcher(Recorder(), max_wait_ms=-1)
     with pytest.raises(RuntimeError, match="start"):
         asyncio.run(DynamicBatcher(Recorder()).submit([1]))
+
+
+def test_a_request_that_finds_the_model_idle_goes_alone_and_those_arriving_while_it_is_busy_share_the_next():
+    """Without max_wait_ms the first request is computed at once; the ones that come while it runs go together."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[list] = []
+
+    def compute(items: list) -> list:
+        calls.append(list(items))
+        started.set()
+        release.wait(10)  # the model is busy until the later requests are queued
+        return [item * 2 for item in items]
+
+    async def scenario() -> list:
+        batcher = DynamicBatcher(compute, max_batch=8)
+        await batcher.start()
+        try:
+            first = asyncio.ensure_future(batcher.submit([1]))
+            await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+            later = [asyncio.ensure_future(batcher.submit([n])) for n in (2, 3, 4)]
+            await asyncio.sleep(0)  # the three are queued while the first batch computes
+            release.set()
+            return await asyncio.gather(first, *later)
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(scenario()) == [[2], [4], [6], [8]]
+    assert calls == [[1], [2, 3, 4]]
+    assert DynamicBatcher(compute).max_wait == 0  # the default: no request waits for company

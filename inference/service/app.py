@@ -49,7 +49,7 @@ class ServeSettings:
     limits: Limits = field(default_factory=Limits)
     max_batch: int = 32
     """Most articles per forward pass gathered from concurrent requests."""
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 0.0
     """How long a request may wait for others to share its forward pass."""
     api_key: str | None = None
     """When set, ``/predict``, ``/explain`` and ``/info`` need ``Authorization: Bearer <key>`` or ``X-API-Key``."""

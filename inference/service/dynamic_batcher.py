@@ -1,16 +1,17 @@
 """Dynamic batching: concurrent requests gathered into one forward pass, computed off the event loop.
 
-A server that runs one forward pass per request wastes most of a CPU: the batched encoder costs
-far less per article than one article at a time. :class:`DynamicBatcher` queues each request's
-items; one worker takes whatever is queued (waiting at most ``max_wait_ms`` for more while the
-batch is short of ``max_batch`` items), runs it in a single compute thread, and hands each request
-its own slice of the results. Requests of different ``key`` (with and without a target, say) never
-share a batch. If a batch fails, each of its requests is retried alone, so one bad request cannot
-fail the others.
+A server that runs one forward pass per request wastes most of a CPU: the batched encoder costs far less per
+article than one article at a time. :class:`DynamicBatcher` queues each request's items; one worker takes whatever
+is queued, up to ``max_batch`` items, runs it in a single compute thread, and hands each request its own slice of
+the results. A request that finds the model idle goes at once (a lone client never waits for company that does
+not come); those that arrive while the model is busy share the next pass. ``max_wait_ms`` above 0 makes the first
+request of a batch wait that long for others as well. Requests of different ``key`` (with and without a target,
+say) never share a batch. If a batch fails, each of its requests is retried alone, so one bad request cannot fail
+the others.
 
 >>> import asyncio
 >>> async def demo():
-...     batcher = DynamicBatcher(lambda items: [item * 2 for item in items], max_batch=8, max_wait_ms=5)
+...     batcher = DynamicBatcher(lambda items: [item * 2 for item in items], max_batch=8)
 ...     await batcher.start()
 ...     results = await asyncio.gather(batcher.submit([1, 2]), batcher.submit([3]))
 ...     await batcher.stop()
@@ -45,10 +46,11 @@ class DynamicBatcher:
         compute: takes a list of items, returns one result per item, in order (e.g. a
             ``Predictor.predict`` over articles). It runs in one thread of its own, never two at once.
         max_batch: most items per call (a single larger request still runs, alone).
-        max_wait_ms: how long the first queued request may wait for others to join its batch.
+        max_wait_ms: how long the first queued request may wait for others to join its batch (0: it goes with
+            what is already queued).
     """
 
-    def __init__(self, compute: Callable[..., list], max_batch: int = 32, max_wait_ms: float = 5.0) -> None:
+    def __init__(self, compute: Callable[..., list], max_batch: int = 32, max_wait_ms: float = 0.0) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         if max_wait_ms < 0:

@@ -48,7 +48,7 @@ def create_app(
     *,
     options: PredictOptions = PredictOptions(),
     max_batch: int = 32,
-    max_wait_ms: float = 5.0,
+    max_wait_ms: float = 0.0,
     limits: Limits | None = None,
     api_key: str | None = None,
 ) -> FastAPI:
@@ -58,7 +58,8 @@ def create_app(
         model: the model folder (checked, checksums included, before this returns) or a predictor.
         options: backend, precision, batch size and threads (see :meth:`Predictor.from_pretrained`).
         max_batch: most articles of concurrent requests scored in one forward pass.
-        max_wait_ms: how long a request may wait for others to join its forward pass.
+        max_wait_ms: how long a request that finds the model idle waits for others to join its forward pass (0:
+            none; requests that arrive while the model is busy share the next pass either way).
         limits: body size and JSON nesting, articles per request, characters per article, sentences to explain.
         api_key: when set, the API routes need it (``Authorization: Bearer <key>`` or ``X-API-Key``).
 
@@ -113,7 +114,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free one)")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_VARIABLE), help=f"or ${API_KEY_VARIABLE}")
     parser.add_argument("--max-batch", type=int, default=32, help="articles per forward pass across requests")
-    parser.add_argument("--max-wait-ms", type=float, default=5.0, help="wait for requests to share a pass")
+    parser.add_argument(
+        "--max-wait-ms",
+        type=float,
+        default=0.0,
+        help="how long a request that finds the model idle waits for others to share its pass (default: 0, it goes "
+        "at once; requests that arrive while the model is busy share the next pass either way)",
+    )
     for limit in fields(Limits):
         flag = "--" + limit.name.replace("_", "-")
         parser.add_argument(flag, type=int, default=limit.default, help=f"request limit (default {limit.default})")
