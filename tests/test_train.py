@@ -420,3 +420,20 @@ def test_the_evaluation_batch_fills_the_cpu_token_budget_unless_given(tmp_path, 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     config = load_config(ROOT / "configs" / "default.yaml", ["model.max_length=256", *overrides])
     assert training_arguments(config, tmp_path, True, ["topic"]).per_device_eval_batch_size == expected
+
+
+def test_a_console_that_is_no_terminal_gets_log_lines_with_numbers_and_no_bars(
+    tiny_encoder_dir: Path, tmp_path: Path, capfd
+):
+    """In CI or a log file: no cursor codes, no bar per saved checkpoint, logged numbers as numbers."""
+    from conftest import tiny_overrides
+
+    data = write_jsonl(tmp_path / "data" / "articles.jsonl", make_rows())
+    overrides = tiny_overrides(tmp_path, tiny_encoder_dir, data, ["training.epochs=2"])
+    code = main(["--config", "configs/default.yaml", "--set", *overrides])
+    err = capfd.readouterr().err
+    assert code == 0
+    assert "\x1b[" not in err and "Writing model shards" not in err
+    steps = [line for line in err.splitlines() if "newsclf.progress: step" in line]
+    assert any("'loss': " in line for line in steps) and any("'eval_loss': " in line for line in steps)
+    assert not re.search(r"': '-?\d", err)  # no number logged as a string, e.g. 'eval_loss': '0.6365'

@@ -36,6 +36,21 @@ class ProgressBarOnly(ProgressCallback):
         pass
 
 
+def console_is_terminal() -> bool:
+    """Whether the console is a terminal: elsewhere (a file, a pipe, CI) progress bars would write cursor codes and
+    a bar per saved checkpoint."""
+    return sys.stderr.isatty()
+
+
+def log_lines_instead_of_bars(trainer: transformers.Trainer) -> None:
+    """Outside a terminal: no Trainer progress bar (nor its logged numbers as strings); the logged numbers go to
+    the console as numbers, the lines ``train.log`` holds (a notebook keeps its progress table)."""
+    if any(type(callback) is ProgressCallback for callback in trainer.callback_handler.callbacks):
+        trainer.remove_callback(ProgressCallback)
+        console = [h for h in logging.getLogger("newsclf").handlers if h not in progress_log.handlers]
+        progress_log.handlers = [*progress_log.handlers, *console]
+
+
 def hide_logged_numbers(trainer: transformers.Trainer) -> None:
     """Swaps the Trainer's console progress bar for :class:`ProgressBarOnly` (a notebook's progress table stays)."""
     if any(type(callback) is ProgressCallback for callback in trainer.callback_handler.callbacks):

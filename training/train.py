@@ -45,7 +45,15 @@ from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data, untrained_label_ids
 from .distillation import check_teacher, teacher_probabilities
 from .encoders import resolve_encoder
-from .logs import LogToFile, close_log_file, hide_logged_numbers, quiet_loading, setup_logging
+from .logs import (
+    LogToFile,
+    close_log_file,
+    console_is_terminal,
+    hide_logged_numbers,
+    log_lines_instead_of_bars,
+    quiet_loading,
+    setup_logging,
+)
 from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 from .overwrite import InputOverwriteError
 from .probe import ProbeStage, model_logits, probe_summary, run_probe
@@ -216,7 +224,7 @@ def train(
     )
     config.run.name = run_dir.name
     # the caller's own thread setting (and transformers' progress bars) are back afterwards
-    with torch_threads(config.training.num_threads), quiet_loading(quiet):
+    with torch_threads(config.training.num_threads), quiet_loading(quiet or not console_is_terminal()):
         try:
             start_run(config, run_dir, main, resume, console=not quiet)
             prepared = prepare(config)
@@ -225,6 +233,8 @@ def train(
                 learn_from_teacher(config, prepared, trainer.args.bf16)
             if quiet:
                 hide_logged_numbers(trainer)
+            elif not console_is_terminal():
+                log_lines_instead_of_bars(trainer)
             probe = probe_heads(config, prepared, trainer) if config.training.mode != "finetune" else None
             if config.training.mode == "probe":
                 result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
