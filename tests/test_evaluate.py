@@ -159,6 +159,11 @@ def test_unknown_label(tiny_model_dir: Path, tmp_path: Path) -> None:
     assert result["articles"] == len(ROWS) - 1
     assert result["tasks"]["leaning"]["support"] == len(ROWS) - 1
 
+    ignored = run_json(tiny_model_dir, path, "--unseen-label", "ignore")  # as data.unseen_label offers it
+    assert ignored["articles"] == len(ROWS)
+    assert ignored["tasks"]["leaning"]["support"] == len(ROWS)  # the row still counts for leaning
+    assert ignored["tasks"]["topic"]["support"] == len(ROWS) - 1  # but not for the task whose label is unknown
+
 
 def test_missing_label_columns(tiny_model_dir: Path, tmp_path: Path) -> None:
     rows = [{k: v for k, v in row.items() if k not in ("topic", "leaning")} for row in ROWS]

@@ -61,8 +61,8 @@ def labelled_rows(
     unseen_label: str = "error",
 ) -> tuple[Dataset, list[str]]:
     """The rows of ``data`` (or of one of its splits) a model is scored on, and the names of the model's tasks whose
-    label column the file has; a label the model does not know is an error, or (``unseen_label="drop"``) drops its
-    row."""
+    label column the file has; a label the model does not know is an error, drops its row (``unseen_label="drop"``)
+    or counts as missing for its task alone (``"ignore"``)."""
     config = copy.deepcopy(config)  # its tasks are narrowed to those scored
     table = join_columns(read_rows(data), config, data)
     config.tasks = [task for task in config.tasks if task.name in predictor.tasks]
@@ -88,9 +88,11 @@ def labelled_rows(
                 if unseen_label == "error":
                     raise DataError(
                         f"{where(rows, index)}, column {task.label_column!r}: label {label!r} is not one the model "
-                        f"knows ({sorted(labels)}); pass --unseen-label drop to skip such rows"
+                        f"knows ({sorted(labels)}); pass --unseen-label drop to skip such rows, or ignore to leave "
+                        "that task's label out"
                     )
-                dropped.add(index)
+                if unseen_label == "drop":
+                    dropped.add(index)  # "ignore" keeps the row: its label of this task counts as missing
     rows = rows.select([i for i in range(len(rows)) if i not in dropped]) if dropped else rows
     return rows, [task.name for task in present]
 
@@ -128,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", help="with a config of several datasets: the one the file is (default: data)")
     parser.add_argument("--split", choices=["train", "validation", "test"], help="score only this split of the file")
     parser.add_argument(
-        "--unseen-label", choices=["error", "drop"], default="error", help="rows whose label the model does not know"
+        "--unseen-label",
+        choices=["error", "drop", "ignore"],
+        default="error",
+        help="rows whose label the model does not know: error (default) | drop the row | ignore (keep the row; that "
+        "task's label counts as missing), as data.unseen_label in a config",
     )
     parser.add_argument("--output", help="write the JSON metrics to this file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
