@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING
 
 from ..model.loading import ModelFolderError, check_model_folder
 from ..options import PredictOptions, add_predictor_arguments, options_from_args
-from ..prediction.predictor import Predictor
 from .request_parsing import Limits
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from ..prediction.predictor import Predictor
 
 API_KEY_VARIABLE = "NEWSCLF_API_KEY"
 INSTALL_HINT = "newsclf-serve needs FastAPI and uvicorn: pip install 'newsclf[serve]'"
@@ -67,6 +68,8 @@ def create_app(
         ModelFolderError: the folder is missing, incomplete or fails its checksums.
         ImportError: FastAPI is not installed (the ``serve`` extra).
     """
+    from ..prediction.predictor import Predictor  # here, not at import: --help needs no torch
+
     try:
         from .app import ServeSettings, build_app
     except ImportError as error:
