@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import make_rows, tiny_config
+from conftest import make_rows, raw_logits, tiny_config
 
 from inference import Predictor
 from inference.model.classifier import NewsClassifierOutput
@@ -105,3 +105,22 @@ def test_a_teacher_that_is_no_model_folder_is_refused(tiny_encoder_dir: Path, tm
     config = tiny_config(tmp_path, tiny_encoder_dir, [f"training.teacher={tmp_path / 'nowhere'}"])
     with pytest.raises(ConfigError, match=r"training.teacher: .*no such model folder"):
         check_config(config)
+
+
+def test_teacher_temperature_replaces_the_one_the_teacher_fitted(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    from dataclasses import replace
+
+    from inference.prediction.fusion import fused_probabilities, read_calibration
+
+    overrides = [f"training.teacher={tiny_mpnet_model_dir}", "training.teacher_temperature=3.0"]
+    config = tiny_config(tmp_path, tiny_encoder_dir, [*overrides, f"training.feature_cache={tmp_path / 'cache'}"])
+    rows = prepare(config).splits["train"]
+    got = teacher_probabilities(config, rows, ["leaning"], tokenize, bf16=False)["leaning"]
+    teacher = Predictor.from_pretrained(tiny_mpnet_model_dir, backend="torch", precision="fp32")
+    tfidf = teacher.tfidf.scores(list(rows["text"]), ["leaning"])["leaning"]
+    logits = np.asarray(raw_logits(teacher, list(rows["text"]))["leaning"])
+    calibration = replace(read_calibration(tiny_mpnet_model_dir)["leaning"], temperature=3.0)
+    assert calibration != read_calibration(tiny_mpnet_model_dir)["leaning"]
+    np.testing.assert_allclose(got, fused_probabilities(logits, calibration, tfidf), atol=1e-4)

@@ -381,6 +381,12 @@ class TrainingConfig:
         "keep the rest",
         CLOSED_SHARE,
     )
+    teacher_temperature: float | None = setting(
+        None,
+        "with teacher: the temperature its logits are divided by before the softmax; null: the one its folder "
+        "fitted on validation (which, on a validation split the teacher barely reads, flattens every target)",
+        POSITIVE,
+    )
 
 
 @dataclass

@@ -3,14 +3,15 @@
 The teacher is any saved model folder with the run's tasks (``training.teacher``), typically a probe on the
 frozen all-mpnet-base-v2, which is about 11 times MiniLM's cost per window: the student keeps MiniLM's speed.
 Its probabilities for every training article are computed once, the way the teacher predicts (its own
-tokenizer and windows, its temperature, its fused TF-IDF model), from the feature cache where the teacher's
-frozen encoder already embedded the same texts. Each task's loss is then
-``(1 - distill_weight) * CE(labels) + distill_weight * CE(teacher's probabilities)``.
+tokenizer and windows, its fused TF-IDF model, its temperature unless ``training.teacher_temperature`` sets
+another), from the feature cache where the teacher's frozen encoder already embedded the same texts. Each task's
+loss is then ``(1 - distill_weight) * CE(labels) + distill_weight * CE(teacher's probabilities)``.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,8 @@ def teacher_probabilities(
         sparse = teacher.tfidf.scores(sparse_texts, fused) if fused else {}
         for task in wanted:
             calibration = teacher.calibration.get(task, TaskCalibration())
+            if config.training.teacher_temperature is not None:
+                calibration = replace(calibration, temperature=config.training.teacher_temperature)
             probabilities[task] = fused_probabilities(logits[task], calibration, sparse.get(task))
     logger.info("teacher %s: probabilities of %s for %d training rows", config.training.teacher, tasks, len(texts))
     return probabilities
