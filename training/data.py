@@ -628,7 +628,6 @@ def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
                     f"tasks.{task.name}.labels {task.labels}"
                 )
             labels = list(task.labels)
-            refuse_untrained_labels(config, task, [label for label in labels if not seen[label]])
         else:
             labels = sorted(seen)
         if len(seen) < 2:
@@ -636,6 +635,7 @@ def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
                 f"{config.data.train_file}, column {task.label_column!r}: task {task.name!r} has a single class "
                 f"{sorted(seen)} in the training data; a classifier needs at least two"
             )
+        refuse_untrained_labels(config, task, [label for label in labels if not seen[label]])
         label_lists[task.name] = labels
     return label_lists
 
