@@ -565,14 +565,14 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if parent is None:
         return data
     base = path.parent / str(parent)
-    if not base.is_file() and str(parent) == DEFAULTS_FILE:
+    if base.is_file():
+        return _merge(_read_yaml(base, (*seen, path.resolve())), data)
+    if str(parent) == DEFAULTS_FILE:
         return data  # the schema's own defaults, which configs/default.yaml lists, from any folder
-    if not base.is_file():
-        raise ConfigError(
-            f"{path}: extends {parent!r}, but there is no {base} (looked beside the config; only "
-            f"{DEFAULTS_FILE!r} is found anywhere, as the package's defaults)"
-        )
-    return _merge(_read_yaml(base, (*seen, path.resolve())), data)
+    raise ConfigError(
+        f"{path}: extends {parent!r}, but there is no {base} (looked beside the config; only "
+        f"{DEFAULTS_FILE!r} is found anywhere, as the package's defaults)"
+    )
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -656,10 +656,8 @@ def refuse_untrained_labels(config: Config, task: TaskConfig, untrained: list[st
 
 def untrained_label_ids(train_labels: dict[str, list[int]], label_lists: dict[str, list[str]]) -> dict[str, list[int]]:
     """Per task, the ids of its labels that no training row has (kept only with ``untrained_labels: keep``)."""
-    return {
-        task: [i for i in range(len(labels)) if i not in set(train_labels.get(task, []))]
-        for task, labels in label_lists.items()
-    }
+    seen = {task: set(train_labels.get(task, [])) for task in label_lists}
+    return {task: [i for i in range(len(labels)) if i not in seen[task]] for task, labels in label_lists.items()}
 
 
 def check_eval_labels(

@@ -142,15 +142,15 @@ def install_split_encoder(encoder: SplitEncoder, root: Path | None = None) -> Pa
 def part_file(encoder: SplitEncoder, package: str) -> Path:
     """The zip part that the installed ``package`` carries (the one file whose name holds ``.zip.``)."""
     try:
-        files = metadata.distribution(package).files or []
+        distribution = metadata.distribution(package)
     except metadata.PackageNotFoundError:
         raise ValueError(
             f"model.name {encoder.name!r} needs the package {package}, which is not installed: {encoder.install_hint}"
         ) from None
-    found = [file for file in files if ".zip." in file.name]
+    found = [file for file in distribution.files or [] if ".zip." in file.name]
     if len(found) != 1:
         raise ValueError(f"{package}: expected one zip part in the package, found {[str(f) for f in found]}")
-    return Path(str(metadata.distribution(package).locate_file(found[0])))
+    return Path(str(distribution.locate_file(found[0])))
 
 
 def join_parts(parts: list[Path], joined: Path) -> str:

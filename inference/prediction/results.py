@@ -15,6 +15,7 @@ same call with the same structure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,7 +44,11 @@ def _is_data_frame(value: Any) -> bool:
 
 def _present_fields(row: dict[str, Any]) -> dict[str, Any]:
     """A table row without its empty cells (pandas fills them with NaN or None)."""
-    return {key: value for key, value in row.items() if value is not None and value == value}
+    return {
+        key: value
+        for key, value in row.items()
+        if value is not None and not (isinstance(value, float) and math.isnan(value))
+    }
 
 
 def shaped_probabilities(probabilities: dict[str, np.ndarray], single: bool) -> dict[str, np.ndarray]:
