@@ -1,6 +1,7 @@
 """README.md's examples run as written: each ```python block (in its own namespace; those of docs/*.md
 too), and the bash blocks that are cheap, in a folder holding tiny models at the paths the README names
 (``runs/latest/model``, ``runs/fnc1/model``, ``runs/news-all/model``), trained from the real configs.
+The outputs README.md shows are those of the model its `make train` makes (configs/default.yaml as it is).
 Every relative link of README.md and docs/*.md leads to a file (and heading) that exists, and no page
 has two sections of the same title."""
 
@@ -13,10 +14,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_rows, tiny_overrides, write_allsides_like, write_fnc1_like, write_jsonl
 
+from inference import Predictor
 from training.config import load_config
 from training.train import train
 
@@ -48,6 +51,29 @@ CHEAP_BASH = [(line, code) for line, code in readme_blocks("bash") if is_cheap(c
 DOCS_PYTHON = [(page, line, code) for page in PAGES[1:] for line, code in readme_blocks("python", page)]
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6} +(.+?) *#* *$", re.MULTILINE)
+
+
+# An example and the output shown under it: predict("...", model="runs/latest/model") in Python, curl -d '{...}'
+# in the shell; each shown task as 'task': {'label': 'name', 'score': 0.93
+PYTHON_EXAMPLE = re.compile(r'predict\(("[^"]+"), model="runs/latest/model"\)\n# (.+)')
+CURL_EXAMPLE = re.compile(r"-d '(\{\"articles\".*?\})'\n# (.+)")
+SHOWN_TASK = re.compile(r"""['"](\w+)['"]: \{['"]label['"]: ['"](\w+)['"], ['"]score['"]: ([0-9.]+)""")
+# a model trained on another CPU differs a little (bf16 kernels): its labels must match, its scores come close
+SCORE_TOLERANCE = 0.1
+
+
+def shown_outputs() -> list[tuple[int, Any, dict[str, tuple[str, float]]]]:
+    """``(line, article, {task: (label, score)})`` for every example of README.md that shows its output."""
+    text = README.read_text(encoding="utf-8")
+    found = []
+    for pattern, article in ((PYTHON_EXAMPLE, json.loads), (CURL_EXAMPLE, lambda body: json.loads(body)["articles"])):
+        for match in pattern.finditer(text):
+            shown = {task: (label, float(score)) for task, label, score in SHOWN_TASK.findall(match.group(2))}
+            found.append((text.count("\n", 0, match.start()) + 1, article(match.group(1)), shown))
+    return found
+
+
+SHOWN = shown_outputs()
 
 
 def page_id(page: Path) -> str:
@@ -98,6 +124,28 @@ def test_the_models_read_the_same_article_fields(readme_folder: Path):
     for name, fields in (("fnc1", ["content"]), ("news-all", ["title", "content"]), ("latest", ["title", "content"])):
         config = json.loads((readme_folder / "runs" / name / "model" / "config.json").read_text())
         assert config["text_fields"] == fields, name
+
+
+@pytest.fixture(scope="module")
+def make_train_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model folder `make train` writes: configs/default.yaml unchanged (the packaged MiniLM, data/sample)."""
+    runs = tmp_path_factory.mktemp("make-train")
+    overrides = [f"data.train_file={ROOT / 'data' / 'sample' / 'articles.jsonl'}", f"run.output_dir={runs}"]
+    return train(load_config(ROOT / "configs" / "default.yaml", [*overrides, "evaluation.example=false"])) / "model"
+
+
+def test_readme_shows_outputs_of_both_kinds():
+    assert len(SHOWN) >= 2 and all(shown for _, _, shown in SHOWN), SHOWN
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("line", "article", "shown"), SHOWN, ids=[f"README.md:{line}" for line, _, _ in SHOWN])
+def test_readme_outputs_are_what_the_make_train_model_predicts(line: int, article: Any, shown: dict, make_train_model):
+    predicted = Predictor.from_pretrained(make_train_model).predict(article)
+    for task, (label, score) in shown.items():
+        got = predicted[task]
+        assert got["label"] == label, f"README.md:{line}: {task} shown as {label}, the model says {got['label']}"
+        assert abs(got["score"] - score) <= SCORE_TOLERANCE, f"README.md:{line}: {task} score {got['score']:.2f}"
 
 
 @pytest.mark.parametrize(("line", "code"), PYTHON, ids=[f"README.md:{line}" for line, _ in PYTHON])
