@@ -198,3 +198,17 @@ def test_relative_links_lead_to_files_and_headings_that_exist(page: Path):
 def test_section_titles_are_unique_within_a_page(page: Path):
     titles = headings(page)
     assert len(titles) == len(set(titles)), sorted({t for t in titles if titles.count(t) > 1})
+
+
+MARKER = re.compile(r"<!-- ([\w-]+):(begin|end) -->")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_benchmark_sections_are_closed_and_never_nested(page: Path):
+    """A benchmark replaces what lies between its markers: a section nested inside another's would be lost."""
+    open_section = None
+    for name, edge in MARKER.findall(page.read_text(encoding="utf-8")):
+        expected = "begin" if open_section is None else "end"
+        assert (edge, open_section or name) == (expected, name), f"{page_id(page)}: {name}:{edge} inside {open_section}"
+        open_section = name if edge == "begin" else None
+    assert open_section is None, f"{page_id(page)}: {open_section} is never closed"
