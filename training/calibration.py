@@ -25,6 +25,7 @@ from inference.prediction.tfidf import TfidfPredictor
 
 from .baseline import fit_tfidf, tfidf_texts
 from .config import Config
+from .group_cv import HeldOut, out_of_fold_tfidf
 from .metrics import task_scores
 
 logger = logging.getLogger("newsclf")
@@ -135,6 +136,7 @@ class RunCalibration:
     tfidf: TfidfPredictor | None = None
     tfidf_scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     tfidf_info: dict[str, Any] = field(default_factory=dict)
+    chosen_on: str = "validation"  # or "out-of-fold training rows" (training.choose_on: groups)
 
     def probabilities(self, split: str, task: str, logits: np.ndarray) -> np.ndarray:
         """What the saved model will predict for ``split``'s articles, from the encoder's logits."""
@@ -149,8 +151,10 @@ def calibrate_run(
     label_lists: dict[str, list[str]],
     scrub_names: list[str] | None,
     logits: dict[str, dict[str, np.ndarray]],
+    held_out: HeldOut | None = None,
 ) -> RunCalibration:
-    """Fits ``training.fuse_tfidf``'s sparse model and each task's calibration on validation.
+    """Fits ``training.fuse_tfidf``'s sparse model and each task's calibration on validation, or with ``held_out``
+    (``training.choose_on: groups``) on the training rows' out-of-fold scores.
 
     Args:
         config: the run's config.
@@ -159,8 +163,11 @@ def calibrate_run(
         label_lists: the tasks to calibrate (the predicted ones) and their labels.
         scrub_names: the outlet names the model scrubs (the sparse model scrubs the same).
         logits: the encoder's logits per split and task.
+        held_out: the probe's out-of-fold logits of the training rows, their labels and folds.
     """
-    if "validation" not in logits or not (config.training.calibrate or config.training.fuse_tfidf):
+    if not (config.training.calibrate or config.training.fuse_tfidf):
+        return RunCalibration()
+    if "validation" not in logits and held_out is None:
         return RunCalibration()
     result = RunCalibration()
     if config.training.fuse_tfidf:
@@ -169,11 +176,21 @@ def calibrate_run(
         result.tfidf_scores = {split: result.tfidf.scores(tfidf_texts(splits[split])) for split in logits}
     if result.tfidf is not None:
         logger.info("TF-IDF fitted in %.0f s (C per task: %s)", result.tfidf_info["seconds"], result.tfidf_info["C"])
+    chosen_on, choice_truth = logits.get("validation"), truth.get("validation")
+    choice_tfidf = result.tfidf_scores.get("validation", {})
+    if held_out is not None:
+        chosen_on, choice_truth = held_out.logits, held_out.truth
+        result.chosen_on = "out-of-fold training rows"
+        if result.tfidf is not None:
+            texts = tfidf_texts(splits["train"])
+            choice_tfidf = out_of_fold_tfidf(result.tfidf.vectorizer, texts, held_out, result.tfidf_info["C"])
     for task, labels in label_lists.items():
-        validation = logits["validation"][task]
-        scores = result.tfidf_scores.get("validation", {}).get(task)
         calibration = calibrate_task(
-            validation, np.asarray(truth["validation"][task]), labels, scores, config.training.tfidf_share
+            chosen_on[task],
+            np.asarray(choice_truth[task]),
+            labels,
+            choice_tfidf.get(task),
+            config.training.tfidf_share,
         )
         if not config.training.calibrate:
             calibration = TaskCalibration(1.0, calibration.tfidf_weight, calibration.tfidf_sharpness)
@@ -193,7 +210,9 @@ def calibration_report(
     report: dict[str, Any] = {}
     for task, calibration in run.tasks.items():
         entry: dict[str, Any] = {**asdict(calibration), "splits": {}}
-        if "validation" in truth:
+        if run.chosen_on != "validation":
+            entry["temperature_fitted"] = f"fitted on {run.chosen_on}"
+        elif "validation" in truth:
             entry["temperature_fitted"] = temperature_support(truth["validation"][task]) or "fitted on validation"
         for split, per_task in logits.items():
             labels = np.asarray(truth[split][task])

@@ -166,6 +166,18 @@ def check_refit(config: Config) -> None:
         )
 
 
+def check_choose_on(config: Config) -> None:
+    if config.training.choose_on != "groups":
+        return
+    if config.training.mode != "probe":
+        raise ConfigError(
+            f"training.choose_on: groups needs training.mode: probe (got {config.training.mode}): only a frozen "
+            "encoder gives a held-out article the vector it would have had; choose on validation otherwise"
+        )
+    if not config.data.group_column:
+        raise ConfigError("training.choose_on: groups needs data.group_column (e.g. source, the outlet)")
+
+
 def check_tfidf_share(config: Config) -> None:
     if config.training.tfidf_share is not None and not config.training.fuse_tfidf:
         raise ConfigError(
@@ -190,6 +202,7 @@ def check_config(config: Config) -> None:
         trackers(config.training.report_to)
         check_encoder_length(config)
         check_refit(config)
+        check_choose_on(config)
         check_tfidf_share(config)
         check_teacher(config)
     except ConfigError as error:

@@ -370,6 +370,13 @@ class TrainingConfig:
         "on validation",
         CLOSED_SHARE,
     )
+    choose_on: Literal["validation", "groups"] = setting(
+        "validation",
+        "probe: where each head's penalty, TF-IDF share and temperature are chosen: validation, or groups: "
+        "cross-validation over data.group_column's groups of the training split (e.g. outlets), each fold's "
+        "heads and TF-IDF model fitted without its groups; for a validation split of a handful of outlets",
+    )
+    group_folds: int = setting(5, "choose_on groups: folds over the training split's groups", at_least(2))
     teacher: str | None = setting(
         None,
         "distillation: a model folder (e.g. an all-mpnet-base-v2 probe) whose calibrated probabilities every "

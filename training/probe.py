@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from .metrics import task_scores
 
 logger = logging.getLogger("newsclf")
 
+Folds = list[tuple[np.ndarray, np.ndarray]]  # (fit rows, held-out rows) of each fold
 L2_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 """Penalties on the head's weights tried on validation where ``training.probe_l2`` is null (mean loss + l2/2·|W|²)."""
 
@@ -46,7 +48,8 @@ class FittedHead:
     bias: np.ndarray  # (labels,)
     l2: float
     scores: dict[str, float]  # penalty -> its score on validation, or cross-validated on training (see chosen_by)
-    chosen_by: str  # validation | cross-validation | default | config
+    chosen_by: str  # validation | cross-validation | groups | default | config
+    out_of_fold: np.ndarray | None = None  # with training.choose_on groups: every training row's held-out logits
 
 
 def fit_linear_head(
@@ -101,9 +104,11 @@ def fit_probe(
     label_lists: dict[str, list[str]],
     config: Config,
     class_weights: dict[str, torch.Tensor],
+    folds: Folds | None = None,
 ) -> dict[str, FittedHead]:
-    """Each task's head on the training vectors, its penalty chosen on validation, or by cross-validation on the
-    training vectors where there is none (``training.probe_l2`` fixes it).
+    """Each task's head on the training vectors, its penalty chosen over ``folds`` of groups of training rows where
+    given (with every training row's out-of-fold logits), else on validation, else by cross-validation on the
+    training vectors (``training.probe_l2`` fixes it).
 
     Args:
         features: split -> ``(articles, hidden)`` vectors; ``train`` required, ``validation`` optional.
@@ -111,6 +116,7 @@ def fit_probe(
         label_lists: task -> labels, in the heads' order.
         config: the run's settings (``training.probe_l2``, ``training.label_smoothing``, ``training.metric``).
         class_weights: task -> class weights, for tasks with ``class_weights: balanced``.
+        folds: ``training.choose_on: groups``'s folds of the training rows (:mod:`training.group_cv`).
     """
     fixed, kind, smoothing = config.training.probe_l2, metric_kind(config), config.training.label_smoothing
     heads = {}
@@ -118,7 +124,12 @@ def fit_probe(
         y, weights = np.asarray(labels["train"][task]), class_weights.get(task)
         fits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         scores: dict[float, float] = {}
-        if fixed is not None:
+        held_out: dict[float, np.ndarray] = {}
+        if folds is not None:
+            grid = L2_GRID if fixed is None else (fixed,)
+            scores, held_out = out_of_fold_heads(features["train"], y, names, kind, folds, grid, weights, smoothing)
+            chosen_by = "groups" if fixed is None else "config"
+        elif fixed is not None:
             chosen_by = "config"
         elif "validation" in features:
             truth = np.asarray(labels["validation"][task])
@@ -133,7 +144,7 @@ def fit_probe(
         chosen = max(scores, key=lambda l2: (scores[l2], l2)) if scores else L2_GRID[len(L2_GRID) // 2]
         best = fixed if fixed is not None else chosen
         fit = fits.get(best) or fit_linear_head(features["train"], y, len(names), best, weights, smoothing)
-        heads[task] = FittedHead(*fit, best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by)
+        heads[task] = FittedHead(*fit, best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by, held_out.get(best))
         logger.info("probe %s: l2 %g (%s); %s by l2: %s", task, best, chosen_by, kind, heads[task].scores)
     return heads
 
@@ -174,6 +185,32 @@ def cross_validated(
     return scores
 
 
+def out_of_fold_heads(
+    features: np.ndarray,
+    labels: np.ndarray,
+    names: list[str],
+    kind: str,
+    folds: Folds,
+    penalties: Sequence[float],
+    class_weights: torch.Tensor | None = None,
+    label_smoothing: float = 0.0,
+) -> tuple[dict[float, float], dict[float, np.ndarray]]:
+    """Per penalty: the ``kind`` score of the out-of-fold predictions of every labelled row (pooled over the folds,
+    since a fold of a few outlets can lack a class) and the out-of-fold logits ``(rows, labels)``."""
+    scores, logits = {}, {}
+    labelled = labels != -100
+    for l2 in penalties:
+        held_logits = np.zeros((len(labels), len(names)), dtype=np.float32)
+        for fit_rows, held in folds:
+            weight, bias = fit_linear_head(
+                features[fit_rows], labels[fit_rows], len(names), l2, class_weights, label_smoothing
+            )
+            held_logits[held] = features[held] @ weight.T + bias
+        scores[l2] = task_scores(labels[labelled], held_logits[labelled].argmax(1), names)[kind]
+        logits[l2] = held_logits
+    return scores, logits
+
+
 def install_heads(model: Any, heads: dict[str, FittedHead]) -> None:
     """Copies fitted heads into the model's task heads (tasks without one keep theirs)."""
     with torch.no_grad():
@@ -194,6 +231,8 @@ class ProbeStage:
     heads: dict[str, FittedHead]
     features: dict[str, np.ndarray]
     seconds: float
+    folds: Folds | None = None  # training.choose_on groups: the folds the heads' out-of-fold logits came from
+    train_labels: dict[str, list[int]] | None = None  # the training rows' label ids per task
 
 
 def cache_folder(config: Config) -> Path:
@@ -209,6 +248,7 @@ def run_probe(
     label_lists: dict[str, list[str]],
     class_weights: dict[str, torch.Tensor],
     bf16: bool,
+    folds: Folds | None = None,
 ) -> ProbeStage:
     """Embeds every split with the frozen encoder (cached), fits each task's head and installs it in ``model``.
 
@@ -224,9 +264,9 @@ def run_probe(
         task: labels for task, labels in label_lists.items() if task not in model.config.tasks_of_kind("adversarial")
     }
     labels = {split: dataset.labels for split, dataset in datasets.items()}
-    heads = fit_probe(features, labels, fitted, config, class_weights)
+    heads = fit_probe(features, labels, fitted, config, class_weights, folds)
     install_heads(model, heads)
-    return ProbeStage(heads, features, time.perf_counter() - started)
+    return ProbeStage(heads, features, time.perf_counter() - started, folds, labels["train"])
 
 
 def model_logits(model: Any, features: np.ndarray) -> dict[str, np.ndarray]:

@@ -45,6 +45,7 @@ from .config import Config, ConfigError, TaskConfig, load_config, save_config
 from .data import DataError, encode_labels, load_task_data, untrained_label_ids
 from .distillation import check_teacher, teacher_probabilities
 from .encoders import resolve_encoder
+from .group_cv import HeldOut, split_by_group
 from .logs import (
     LogToFile,
     close_log_file,
@@ -56,7 +57,7 @@ from .logs import (
 )
 from .metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 from .overwrite import InputOverwriteError
-from .probe import ProbeStage, model_logits, probe_summary, run_probe
+from .probe import Folds, ProbeStage, model_logits, probe_summary, run_probe
 from .runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
 from .saving import save_model_folder, write_json_atomic
 from .tracking import tracking_callbacks
@@ -361,7 +362,18 @@ def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -
         prepared.label_lists,
         trainer.class_weights,
         trainer.args.bf16,
+        training_folds(config, prepared),
     )
+
+
+def training_folds(config: Config, prepared: Prepared) -> Folds | None:
+    """``training.choose_on: groups``'s folds over ``data.group_column`` of the training split (else None)."""
+    if config.training.choose_on != "groups":
+        return None
+    column, train_split = config.data.group_column, prepared.splits["train"]
+    if column not in train_split.column_names:
+        raise DataError(f"training.choose_on groups: the training split has no column {column!r} (data.group_column)")
+    return split_by_group(train_split[column], config.training.group_folds, column)
 
 
 def adversarial_tasks(config: Config) -> list[TaskConfig]:
@@ -436,7 +448,7 @@ def score_run(
     calibration = RunCalibration()
     if main:
         calibration = calibrate_run(
-            config, prepared.splits, truth, predicted, prepared.model.config.scrub_names, logits
+            config, prepared.splits, truth, predicted, prepared.model.config.scrub_names, logits, held_out(probe)
         )
     printed = []
     for split in evaluated:
@@ -457,6 +469,14 @@ def score_run(
         metrics["calibration"] = calibration_report(calibration, logits, truth, predicted)
         metrics["train"]["tfidf"] = calibration.tfidf_info or None
     return metrics, printed, calibration
+
+
+def held_out(probe: ProbeStage | None) -> HeldOut | None:
+    """The probe's out-of-fold logits of the training rows (``training.choose_on: groups``), to choose on."""
+    if probe is None or probe.folds is None:
+        return None
+    logits = {task: head.out_of_fold for task, head in probe.heads.items()}
+    return HeldOut(logits, probe.train_labels, probe.folds)
 
 
 def save_run(
