@@ -23,7 +23,7 @@ from pathlib import Path
 from common import PLAIN_FINETUNE, describe_machine, publish
 
 from training.config import load_config
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- ablation:begin -->", "<!-- ablation:end -->"

@@ -34,12 +34,13 @@ from scipy.special import softmax
 from inference import Predictor
 from inference.atomic import atomic_writer
 from inference.prediction.backends import bf16_supported
-from training.baseline import TfidfPredictor, fit_baseline
+from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, label_ids, load_splits
+from training.fitting.recipe import train
 from training.metrics import task_scores
 from training.saving import write_json_atomic
-from training.train import train
+from training.scoring.tfidf_baseline import fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from common import describe_machine, publish, time_turns
 
 from inference import Predictor
 from training.config import load_config
-from training.evaluate import labelled_rows
+from training.scoring.evaluation import labelled_rows
 
 BEGIN, END = "<!-- distillation:begin -->", "<!-- distillation:end -->"
 

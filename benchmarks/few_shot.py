@@ -27,9 +27,9 @@ from statistics import mean, stdev
 
 from common import describe_machine, publish
 
-from training.baseline import fit_baseline
 from training.config import load_config
-from training.train import train
+from training.fitting.recipe import train
+from training.scoring.tfidf_baseline import fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- few-shot:begin -->", "<!-- few-shot:end -->"

@@ -22,7 +22,7 @@ from pathlib import Path
 from common import describe_machine, replace_section
 
 from training.config import load_config
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- fnc1:begin -->", "<!-- fnc1:end -->"

@@ -28,7 +28,7 @@ from common import PLAIN_FINETUNE, describe_machine, replace_section
 from inference import Predictor
 from training.config import load_config
 from training.data import load_splits
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- multitask:begin -->", "<!-- multitask:end -->"

@@ -24,7 +24,7 @@ from common import describe_machine, encoder_alone, publish
 from inference import Predictor
 from training.config import load_config
 from training.data import field_columns, read_table
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- recipe:begin -->", "<!-- recipe:end -->"

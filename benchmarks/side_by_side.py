@@ -29,7 +29,7 @@ from common import describe_machine, encoder_alone, publish
 from inference import Predictor
 from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, load_config
-from training.evaluate import labelled_rows, score_rows
+from training.scoring.evaluation import labelled_rows, score_rows
 
 BEGIN, END = "<!-- side-by-side:begin -->", "<!-- side-by-side:end -->"
 Model = Predictor | TfidfPredictor

@@ -28,8 +28,8 @@ from common import describe_machine, publish
 
 from inference import Predictor
 from training.config import load_config
-from training.evaluate import labelled_rows, score_rows
-from training.train import train
+from training.fitting.recipe import train
+from training.scoring.evaluation import labelled_rows, score_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- windows:begin -->", "<!-- windows:end -->"

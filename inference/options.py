@@ -47,11 +47,21 @@ def add_predictor_arguments(parser: argparse.ArgumentParser, backend: str = "aut
     parser.add_argument(
         "--batch-size", type=int, default=None, help="windows per forward pass (default: 2,048 tokens' worth on a CPU)"
     )
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default=backend, help="what scores the windows")
     parser.add_argument(
-        "--precision", choices=["auto", "fp32", "bf16", "int8"], default=precision, help="number format"
+        "--backend",
+        choices=["auto", "torch", "onnx"],
+        default=backend,
+        help=f"what scores the windows (default: {backend})",
     )
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "int8"],
+        default=precision,
+        help=f"number format (default: {precision})",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: torch's and ONNX Runtime's own)"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> PredictOptions:

@@ -353,7 +353,7 @@ def tiny_overrides(tmp_path: Path, encoder_dir: Path, data: Path, overrides: lis
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> Path:
     """A model folder trained once per session on :func:`make_rows` with the tiny encoder."""
-    from training.train import train
+    from training.fitting.recipe import train
 
     tmp_path = tmp_path_factory.mktemp("tiny-run")
     run_dir = train(tiny_config(tmp_path, tiny_encoder_dir, ["model.window=chunks", "model.max_windows=4"]))
@@ -364,7 +364,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: P
 def tiny_mpnet_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_mpnet_dir: Path) -> Path:
     """A model folder of the tiny MPNet, trained once per session by the whole recipe: the probe on cached vectors,
     fine-tuning from its heads, the heads refitted and TF-IDF fused (at a fixed share, so on every CPU)."""
-    from training.train import train
+    from training.fitting.recipe import train
 
     tmp_path = tmp_path_factory.mktemp("tiny-mpnet-run")
     recipe = [

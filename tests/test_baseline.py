@@ -12,8 +12,11 @@ from conftest import make_rows, tiny_config, write_jsonl
 
 from inference import ModelFolderError, Predictor, predict
 from inference.batch.cli import main as predict_main
-from training.baseline import TfidfPredictor, fit_baseline, is_baseline_folder, main
+from inference.model.loading import is_baseline_folder
+from inference.prediction.tfidf import TfidfPredictor
+from training.baseline import main
 from training.evaluate import main as evaluate_main
+from training.scoring.tfidf_baseline import fit_baseline
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +172,7 @@ def test_scores_are_the_svm_decision_values(baseline_run):
 
 
 def test_without_validation_the_svm_cost_is_cross_validated(tmp_path, tiny_encoder_dir, monkeypatch):
-    import training.baseline as baseline
+    import training.scoring.tfidf_baseline as baseline
 
     searched = []
     real = baseline.GridSearchCV

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import write_allsides_like, write_fnc1_like
 
 from training.config import load_config
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).parents[1]
 SPEC = importlib.util.spec_from_file_location("allsides_benchmark", ROOT / "benchmarks" / "allsides.py")
@@ -220,8 +220,8 @@ def test_describe_machine_names_cores_python_and_os():
 def test_benchmarks_take_only_train_from_the_orchestrator():
     for script in sorted((ROOT / "benchmarks").glob("*.py")):
         for line in script.read_text(encoding="utf-8").splitlines():
-            if "training.train import" in line:
-                assert line.strip() == "from training.train import train", f"{script.name}: {line.strip()}"
+            if "training.fitting.recipe import" in line:
+                assert line.strip() == "from training.fitting.recipe import train", f"{script.name}: {line.strip()}"
 
 
 TINY = [

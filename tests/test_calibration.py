@@ -22,7 +22,7 @@ from training.calibration import (
     expected_calibration_error,
     fit_temperature,
 )
-from training.train import train
+from training.fitting.recipe import train
 
 RNG = np.random.default_rng(0)
 

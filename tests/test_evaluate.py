@@ -16,7 +16,8 @@ from conftest import make_rows, write_jsonl
 
 from inference import Predictor
 from training.config import load_config
-from training.evaluate import evaluate, main
+from training.evaluate import main
+from training.scoring.evaluation import evaluate
 
 ROWS = make_rows()
 VALIDATION = [row for row in ROWS if row["split"] == "validation"]

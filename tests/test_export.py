@@ -104,7 +104,7 @@ def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
     from conftest import tiny_config
 
     from inference.prediction.fusion import read_calibration
-    from training.train import train
+    from training.fitting.recipe import train
 
     tmp_path = tmp_path_factory.mktemp("fused")
     fused = ["training.fuse_tfidf=true", "training.tfidf_share=0.5", "training.epochs=1"]

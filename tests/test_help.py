@@ -21,7 +21,17 @@ print(json.dumps([name for name in {heavy!r} if name in sys.modules]))
 """
 
 
-@pytest.mark.parametrize("module", ["inference", "inference.service.server"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "inference",
+        "inference.service.server",
+        "training.train",
+        "training.evaluate",
+        "training.baseline",
+        "training.search",
+    ],
+)
 def test_help_imports_nothing_heavy(module: str):
     code = SNIPPET.format(module=module, heavy=HEAVY)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)

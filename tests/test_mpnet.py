@@ -71,7 +71,7 @@ def test_the_server_answers_with_an_mpnet_folder(tiny_mpnet_model_dir: Path):
 
 
 def test_an_mpnet_pair_task_reads_target_and_text_as_mpnet_pairs(tiny_mpnet_dir: Path, tmp_path: Path):
-    from training.train import train
+    from training.fitting.recipe import train
 
     config = pair_config(tmp_path, tiny_mpnet_dir, None, "training.mode=probe", "training.epochs=1")
     folder = train(config) / "model"

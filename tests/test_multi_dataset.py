@@ -16,8 +16,8 @@ from training.baseline import main as baseline_main
 from training.config import ConfigError, load_config
 from training.data import load_task_data
 from training.evaluate import main as evaluate_main
+from training.fitting.recipe import train
 from training.train import main as train_main
-from training.train import train
 
 ROOT = Path(__file__).parents[1]
 TASKS = (
@@ -166,7 +166,7 @@ def test_news_all_config_reads_allsides_and_fnc1(monkeypatch):
 
 
 def test_the_example_of_a_row_stacked_from_two_datasets_shows_its_text(multi_run: Path, capsys):
-    from training.train import _print_example
+    from training.fitting.recipe import _print_example
 
     row = {"text": "Bank raises rates; markets fall", "target": CLAIMS[0], "label_stance": "agree"}
     _print_example(multi_run / "model", row, load_config(multi_run / "config.yaml"))

@@ -18,8 +18,8 @@ from inference.prediction.onnx_export import main as export_main
 from training.config import load_config
 from training.data import DataError, load_splits
 from training.evaluate import main as evaluate_main
+from training.fitting.recipe import train
 from training.train import main as train_main
-from training.train import train
 
 
 @pytest.fixture(scope="module")

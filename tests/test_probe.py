@@ -14,8 +14,8 @@ from conftest import FP32_TOLERANCE, make_rows, tiny_classifier, tiny_config
 from inference import Predictor
 from training.config import load_config
 from training.feature_cache import FeatureCache, cache_key
+from training.fitting.recipe import train
 from training.probe import L2_GRID, fit_linear_head, fit_probe
-from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -201,7 +201,7 @@ def test_a_probe_run_saves_a_folder_that_predicts_what_it_scored(tmp_path, tiny_
 
 
 def test_probe_then_finetune_starts_from_the_probe_heads(tmp_path, tiny_encoder_dir, monkeypatch):
-    import training.train as train_module
+    import training.fitting.recipe as train_module
 
     seen, fitted = {}, {}
     real_fit, real_probe = train_module.fit, train_module.run_probe
@@ -227,7 +227,7 @@ def test_probe_then_finetune_starts_from_the_probe_heads(tmp_path, tiny_encoder_
 
 
 def test_the_heads_learning_rate_is_their_own(tmp_path, tiny_encoder_dir):
-    from training.train import build_trainer, prepare
+    from training.fitting.recipe import build_trainer, prepare
 
     config = tiny_config(tmp_path, tiny_encoder_dir, ["training.head_learning_rate=0.05"])
     trainer = build_trainer(config, tmp_path / "run", prepare(config), True, None)
@@ -248,7 +248,7 @@ def test_the_mode_is_checked_before_any_work(tmp_path):
 def test_refit_heads_fits_every_head_again_on_the_fine_tuned_encoder(tmp_path, tiny_encoder_dir, monkeypatch):
     from safetensors.torch import load_file
 
-    import training.train as train_module
+    import training.fitting.recipe as train_module
     from training.feature_cache import encoder_checksum
 
     stages = []

@@ -21,7 +21,7 @@ from conftest import make_rows, tiny_overrides, write_allsides_like, write_fnc1_
 
 from inference import Predictor
 from training.config import load_config
-from training.train import train
+from training.fitting.recipe import train
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"

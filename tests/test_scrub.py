@@ -10,7 +10,7 @@ from conftest import make_rows, tiny_config
 from inference import Predictor
 from inference.prediction.scrub import OutletScrubber, name_variants
 from training.data import load_splits, scrub_splits
-from training.train import train
+from training.fitting.recipe import train
 
 NAMES = ["CNN (Web News)", "Politico", "Fox Online News", "Fox News", "Washington Times", "The Hill", "Reason"]
 

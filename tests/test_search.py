@@ -10,7 +10,8 @@ import yaml
 from conftest import make_rows, write_jsonl
 
 from training.config import ConfigError, load_config
-from training.search import main, parse_param
+from training.fitting.search import parse_param
+from training.search import main
 
 ROOT = Path(__file__).parents[1]
 

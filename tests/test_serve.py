@@ -26,7 +26,7 @@ from inference import PredictOptions, Predictor
 from inference.service.app import ServeSettings, build_app
 from inference.service.request_parsing import Limits, json_depth
 from inference.service.server import create_app, main, serve_in_background
-from training.train import train
+from training.fitting.recipe import train
 
 EXACT = PredictOptions(backend="torch", precision="fp32")
 

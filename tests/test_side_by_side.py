@@ -12,8 +12,8 @@ from conftest import tiny_config
 from test_pair import pair_rows
 
 from inference import Predictor
-from training.evaluate import evaluate
-from training.train import train
+from training.fitting.recipe import train
+from training.scoring.evaluation import evaluate
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the script imports its neighbour `common`
@@ -70,7 +70,7 @@ def test_a_folder_that_is_not_a_run_is_refused_by_name(tmp_path):
 
 
 def test_a_run_fusing_no_tfidf_takes_its_tfidf_row_from_a_baseline_run(tmp_path, tiny_encoder_dir):
-    from training.baseline import TfidfPredictor
+    from inference.prediction.tfidf import TfidfPredictor
     from training.baseline import main as baseline_main
 
     run = train(tiny_config(tmp_path / "plain", tiny_encoder_dir, ["training.epochs=1"]))

@@ -10,8 +10,8 @@ import pytest
 from conftest import tiny_config
 
 from training.config import ConfigError
+from training.fitting.recipe import train
 from training.tracking import trackers, tracking_uri
-from training.train import train
 
 
 def _tensorboard_scalars(folder):

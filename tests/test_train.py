@@ -20,9 +20,10 @@ from transformers import AutoTokenizer, TrainerCallback
 from inference import Predictor
 from training.config import load_config, save_config
 from training.data import DataError
+from training.fitting.recipe import build_model, train
 from training.runs import RunFolderError
 from training.saving import save_model_folder
-from training.train import build_model, main, train
+from training.train import main
 
 ROOT = Path(__file__).parents[1]
 SHARED_ALLSIDES = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data")) / "allsides"
@@ -238,8 +239,8 @@ def test_a_run_stopped_before_its_first_checkpoint_is_removed_unless_its_error_k
 def test_run_folders_checks_and_logs_live_outside_the_orchestrator():
     code = (
         "import sys\n"
-        "import training.baseline, training.checks, training.logs, training.runs\n"
-        "print('ORCHESTRATOR=' + str('training.train' in sys.modules))\n"
+        "import training.scoring.tfidf_baseline, training.checks, training.logs, training.runs\n"
+        "print('ORCHESTRATOR=' + str('training.fitting.recipe' in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -386,7 +387,7 @@ def test_an_adversarial_outlet_head_is_trained_scored_and_left_out_of_the_model(
 
 
 def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, tiny_encoder_dir):
-    from training.train import training_arguments
+    from training.fitting.recipe import training_arguments
 
     overrides = ["model.hidden_dropout=0", "model.attention_dropout=0.2", "training.optimizer=adamw_torch"]
     config = load_config(ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}", *overrides])
@@ -415,7 +416,7 @@ def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, t
     ],
 )
 def test_the_evaluation_batch_fills_the_cpu_token_budget_unless_given(tmp_path, overrides, expected, monkeypatch):
-    from training.train import training_arguments
+    from training.fitting.recipe import training_arguments
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     config = load_config(ROOT / "configs" / "default.yaml", ["model.max_length=256", *overrides])

@@ -4,9 +4,10 @@
 >>> model = fit(frame, tasks=["topic", "leaning"], settings={"training.epochs": 1})  # doctest: +SKIP
 >>> model.predict("Senate passes the budget")["topic"]["label"]  # doctest: +SKIP
 
-``fit`` (:mod:`training.api`) is the front door from Python. ``train`` and ``evaluate`` live in their modules
-(``training.train``, ``training.evaluate``), which are also the command-line entry points, so the package does
-not import them itself; ``fit`` and ``TrainedModel`` are imported on first use for the same reason.
+``fit`` (:mod:`training.api`) is the front door from Python. The commands (``training.train``,
+``training.evaluate``, ``training.baseline``, ``training.search``) parse their arguments before importing anything
+heavy; the work they start lives in :mod:`training.fitting` and :mod:`training.scoring`. Every name below is imported
+on first use, so ``import training`` (and a command's ``--help``) costs nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, load_splits
-
 if TYPE_CHECKING:
     from .api import TrainedModel, fit
+    from .config import Config, ConfigError, load_config, save_config
+    from .data import DataError, load_splits
 
-_LAZY = {"fit": "api", "TrainedModel": "api"}  # public name -> the module that defines it
+_LAZY = {  # public name -> the module that defines it
+    "Config": "config",
+    "ConfigError": "config",
+    "load_config": "config",
+    "save_config": "config",
+    "DataError": "data",
+    "load_splits": "data",
+    "fit": "api",
+    "TrainedModel": "api",
+}
 
 __all__ = ["Config", "ConfigError", "DataError", "TrainedModel", "fit", "load_config", "load_splits", "save_config"]
 

@@ -5,7 +5,7 @@
     model.predict("Senate passes the budget")["topic"]["label"]
     model.metrics["validation"]["topic"]["accuracy"]
 
-``fit`` runs :func:`training.train.train`, the code behind ``newsclf-train``, on a config built from ``config``
+``fit`` runs :func:`training.fitting.recipe.train`, the code behind ``newsclf-train``, on a config built from ``config``
 and ``settings`` (checked as ``--set`` overrides are). Data in memory is written to temporary files, so the
 checks and loaders of :mod:`training.data` apply, and their errors name the data as it was passed ("the train
 DataFrame, row 3"). Nothing of the caller's is changed: not the objects passed, not the working folder, not
@@ -34,11 +34,11 @@ from inference.prediction.predictor import Predictor
 
 from .config import Config, ConfigError, load_config, with_settings
 from .data import DataError, quiet_datasets, read_table
-from .evaluate import dataset_config
-from .evaluate import evaluate as evaluate_file
+from .fitting.recipe import train as train_run
 from .logs import logging_restored
 from .runs import CHECKPOINTS
-from .train import train as train_run
+from .scoring.evaluation import dataset_config
+from .scoring.evaluation import evaluate as evaluate_file
 
 Data = str | os.PathLike | pd.DataFrame | datasets.Dataset | Sequence[Mapping[str, Any]]
 """Training data: a file training reads (CSV, TSV, JSON, JSONL, Parquet), a DataFrame, a Dataset or a list of dicts."""

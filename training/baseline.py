@@ -13,141 +13,37 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from typing import Any
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.svm import LinearSVC
-
-from inference.model.manifest import write_manifest
-from inference.prediction.tfidf import VECTORIZER, TfidfPredictor, is_baseline_folder, pair_text
-
-from .config import Config, ConfigError, load_config, save_config
-from .data import DataError, label_ids, load_task_data
-from .metrics import format_report, summarise, task_scores
-from .overwrite import InputOverwriteError
-from .runs import RunFolderError, prepare_run_folder, remove_unstarted
-from .saving import write_json_atomic, write_text_atomic
-
-__all__ = ["TfidfPredictor", "fit_baseline", "fit_tfidf", "is_baseline_folder", "main", "tfidf_texts"]
-COSTS = (0.1, 0.3, 1.0)
+from .command_line import add_set_option, command_parser, run_command
 
 
-def tfidf_texts(part: Any) -> list[str]:
-    """The texts TF-IDF reads of a split: for pair tasks, the target and then the text."""
-    if "target" not in part.column_names:
-        return list(part["text"])
-    return [pair_text(target, text) for target, text in zip(part["target"], part["text"])]
-
-
-def fit_tfidf(
-    splits: dict[str, Any], label_lists: dict[str, list[str]], text_fields: list[str], scrub_names: list[str] | None
-) -> tuple[TfidfPredictor, dict[str, Any]]:
-    """Fits the vectorizer on the training split and one SVM per task, its cost C chosen on validation
-    macro-F1 (cross-validated on training without one); returns the model and ``{"seconds", "C", "features"}``."""
-    started = time.perf_counter()
-    vectorizer = TfidfVectorizer(**VECTORIZER)
-    train_features = vectorizer.fit_transform(tfidf_texts(splits["train"]))
-    validation = vectorizer.transform(tfidf_texts(splits["validation"])) if "validation" in splits else None
-    heads, chosen = {}, {}
-    for task, labels in label_lists.items():
-        y = np.array(label_ids(splits["train"][f"label_{task}"], labels))
-        x, y = train_features[y != -100], y[y != -100]
-        if validation is None:
-            chosen[task] = cross_validated_cost(x, y)
-            svm = LinearSVC(C=chosen[task]).fit(x, y)
-        else:
-            truth = label_ids(splits["validation"][f"label_{task}"], labels)
-            fits = {cost: LinearSVC(C=cost).fit(x, y) for cost in COSTS}
-            scores = {
-                cost: task_scores(truth, svm.predict(validation), labels)["macro_f1"] for cost, svm in fits.items()
-            }
-            chosen[task] = max(COSTS, key=scores.get)  # the first of equals: the stronger penalty
-            svm = fits[chosen[task]]
-        heads[task] = _full_rank(svm, len(labels))
-    predictor = TfidfPredictor(vectorizer, heads, label_lists, list(text_fields), scrub_names)
-    info = {"seconds": round(time.perf_counter() - started, 1), "C": chosen, "features": len(vectorizer.vocabulary_)}
-    return predictor, info
-
-
-def cross_validated_cost(features: Any, labels: np.ndarray, folds: int = 5) -> float:
-    """The SVM cost of :data:`COSTS` with the best macro-F1 over stratified folds of the training rows: the
-    choice where there is no validation split (few-shot data); the middle one where a class has one row."""
-    folds = min(folds, int(np.unique(labels, return_counts=True)[1].min()))
-    if folds < 2 or len(set(labels)) < 2:
-        return COSTS[1]
-    search = GridSearchCV(
-        LinearSVC(), {"C": list(COSTS)}, scoring="f1_macro", cv=StratifiedKFold(folds, shuffle=True, random_state=0)
-    )
-    return float(search.fit(features, labels).best_params_["C"])
-
-
-def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
-    """Reads the config's data and fits :func:`fit_tfidf` on it (adversarial tasks are left out); returns the
-    model and its metrics on validation and (``evaluation.test``) test."""
-    if config.datasets:
-        raise ConfigError(
-            f"datasets {sorted(config.datasets)}: the TF-IDF baseline fits one dataset at a time; "
-            "run it with each dataset's own config (e.g. configs/allsides.yaml, configs/fnc1.yaml)"
-        )
-    splits, label_lists, scrub_names = load_task_data(config)
-    label_lists = {task.name: label_lists[task.name] for task in config.tasks if task.kind != "adversarial"}
-    predictor, info = fit_tfidf(splits, label_lists, config.data.text_fields, scrub_names)
-    metrics: dict[str, Any] = {"train": info, "splits": {}, "summary": {}}
-    for name in ("validation", "test"):
-        if name not in splits or (name == "test" and not config.evaluation.test):
-            continue
-        decisions = predictor.scores(tfidf_texts(splits[name]))
-        per_task = {}
-        for task, labels in label_lists.items():
-            truth = label_ids(splits[name][f"label_{task}"], labels)
-            per_task[task] = task_scores(truth, decisions[task].argmax(1), labels)
-        metrics["splits"][name] = per_task
-        metrics["summary"][name] = summarise(per_task)
-    return predictor, metrics
-
-
-def _full_rank(svm: LinearSVC, classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """LinearSVC keeps one row for two classes; make it one row per class like the multi-class case."""
-    coef, intercept = svm.coef_, svm.intercept_
-    if classes == 2 and coef.shape[0] == 1:
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    return coef.astype(np.float32), intercept.astype(np.float32)
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = command_parser("newsclf-baseline", __doc__)
+    parser.add_argument("--config", default="configs/default.yaml", help="YAML config (default: configs/default.yaml)")
+    add_set_option(parser)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="newsclf-baseline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="configs/default.yaml")
-    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    args = parser.parse_args(argv)
-    run_dir = None
-    try:
-        config = load_config(args.config, args.overrides)
-        run_dir = prepare_run_folder(config, resume=False, overwrite=args.overwrite)
-        save_config(config, run_dir / "config.yaml")
-        predictor, metrics = fit_baseline(config)
-    except (ConfigError, DataError, RunFolderError, InputOverwriteError) as error:
-        if run_dir is not None:  # made by this call, and nothing fitted: leave no folder behind
-            remove_unstarted(run_dir)
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    model_dir = run_dir / "model"
-    predictor.save(model_dir)
-    save_config(config, model_dir / "training_config.yaml")
-    write_json_atomic(model_dir / "metrics.json", metrics)
-    write_manifest(model_dir)  # last: the SHA-256 of every file of the folder, checked at load
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    reports = []
-    for split, per_task in metrics["splits"].items():
-        reports += [f"[{split}] " + format_report(task, scores) for task, scores in per_task.items()]
-    write_text_atomic(run_dir / "report.txt", "\n\n".join(reports) + "\n")
-    print("\n\n".join(reports))
-    print(f"\nfitted in {metrics['train']['seconds']} s (C per task: {metrics['train']['C']}); saved to {model_dir}")
-    return 0
+    args = parse_args(argv)
+
+    def run() -> None:
+        from .config import load_config
+        from .metrics import format_report
+        from .scoring.tfidf_baseline import baseline_run
+
+        model_dir, metrics = baseline_run(load_config(args.config, args.overrides), overwrite=args.overwrite)
+        reports = [
+            f"[{split}] " + format_report(task, scores)
+            for split, per_task in metrics["splits"].items()
+            for task, scores in per_task.items()
+        ]
+        print("\n\n".join(reports))
+        train = metrics["train"]
+        print(f"\nfitted in {train['seconds']} s (C per task: {train['C']}); saved to {model_dir}")
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The sparse model: TF-IDF + a linear SVM per task, loaded without unpickling anything.
 
-Fitted by :mod:`training.baseline`, either alone (a baseline folder) or inside a fine-tuned model's
+Fitted by :mod:`training.scoring.tfidf_baseline`, either alone (a baseline folder) or inside a fine-tuned model's
 folder (``tfidf/``, with ``training.fuse_tfidf``), where :class:`inference.Predictor` fuses its scores
 with the encoder's. A folder holds ``baseline.json`` (vectorizer settings and vocabulary),
 ``weights.safetensors`` (IDF and each task's coefficients) and ``labels.json``.
@@ -26,7 +26,6 @@ from scipy.special import softmax
 
 from ..atomic import atomic_writer
 from ..model.loading import BASELINE_FILE, ModelFolderError, verify_checksums
-from ..model.loading import is_baseline_folder as is_baseline_folder  # re-exported: training.baseline imports it here
 from ..model.windowing import FIELD_SEPARATOR, Article, article_text
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber

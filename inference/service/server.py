@@ -113,10 +113,12 @@ def serve_in_background(app: FastAPI, host: str = "127.0.0.1", port: int = 0, ti
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="newsclf-serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder written by newsclf-train")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
-    parser.add_argument("--port", type=int, default=8000, help="port (0: any free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free one)")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_VARIABLE), help=f"or ${API_KEY_VARIABLE}")
-    parser.add_argument("--max-batch", type=int, default=32, help="articles per forward pass across requests")
+    parser.add_argument(
+        "--max-batch", type=int, default=32, help="most articles per forward pass across requests (default: 32)"
+    )
     parser.add_argument(
         "--max-wait-ms",
         type=float,
@@ -126,9 +128,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     for limit in fields(Limits):
         flag = "--" + limit.name.replace("_", "-")
-        parser.add_argument(flag, type=int, default=limit.default, help=f"request limit (default {limit.default})")
-    parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests on SIGTERM")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        parser.add_argument(flag, type=int, default=limit.default, help=f"request limit (default: {limit.default})")
+    parser.add_argument(
+        "--graceful-timeout", type=float, default=30.0, help="seconds to finish requests on SIGTERM (default: 30)"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(default: info)"
+    )
     add_predictor_arguments(parser)
     return parser.parse_args(argv)
 

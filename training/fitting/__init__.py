@@ -1,0 +1,1 @@
+"""Fitting: from a config to a trained run folder (:mod:`.recipe`), and searches over configs (:mod:`.search`)."""
