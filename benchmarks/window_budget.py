@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         "Validation (outlets unseen in training), the encoder alone; accuracy / macro-F1 per task.",
         "",
     ]
-    for budget in args.probe:
-        scores = probe_budget(budget, args.work, args.feature_cache)
-        if len(lines) == 3:
-            lines += ["| frozen MiniLM probe, windows | " + " | ".join(scores) + " |", "|---" * (len(scores) + 1) + "|"]
-        lines.append(f"| {budget} | {cells(scores)} |")
+    probes = {budget: probe_budget(budget, args.work, args.feature_cache) for budget in args.probe}
+    if probes:
+        tasks = next(iter(probes.values()))
+        lines += ["| frozen MiniLM probe, windows | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+        lines += [f"| {budget} | {cells(scores)} |" for budget, scores in probes.items()]
     if args.model:
         results = model_budgets(args.model, args.windows)
         tasks = next(iter(results.values()))[0]
