@@ -506,11 +506,12 @@ def _whole_text_windows(tokenizer, texts, config):
 @settings(max_examples=25, deadline=None)
 @given(
     words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=2500),
-    strategy=st.sampled_from(["head", "head+tail"]),
+    strategy=st.sampled_from(["head", "head+tail", "chunks"]),
     max_length=st.sampled_from([16, 64]),
 )
 def test_tokenizing_only_the_ends_gives_the_whole_texts_windows(tokenizer, words, strategy, max_length):
-    config = WindowConfig(strategy=strategy, max_length=max_length, head_fraction=0.3)
+    # chunks of one window read the first: tokenized as head is
+    config = WindowConfig(strategy=strategy, max_length=max_length, head_fraction=0.3, max_windows=1, stride=4)
     texts = [" ".join(words), "short one", "".join(words)]  # the last has few spaces to cut at
     assert encode_articles(tokenizer, texts, config) == _whole_text_windows(tokenizer, texts, config)
 
@@ -524,7 +525,9 @@ def test_a_long_text_is_tokenized_only_at_its_ends(tokenizer):
     assert ids[:32] == whole[:32] and ids[-32:] == whole[-32:]
 
 
-def test_chunks_tokenize_the_whole_text(tokenizer):
-    config = WindowConfig(strategy="chunks", max_length=32, stride=8)
+def test_chunks_of_several_windows_tokenize_the_whole_text_and_of_one_only_its_ends(tokenizer):
     text = " ".join(f"word{i}" for i in range(3_000))
-    assert token_ids(tokenizer, [text], config)[0] == tokenizer(text, add_special_tokens=False)["input_ids"]
+    whole = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert token_ids(tokenizer, [text], WindowConfig(strategy="chunks", max_length=32, stride=8))[0] == whole
+    one = token_ids(tokenizer, [text], WindowConfig(strategy="chunks", max_length=32, stride=8, max_windows=1))[0]
+    assert one[:32] == whole[:32] and len(one) < len(whole) / 10

@@ -167,12 +167,14 @@ PLAIN_TOKENS = {"add_special_tokens": False, "truncation": False, "verbose": Fal
 
 def token_ids(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[int]]:
     """Each text's token ids (no special tokens), or, where the windows read only its start and end (``head``,
-    ``head+tail``), those of a long text's start and end alone: at least ``max_length`` tokens of each, joined,
-    which :func:`split_tokens` cuts into the same windows as all of the text's tokens."""
+    ``head+tail``, ``chunks`` of one window: the first), those of a long text's start and end alone: at least
+    ``max_length`` tokens of each, joined, which :func:`split_tokens` cuts into the same windows as all of the
+    text's tokens."""
     texts = list(texts)
     span = CHARACTERS_PER_TOKEN * config.max_length
     long = [i for i, text in enumerate(texts) if len(text) > 2 * span]
-    if config.strategy == "chunks" or not long or not _splits_at_spaces(tokenizer):
+    reads_all = config.strategy == "chunks" and config.max_windows > 1
+    if reads_all or not long or not _splits_at_spaces(tokenizer):
         return tokenizer(texts, **PLAIN_TOKENS)["input_ids"]
     ends = [_ends(texts[i], span) for i in long]
     ids = tokenizer([part for pair in ends for part in pair], **PLAIN_TOKENS)["input_ids"]
