@@ -208,6 +208,7 @@ def out_of_fold_heads(
             held_logits[held] = features[held] @ weight.T + bias
         scores[l2] = task_scores(labels[labelled], held_logits[labelled].argmax(1), names)[kind]
         logits[l2] = held_logits
+        logger.info("probe: l2 %g, %s %.4f over %d folds' held-out rows", l2, kind, scores[l2], len(folds))
     return scores, logits
 
 
