@@ -30,16 +30,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> None:
         from .config import load_config
-        from .metrics import format_report
         from .scoring.tfidf_baseline import baseline_run
 
-        model_dir, metrics = baseline_run(load_config(args.config, args.overrides), overwrite=args.overwrite)
-        reports = [
-            f"[{split}] " + format_report(task, scores)
-            for split, per_task in metrics["splits"].items()
-            for task, scores in per_task.items()
-        ]
-        print("\n\n".join(reports))
+        model_dir, metrics, report = baseline_run(load_config(args.config, args.overrides), overwrite=args.overwrite)
+        print(report)
         train = metrics["train"]
         print(f"\nfitted in {train['seconds']} s (C per task: {train['C']}); saved to {model_dir}")
 

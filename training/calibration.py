@@ -165,9 +165,8 @@ def calibrate_run(
         logits: the encoder's logits per split and task.
         held_out: the probe's out-of-fold logits of the training rows, their labels and folds.
     """
-    if not (config.training.calibrate or config.training.fuse_tfidf):
-        return RunCalibration()
-    if "validation" not in logits and held_out is None:
+    nothing_to_choose_on = "validation" not in logits and held_out is None
+    if nothing_to_choose_on or not (config.training.calibrate or config.training.fuse_tfidf):
         return RunCalibration()
     result = RunCalibration()
     if config.training.fuse_tfidf:

@@ -22,6 +22,7 @@ from sklearn.svm import LinearSVC
 
 from .data import DataError
 from .probe import Folds
+from .scoring.tfidf_baseline import full_rank
 
 logger = logging.getLogger("newsclf")
 
@@ -69,8 +70,8 @@ def out_of_fold_tfidf(
         for fit_rows, held in held_out.folds:
             keep = fit_rows[y[fit_rows] != -100]
             svm = LinearSVC(C=costs[task]).fit(features[keep], y[keep])
-            decision = svm.decision_function(features[held])
-            decision = np.stack([-decision / 2, decision / 2], 1) if decision.ndim == 1 else decision
+            coef, intercept = full_rank(svm)
+            decision = np.asarray(features[held] @ coef.T) + intercept
             # a class the fold's rows lack ranks last, below the row's lowest score (not -inf: the temperature
             # fit would then see an infinite loss)
             columns = np.repeat(decision.min(1, keepdims=True) - 1, logits.shape[1], axis=1)

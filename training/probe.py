@@ -233,7 +233,6 @@ class ProbeStage:
     features: dict[str, np.ndarray]
     seconds: float
     folds: Folds | None = None  # training.choose_on groups: the folds the heads' out-of-fold logits came from
-    train_labels: dict[str, list[int]] | None = None  # the training rows' label ids per task
 
 
 def cache_folder(config: Config) -> Path:
@@ -267,7 +266,7 @@ def run_probe(
     labels = {split: dataset.labels for split, dataset in datasets.items()}
     heads = fit_probe(features, labels, fitted, config, class_weights, folds)
     install_heads(model, heads)
-    return ProbeStage(heads, features, time.perf_counter() - started, folds, labels["train"])
+    return ProbeStage(heads, features, time.perf_counter() - started, folds)
 
 
 def model_logits(model: Any, features: np.ndarray) -> dict[str, np.ndarray]:

@@ -433,7 +433,13 @@ def score_run(
     calibration = RunCalibration()
     if main:
         calibration = calibrate_run(
-            config, prepared.splits, truth, predicted, prepared.model.config.scrub_names, logits, held_out(probe)
+            config,
+            prepared.splits,
+            truth,
+            predicted,
+            prepared.model.config.scrub_names,
+            logits,
+            held_out(probe, prepared.datasets["train"].labels),
         )
     printed = []
     for split in evaluated:
@@ -456,12 +462,12 @@ def score_run(
     return metrics, printed, calibration
 
 
-def held_out(probe: ProbeStage | None) -> HeldOut | None:
+def held_out(probe: ProbeStage | None, train_labels: dict[str, list[int]]) -> HeldOut | None:
     """The probe's out-of-fold logits of the training rows (``training.choose_on: groups``), to choose on."""
     if probe is None or probe.folds is None:
         return None
     logits = {task: head.out_of_fold for task, head in probe.heads.items()}
-    return HeldOut(logits, probe.train_labels, probe.folds)
+    return HeldOut(logits, train_labels, probe.folds)
 
 
 def save_run(

@@ -58,7 +58,7 @@ def fit_tfidf(
             }
             chosen[task] = max(COSTS, key=scores.get)  # the first of equals: the stronger penalty
             svm = fits[chosen[task]]
-        heads[task] = _full_rank(svm, len(labels))
+        heads[task] = full_rank(svm)
     predictor = TfidfPredictor(vectorizer, heads, label_lists, list(text_fields), scrub_names)
     info = {"seconds": round(time.perf_counter() - started, 1), "C": chosen, "features": len(vectorizer.vocabulary_)}
     return predictor, info
@@ -101,19 +101,20 @@ def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
     return predictor, metrics
 
 
-def _full_rank(svm: LinearSVC, classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """LinearSVC keeps one row for two classes; make it one row per class like the multi-class case."""
+def full_rank(svm: LinearSVC) -> tuple[np.ndarray, np.ndarray]:
+    """The SVM's coefficients and intercepts, one row per class it was fitted on (``svm.classes_``): LinearSVC keeps
+    one row for two classes; make it one row per class like the multi-class case."""
     coef, intercept = svm.coef_, svm.intercept_
-    if classes == 2 and coef.shape[0] == 1:
+    if len(svm.classes_) == 2 and coef.shape[0] == 1:
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     return coef.astype(np.float32), intercept.astype(np.float32)
 
 
-def baseline_run(config: Config, overwrite: bool = False) -> tuple[Path, dict[str, Any]]:
+def baseline_run(config: Config, overwrite: bool = False) -> tuple[Path, dict[str, Any], str]:
     """Fits :func:`fit_baseline` into a new run folder (``run.name`` under ``run.output_dir``) and saves its model
-    folder, metrics and report; returns the model folder and the metrics. A failure before the model is fitted
-    leaves no folder behind."""
+    folder, metrics and report; returns the model folder, the metrics and the report. A failure before the model is
+    fitted leaves no folder behind."""
     run_dir = prepare_run_folder(config, resume=False, overwrite=overwrite)
     try:
         save_config(config, run_dir / "config.yaml")
@@ -132,5 +133,6 @@ def baseline_run(config: Config, overwrite: bool = False) -> tuple[Path, dict[st
         for split, per_task in metrics["splits"].items()
         for task, scores in per_task.items()
     ]
-    write_text_atomic(run_dir / "report.txt", "\n\n".join(reports) + "\n")
-    return model_dir, metrics
+    report = "\n\n".join(reports)
+    write_text_atomic(run_dir / "report.txt", report + "\n")
+    return model_dir, metrics, report
