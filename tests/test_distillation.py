@@ -16,7 +16,8 @@ from inference.model.classifier import NewsClassifierOutput
 from training.checks import check_config
 from training.config import ConfigError
 from training.distillation import teacher_probabilities
-from training.fitting.recipe import prepare, tokenize, train
+from training.fitting.building import tokenize
+from training.fitting.recipe import prepare, train
 from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 

@@ -20,7 +20,8 @@ from transformers import AutoTokenizer, TrainerCallback
 from inference import Predictor
 from training.config import load_config, save_config
 from training.data import DataError
-from training.fitting.recipe import build_model, train
+from training.fitting.building import build_model
+from training.fitting.recipe import train
 from training.runs import RunFolderError
 from training.saving import save_model_folder
 from training.train import main

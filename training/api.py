@@ -45,7 +45,7 @@ Data = str | os.PathLike | pd.DataFrame | datasets.Dataset | Sequence[Mapping[st
 
 
 def fit(
-    train: Data,
+    train: Data | None,
     validation: Data | None = None,
     test: Data | None = None,
     *,
@@ -59,7 +59,8 @@ def fit(
     """Trains a model on ``train`` and returns it.
 
     Args:
-        train: the training articles, with the text fields (``title``, ``content``) and a column per label.
+        train: the training articles, with the text fields (``title``, ``content``) and a column per label; None
+            with ``settings={"training.mode": "zero-shot"}`` (heads from each task's ``descriptions``).
         validation: articles that pick the best epoch and are scored; None: a seeded share of ``train`` (the
             config's ``data.split``; a split column the config names is used when ``train`` has it).
         test: articles scored once at the end (``evaluation.test``).
@@ -147,7 +148,7 @@ def _run_settings(
         updates["run.name"] = name
     split = config.data.split
     drawn = files["validation"] is None and not split.file and split.column and "data.split.column" not in settings
-    if drawn and split.column not in read_table(files["train"]).column_names:
+    if drawn and files["train"] is not None and split.column not in read_table(files["train"]).column_names:
         updates["data.split.column"] = None  # the data names no split: draw validation_size of it, seeded
     return updates
 

@@ -159,11 +159,52 @@ def check_encoder_length(config: Config) -> None:
 
 
 def check_refit(config: Config) -> None:
-    if config.training.refit_heads and config.training.mode == "probe":
+    mode = config.training.mode
+    if config.training.refit_heads and mode in ("probe", "zero-shot"):
         raise ConfigError(
-            "training.refit_heads: a probe run fits its heads once on the pretrained encoder; refitting needs a "
-            "fine-tuned one (training.mode: finetune or probe+finetune); for a probe, set training.refit_heads: false"
+            f"training.refit_heads: a {mode} run makes its heads once on the pretrained encoder; refitting needs a "
+            f"fine-tuned one (training.mode: finetune or probe+finetune); for {mode}, set training.refit_heads: false"
         )
+
+
+def check_zero_shot(config: Config) -> None:
+    """``training.mode: zero-shot`` makes single-text heads from label descriptions, with nothing to train on;
+    every other mode needs training rows."""
+    for task in config.tasks:
+        for template in task.templates:
+            if template.count("{}") != 1:
+                raise ConfigError(
+                    f"tasks.{task.name}.templates: each template needs one {{}} where the description goes, "
+                    f"got {template!r}"
+                )
+    if config.training.mode != "zero-shot":
+        if config.data.train_file is None:
+            raise ConfigError(f"data.train_file: training.mode {config.training.mode} needs training rows")
+        return
+    refused = {
+        "training.fuse_tfidf": config.training.fuse_tfidf,
+        "training.teacher": config.training.teacher,
+        "datasets": config.datasets,
+        "model.normalize_articles: false": config.model.normalize_articles is False,
+    }
+    for key, used in refused.items():
+        if used:
+            raise ConfigError(f"{key}: not with training.mode zero-shot, whose heads come from descriptions alone")
+    for task in config.tasks:
+        if task.kind != "single":
+            raise ConfigError(
+                f"tasks.{task.name}: a zero-shot head compares one text with its labels' descriptions; a "
+                f"{task.kind} task has none to compare (kind single only)"
+            )
+        labels = list(task.label_descriptions())
+        unknown = sorted(set(task.descriptions or {}) - set(labels))
+        if unknown:
+            raise ConfigError(f"tasks.{task.name}.descriptions: {unknown} are not in tasks.{task.name}.labels {labels}")
+        if len(labels) < 2:
+            raise ConfigError(
+                f"tasks.{task.name}: a zero-shot head needs two or more labels, from `labels` or `descriptions`; "
+                f"got {labels}"
+            )
 
 
 def check_choose_on(config: Config) -> None:
@@ -202,6 +243,7 @@ def check_config(config: Config) -> None:
         trackers(config.training.report_to)
         check_encoder_length(config)
         check_refit(config)
+        check_zero_shot(config)
         check_choose_on(config)
         check_tfidf_share(config)
         check_teacher(config)

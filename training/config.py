@@ -112,8 +112,10 @@ class DataConfig:
     """The data: its files, the article fields read from it, and how it is split. Its defaults fit the sample
     data (data/sample/articles.jsonl)."""
 
-    train_file: str = setting(
-        "data/sample/articles.jsonl", "CSV, TSV, JSON, JSONL (.gz) or Parquet, read with `datasets`"
+    train_file: str | None = setting(
+        "data/sample/articles.jsonl",
+        "CSV, TSV, JSON, JSONL (.gz) or Parquet, read with `datasets`; null only for training.mode zero-shot (no "
+        "training rows)",
     )
     validation_file: str | None = setting(
         None, "a separate validation file instead of a split (then test_file is the test set)"
@@ -189,6 +191,18 @@ class TaskConfig:
         "labels listed in `labels` that no training row has: error (refused before training) | keep (their outputs "
         "stay untrained; they are left out of the run's macro-F1, with a warning)",
     )
+    descriptions: dict[str, str] | None = setting(
+        None,
+        "training.mode zero-shot: label -> a short description its head embeds, e.g. {economy: the economy, jobs "
+        "and prices}; a label without one is described by its name (underscores read as spaces); null with no "
+        "`labels`: the labels are these keys, in order",
+    )
+    templates: list[str] = setting(
+        ["News about {}."],
+        "training.mode zero-shot: sentences each description is put into (`{}` marks where); a label's head "
+        "row is the mean of their embeddings. The default scored highest of four on AllSides' outlet validation "
+        '(docs/training.md, "Zero-shot heads")',
+    )
     weight: float = setting(1.0, "multiplies this task's loss", POSITIVE)
     class_weights: Literal["none", "balanced"] = setting(
         "none", "none | balanced (inverse class frequency, for skewed labels)"
@@ -199,6 +213,12 @@ class TaskConfig:
     reversal_schedule: Literal["constant", "ramp"] = setting(
         "ramp", "constant | ramp: from 0 up to `reversal` as training goes (Ganin & Lempitsky 2015)"
     )
+
+    def label_descriptions(self) -> dict[str, str]:
+        """Each label and the text a zero-shot head embeds for it (its description, else its name with spaces), in
+        the order of ``labels`` (or of ``descriptions`` where ``labels`` is null)."""
+        described = self.descriptions or {}
+        return {label: described.get(label) or label.replace("_", " ") for label in self.labels or list(described)}
 
 
 @dataclass
@@ -236,6 +256,11 @@ class ModelConfig:
     )
     window_pooling: Literal["mean", "max"] = setting("mean", "mean | max: how an article's windows become one vector")
     classifier_dropout: float = setting(0.1, "dropout before each task head", DROPOUT)
+    normalize_articles: bool | None = setting(
+        None,
+        "scale each article vector to unit length before the heads; null: yes in training.mode zero-shot (its "
+        "heads score cosine similarities), no otherwise",
+    )
     attention_dropout: float | None = setting(
         0.0, "encoder attention dropout; 0 keeps the fast attention kernel; null: as pretrained", DROPOUT
     )
@@ -252,11 +277,19 @@ class ModelConfig:
 class TrainingConfig:
     """How the model is trained. The defaults are the sample data's recipe (6 epochs at 1e-4 with patience 3)."""
 
-    mode: Literal["finetune", "probe", "probe+finetune"] = setting(
+    mode: Literal["finetune", "probe", "probe+finetune", "zero-shot"] = setting(
         "finetune",
         "finetune: heads from zero, the whole model trained | probe: only heads, fitted in seconds on the "
         "frozen encoder's article vectors (every window, cached) | probe+finetune: fine-tuning starts from the "
-        "probe's heads (LP-FT; training/probe.py)",
+        "probe's heads (LP-FT; training/probe.py) | zero-shot: no training rows, each head made from its "
+        "labels' descriptions (tasks.<name>.descriptions; training/fitting/zero_shot.py)",
+    )
+    zero_shot_scale: float = setting(
+        20.0,
+        "training.mode zero-shot: a logit is this times the cosine similarity of article and description "
+        "(20 gave the lowest log-loss of 10-100 on AllSides' outlet validation); calibrate: true then fits a "
+        "temperature on validation where there is one",
+        POSITIVE,
     )
     epochs: float = setting(6.0, "passes over the training data", POSITIVE)
     max_steps: int = setting(

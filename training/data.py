@@ -570,20 +570,34 @@ def load_splits(config: Config) -> dict[str, datasets.Dataset]:
 
 def _load_splits(config: Config) -> dict[str, datasets.Dataset]:
     data = config.data
+    if data.train_file is None:  # zero-shot: no training rows, only files to score
+        splits = {name: _read_part(file, config) for name, file in _evaluation_files(data).items()}
+        return _limited(splits, config)
     train_file = Path(data.train_file)
     table = join_columns(read_rows(train_file), config, train_file)
     if data.validation_file:
         splits = {"train": prepare(table, config, train_file)}
-        for name, file in (("validation", data.validation_file), ("test", data.test_file)):
-            if file:
-                splits[name] = prepare(join_columns(read_rows(file), config, file), config, file)
+        splits.update({name: _read_part(file, config) for name, file in _evaluation_files(data).items()})
     else:
         splits = split_rows(table, config, train_file)
         if data.test_file:
-            test = join_columns(read_rows(data.test_file), config, data.test_file)
-            splits["test"] = prepare(test, config, data.test_file)
+            splits["test"] = _read_part(data.test_file, config)
     if "train" not in splits or len(splits["train"]) == 0:
         raise DataError(f"{train_file}: no training rows (check data.split)")
+    return _limited(splits, config)
+
+
+def _evaluation_files(data: DataConfig) -> dict[str, str]:
+    return {name: file for name, file in (("validation", data.validation_file), ("test", data.test_file)) if file}
+
+
+def _read_part(file: str, config: Config) -> datasets.Dataset:
+    return prepare(join_columns(read_rows(file), config, file), config, file)
+
+
+def _limited(splits: dict[str, datasets.Dataset], config: Config) -> dict[str, datasets.Dataset]:
+    """The splits cut to ``data.max_train_samples`` / ``max_eval_samples`` (a seeded draw), logged."""
+    data = config.data
     for name, limit in (
         ("train", data.max_train_samples),
         ("validation", data.max_eval_samples),

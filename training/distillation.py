@@ -66,7 +66,7 @@ def teacher_probabilities(
     with ``text`` and, for pair tasks, ``target``), in the rows' order.
 
     Args:
-        tokenize: :func:`training.fitting.recipe.tokenize` (texts → windows with a tokenizer and window settings).
+        tokenize: :func:`training.fitting.building.tokenize` (texts → windows with a tokenizer and window settings).
         bf16: the precision the teacher's vectors are cached in (the run's).
     """
     from inference.prediction.predictor import Predictor

@@ -169,3 +169,18 @@ def plot_confusion_matrix(scores: dict[str, Any], title: str, path: str | Path) 
     draw_confusion_matrix(figure.add_subplot(), scores, title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]], plots: bool) -> str:
+    """Writes each task's report of ``split`` (and its confusion matrix, with ``plots``) into ``run_dir/reports``;
+    returns the reports as printed at the end of a run."""
+    reports = run_dir / "reports"
+    reports.mkdir(exist_ok=True)
+    texts = []
+    for task, scores in per_task.items():
+        text = format_report(task, scores)
+        texts.append(f"[{split}] {text}")
+        (reports / f"{task}_{split}.txt").write_text(text + "\n", encoding="utf-8")
+        if plots:
+            plot_confusion_matrix(scores, f"{task} — {split}", reports / f"{task}_{split}_confusion.png")
+    return "\n\n".join(texts)

@@ -264,9 +264,16 @@ def run_probe(
         task: labels for task, labels in label_lists.items() if task not in model.config.tasks_of_kind("adversarial")
     }
     labels = {split: dataset.labels for split, dataset in datasets.items()}
-    heads = fit_probe(features, labels, fitted, config, class_weights, folds)
+    heads = fit_probe(head_inputs(model, features), labels, fitted, config, class_weights, folds)
     install_heads(model, heads)
     return ProbeStage(heads, features, time.perf_counter() - started, folds)
+
+
+def head_inputs(model: Any, features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each split's cached article vectors as the model's heads read them (unit length with
+    ``normalize_articles``), so a fitted head scores as it will in the model."""
+    with torch.no_grad():
+        return {split: model.head_inputs(torch.from_numpy(vectors)).numpy() for split, vectors in features.items()}
 
 
 def model_logits(model: Any, features: np.ndarray) -> dict[str, np.ndarray]:

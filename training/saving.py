@@ -43,9 +43,11 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
         "# newsclf news classifier",
         "",
         (
-            f"Fine-tuned from `{config.model.name}` with newsclf on `{config.data.train_file}`. "
-            f"One shared encoder, one head per task: {', '.join(label_lists)}."
-        ),
+            f"Zero-shot heads on `{config.model.name}`, made by newsclf from label descriptions (no training rows). "
+            if config.training.mode == "zero-shot"
+            else f"Fine-tuned from `{config.model.name}` with newsclf on `{config.data.train_file}`. "
+        )
+        + f"One shared encoder, one head per task: {', '.join(label_lists)}.",
         "",
         *_tasks_section(config, label_lists),
         "",

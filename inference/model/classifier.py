@@ -67,6 +67,8 @@ class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
         classifier_dropout: dropout before each head.
         scrub_names: outlet names to remove, with outlet boilerplate, before reading a text
             (see :mod:`inference.prediction.scrub`); ``None``: texts are read as they are.
+        normalize_articles: scale each article vector to unit length before the heads (zero-shot heads,
+            whose rows are unit description vectors, then score cosine similarities).
         max_target_tokens: read from folders saved before it moved into ``window``; used when
             ``window`` does not set it.
 

@@ -44,6 +44,7 @@ SETTING_KEYS = (
     "classifier_dropout",
     "scrub_names",
     "max_target_tokens",
+    "normalize_articles",
 )
 
 
@@ -89,6 +90,7 @@ class TaskSpecs:
         classifier_dropout: float = 0.1,
         scrub_names: list[str] | None = None,
         max_target_tokens: int | None = None,
+        normalize_articles: bool = False,
     ) -> None:
         self.encoder = dict(encoder or {"model_type": "bert"})
         self.tasks = [_normalise_task(task) for task in tasks or []]
@@ -105,6 +107,7 @@ class TaskSpecs:
         self.window_pooling = window_pooling
         self.classifier_dropout = classifier_dropout
         self.scrub_names = None if scrub_names is None else list(scrub_names)
+        self.normalize_articles = bool(normalize_articles)
 
     @property
     def window_config(self) -> WindowConfig:
@@ -232,9 +235,14 @@ class TaskHeads:
                 return windows.unsqueeze(0).masked_fill(assignment.unsqueeze(-1) == 0, lowest).amax(1)
             return (assignment @ windows) / assignment.sum(1, keepdim=True)
 
+    def head_inputs(self, articles: torch.Tensor) -> torch.Tensor:
+        """The article vectors as the heads read them: scaled to unit length where ``normalize_articles`` is set
+        (a zero-shot head's logits are then a scale times cosine similarities), else as pooled."""
+        return nn.functional.normalize(articles, dim=-1) if self.config.normalize_articles else articles
+
     def classify(self, articles: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each task's logits for the article vectors, in the config's task order."""
-        features = self.dropout(articles)
+        features = self.dropout(self.head_inputs(articles))
         adversarial = set(self.config.tasks_of_kind("adversarial"))
         inputs = {name: reverse_gradient(features, self.reversal.get(name, 1.0)) for name in adversarial}
         return tuple(self.heads[name](inputs.get(name, features)) for name in self.config.task_names)

@@ -14,18 +14,16 @@ from typing import Any
 import numpy as np
 import torch
 import transformers
-from tqdm.auto import tqdm
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
 from inference.model.classifier import NewsClassifier
-from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
 from inference.prediction.backends import bf16_supported, torch_threads
 from inference.prediction.predictor import Predictor
 
 from .. import distributed
 from ..calibration import RunCalibration, calibrate_run, calibration_report
-from ..checks import check_config, window_config
+from ..checks import check_config
 from ..config import Config, TaskConfig, save_config
 from ..data import DataError, encode_labels, load_task_data, untrained_label_ids
 from ..distillation import check_teacher, teacher_probabilities
@@ -40,7 +38,7 @@ from ..logs import (
     quiet_loading,
     setup_logging,
 )
-from ..metrics import as_task_tuple, format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from ..metrics import as_task_tuple, make_compute_metrics, summarise, task_scores, write_reports
 from ..overwrite import InputOverwriteError
 from ..probe import Folds, ProbeStage, model_logits, probe_summary, run_probe
 from ..runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
@@ -55,6 +53,8 @@ from ..trainer import (
     balanced_class_weights,
     default_eval_batch_size,
 )
+from .building import build_model, tokenize
+from .zero_shot import make_zero_shot
 
 logger = logging.getLogger("newsclf")
 
@@ -68,56 +68,6 @@ class Prepared:
     model: NewsClassifier
     tokenizer: Any
     datasets: dict[str, ArticleDataset]
-
-
-def tokenize(
-    tokenizer: Any,
-    texts: list[str],
-    window: WindowConfig,
-    desc: str,
-    targets: list[str | None] | None = None,
-) -> list[list[list[int]]]:
-    """Windows of each text, or of each (target, text) pair where a target is given (None: one text)."""
-    windows: list[list[list[int]]] = []
-    step = 512
-    for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
-        part = texts[start : start + step]
-        part_targets = targets[start : start + step] if targets is not None else [None] * len(part)
-        singles = [i for i, target in enumerate(part_targets) if target is None]
-        paired = [i for i, target in enumerate(part_targets) if target is not None]
-        encoded: list[Any] = [None] * len(part)
-        if singles:
-            for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
-                encoded[i] = article
-        if paired:
-            targets_read, texts_read = [part_targets[i] for i in paired], [part[i] for i in paired]
-            for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window)):
-                encoded[i] = article
-        windows.extend(encoded)
-    return windows
-
-
-def build_model(
-    config: Config, label_lists: dict[str, list[str]], scrub_names: list[str] | None = None
-) -> NewsClassifier:
-    overrides = {}
-    if config.model.attention_dropout is not None:
-        overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
-    if config.model.hidden_dropout is not None:
-        overrides["hidden_dropout_prob"] = config.model.hidden_dropout
-    window = window_config(config)
-    tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
-    return NewsClassifier.from_encoder(
-        resolve_encoder(config.model.name),
-        tasks,
-        encoder_overrides=overrides,
-        text_fields=config.data.text_fields,
-        window=window.to_dict(),
-        token_pooling=config.model.token_pooling,
-        window_pooling=config.model.window_pooling,
-        classifier_dropout=config.model.classifier_dropout,
-        scrub_names=scrub_names,
-    )
 
 
 def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
@@ -167,19 +117,6 @@ def split_logits(trainer: MultiTaskTrainer, dataset: ArticleDataset, tasks: list
     return {task: np.asarray(values) for task, values in zip(tasks, as_task_tuple(prediction.predictions))}
 
 
-def write_reports(run_dir: Path, split: str, per_task: dict[str, dict[str, Any]], plots: bool) -> str:
-    reports = run_dir / "reports"
-    reports.mkdir(exist_ok=True)
-    texts = []
-    for task, scores in per_task.items():
-        text = format_report(task, scores)
-        texts.append(f"[{split}] {text}")
-        (reports / f"{task}_{split}.txt").write_text(text + "\n", encoding="utf-8")
-        if plots:
-            plot_confusion_matrix(scores, f"{task} — {split}", reports / f"{task}_{split}_confusion.png")
-    return "\n\n".join(texts)
-
-
 def train(
     config: Config,
     resume: bool = False,
@@ -211,6 +148,8 @@ def train(
     config.run.name = run_dir.name
     # the caller's own thread setting (and transformers' progress bars) are back afterwards
     with torch_threads(config.training.num_threads), quiet_loading(quiet or not console_is_terminal()):
+        if config.training.mode == "zero-shot":
+            return zero_shot_run(config, run_dir, update_latest, quiet)
         try:
             start_run(config, run_dir, main, resume, console=not quiet)
             prepared = prepare(config)
@@ -239,7 +178,22 @@ def train(
             if update_latest:
                 point_latest(run_dir)
             if not quiet:
-                report_run(run_dir, config, prepared, printed, seconds)
+                report_run(run_dir, config, prepared.splits.get("validation"), printed, seconds)
+    return run_dir
+
+
+def zero_shot_run(config: Config, run_dir: Path, update_latest: bool, quiet: bool) -> Path:
+    """``training.mode: zero-shot``: heads from label descriptions, no Trainer (:mod:`training.fitting.zero_shot`)."""
+    try:
+        start_run(config, run_dir, main=True, resume=False, console=not quiet)
+        made = make_zero_shot(config, run_dir)
+    except BaseException:
+        discard_run_folder(run_dir)
+        raise
+    if update_latest:
+        point_latest(run_dir)
+    if not quiet:
+        report_run(run_dir, config, made.validation, made.printed, made.seconds)
     return run_dir
 
 
@@ -496,13 +450,14 @@ def save_run(
     write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
 
 
-def report_run(run_dir: Path, config: Config, prepared: Prepared, printed: list[str], seconds: float) -> None:
-    """Prints the scores, where the model went and (``evaluation.example``) one prediction of the saved model."""
+def report_run(run_dir: Path, config: Config, validation: Any | None, printed: list[str], seconds: float) -> None:
+    """Prints the scores, where the model went and (``evaluation.example``) one prediction of the saved model on
+    the first ``validation`` row."""
     model_dir = run_dir / "model"
     print("\n" + "\n\n".join(printed) if printed else "(no validation split: nothing scored)")
     print(f"\ntrained in {seconds:.0f} s; model saved to {model_dir}")
-    if config.evaluation.example and "validation" in prepared.splits:
-        _print_example(model_dir, prepared.splits["validation"][0], config)
+    if config.evaluation.example and validation is not None and len(validation):
+        _print_example(model_dir, validation[0], config)
 
 
 def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:

@@ -1,0 +1,72 @@
+"""The model a run starts from (the pretrained encoder with one head per task) and its texts as token windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from inference.model.classifier import NewsClassifier
+from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
+
+from ..checks import window_config
+from ..config import Config
+from ..encoders import resolve_encoder
+
+
+def tokenize(
+    tokenizer: Any,
+    texts: list[str],
+    window: WindowConfig,
+    desc: str,
+    targets: list[str | None] | None = None,
+) -> list[list[list[int]]]:
+    """Windows of each text, or of each (target, text) pair where a target is given (None: one text)."""
+    windows: list[list[list[int]]] = []
+    step = 512
+    for start in tqdm(range(0, len(texts), step), desc=f"tokenizing {desc}", unit="batch", disable=None):
+        part = texts[start : start + step]
+        part_targets = targets[start : start + step] if targets is not None else [None] * len(part)
+        singles = [i for i, target in enumerate(part_targets) if target is None]
+        paired = [i for i, target in enumerate(part_targets) if target is not None]
+        encoded: list[Any] = [None] * len(part)
+        if singles:
+            for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
+                encoded[i] = article
+        if paired:
+            targets_read, texts_read = [part_targets[i] for i in paired], [part[i] for i in paired]
+            for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window)):
+                encoded[i] = article
+        windows.extend(encoded)
+    return windows
+
+
+def build_model(
+    config: Config, label_lists: dict[str, list[str]], scrub_names: list[str] | None = None
+) -> NewsClassifier:
+    """The pretrained encoder (``model.name``) with a new head per task, reading as the config says."""
+    overrides = {}
+    if config.model.attention_dropout is not None:
+        overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
+    if config.model.hidden_dropout is not None:
+        overrides["hidden_dropout_prob"] = config.model.hidden_dropout
+    window = window_config(config)
+    tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
+    return NewsClassifier.from_encoder(
+        resolve_encoder(config.model.name),
+        tasks,
+        encoder_overrides=overrides,
+        text_fields=config.data.text_fields,
+        window=window.to_dict(),
+        token_pooling=config.model.token_pooling,
+        window_pooling=config.model.window_pooling,
+        classifier_dropout=config.model.classifier_dropout,
+        scrub_names=scrub_names,
+        normalize_articles=normalizes_articles(config),
+    )
+
+
+def normalizes_articles(config: Config) -> bool:
+    """``model.normalize_articles``, its null read as: in zero-shot mode only."""
+    chosen = config.model.normalize_articles
+    return config.training.mode == "zero-shot" if chosen is None else chosen
