@@ -30,6 +30,7 @@ print(json.dumps([name for name in {heavy!r} if name in sys.modules]))
         "training.evaluate",
         "training.baseline",
         "training.search",
+        "training.suggest",
     ],
 )
 def test_help_imports_nothing_heavy(module: str):

@@ -271,6 +271,29 @@ class TrainedModel:
         with data_files({"evaluation": data}) as files:
             return evaluate_file(self.predictor, config, files["evaluation"], split, unseen_label)["tasks"]
 
+    def suggest(
+        self,
+        pool: str | os.PathLike | pd.DataFrame | Sequence[Article],
+        n: int = 50,
+        task: str | None = None,
+        *,
+        cache: str | Path = "runs/feature-cache",
+    ) -> list[dict[str, Any]]:
+        """The ``n`` articles of ``pool`` to label next for ``task`` (None: the first), as ``newsclf-suggest``
+        chooses them: each article's fields, the task's column to fill in, and ``suggested_label``,
+        ``suggested_score`` and ``suggested_margin``, most uncertain first (:mod:`training.labelling.suggest`)."""
+        from .labelling.pool import pool_articles
+        from .labelling.suggest import suggest, suggestion_rows
+
+        if isinstance(pool, (str, os.PathLike)):
+            articles: list[Any] = pool_articles(pool)
+        elif isinstance(pool, pd.DataFrame):
+            articles = pool.to_dict("records")
+        else:
+            articles = list(pool)
+        task = task or self.tasks[0]
+        return suggestion_rows(articles, suggest(self.predictor, articles, n, task, cache), task)
+
     def save(self, path: str | Path) -> Path:
         """Copies the model folder to ``path`` (a folder that does not exist yet) and returns it."""
         return Path(shutil.copytree(self.path, path))
