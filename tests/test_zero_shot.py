@@ -151,3 +151,36 @@ def test_onnx_reads_a_zero_shot_folder_as_torch_does(zero_shot_dir: Path, tmp_pa
     torch_probabilities = Predictor.from_pretrained(folder, backend="torch", precision="fp32").predict_proba(texts)
     onnx_probabilities = Predictor.from_pretrained(folder, backend="onnx", precision="fp32").predict_proba(texts)
     np.testing.assert_allclose(onnx_probabilities["topic"], torch_probabilities["topic"], atol=1e-4)
+
+
+def test_a_strong_pull_keeps_a_probe_head_at_its_prior_and_none_lets_it_go():
+    from training.probe import fit_linear_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 6)).astype(np.float32)
+    y = np.arange(12) % 3
+    prior = (rng.normal(size=(3, 6)).astype(np.float32), np.zeros(3, dtype=np.float32))
+    held, _ = fit_linear_head(x, y, 3, l2=1e4, prior=prior)
+    np.testing.assert_allclose(held, prior[0], atol=1e-2)
+    free, _ = fit_linear_head(x, y, 3, l2=1e-6, prior=prior)
+    assert np.abs(free - prior[0]).max() > 0.1
+
+
+def test_a_probe_with_descriptions_starts_from_the_zero_shot_heads(tmp_path: Path, tiny_encoder_dir: Path):
+    from training.probe import PRIOR_GRID
+
+    tasks = "tasks=[{name: topic, label_column: topic, descriptions: " + json.dumps(DESCRIPTIONS) + "}]"
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", tasks, "data.split.column=split"])
+    run_dir = train(config, update_latest=False)
+    heads = json.loads((run_dir / "metrics.json").read_text())["train"]["probe"]["heads"]["topic"]
+    assert sorted(map(float, heads["scores"])) == sorted(PRIOR_GRID)
+    assert json.loads((run_dir / "model" / "config.json").read_text())["normalize_articles"] is True
+
+
+def test_descriptions_of_labels_the_data_lacks_are_refused(tmp_path: Path, tiny_encoder_dir: Path):
+    from training.data import DataError
+
+    tasks = "tasks=[{name: topic, label_column: topic, descriptions: {weather: rain}}]"
+    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", tasks])
+    with pytest.raises(DataError, match=r"tasks\.topic\.descriptions: \['weather'\] are not labels of the task"):
+        train(config, update_latest=False)

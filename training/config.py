@@ -193,9 +193,10 @@ class TaskConfig:
     )
     descriptions: dict[str, str] | None = setting(
         None,
-        "training.mode zero-shot: label -> a short description its head embeds, e.g. {economy: the economy, jobs "
-        "and prices}; a label without one is described by its name (underscores read as spaces); null with no "
-        "`labels`: the labels are these keys, in order",
+        "label -> a short description, e.g. {economy: the economy, jobs and prices}, a label without one described "
+        "by its name (underscores read as spaces). training.mode zero-shot: the heads embed them (null with no "
+        "`labels`: the labels are these keys, in order); a probe starts from those zero-shot heads and is pulled "
+        "toward them instead of toward zero (training/probe.py)",
     )
     templates: list[str] = setting(
         ["News about {}."],
@@ -214,11 +215,12 @@ class TaskConfig:
         "ramp", "constant | ramp: from 0 up to `reversal` as training goes (Ganin & Lempitsky 2015)"
     )
 
-    def label_descriptions(self) -> dict[str, str]:
+    def label_descriptions(self, labels: list[str] | None = None) -> dict[str, str]:
         """Each label and the text a zero-shot head embeds for it (its description, else its name with spaces), in
-        the order of ``labels`` (or of ``descriptions`` where ``labels`` is null)."""
+        the order of ``labels`` given, else of ``self.labels``, else of ``descriptions``."""
         described = self.descriptions or {}
-        return {label: described.get(label) or label.replace("_", " ") for label in self.labels or list(described)}
+        order = labels or self.labels or list(described)
+        return {label: described.get(label) or label.replace("_", " ") for label in order}
 
 
 @dataclass
@@ -258,8 +260,8 @@ class ModelConfig:
     classifier_dropout: float = setting(0.1, "dropout before each task head", DROPOUT)
     normalize_articles: bool | None = setting(
         None,
-        "scale each article vector to unit length before the heads; null: yes in training.mode zero-shot (its "
-        "heads score cosine similarities), no otherwise",
+        "scale each article vector to unit length before the heads; null: yes in training.mode zero-shot or for a "
+        "task with descriptions (heads from descriptions score cosine similarities), no otherwise",
     )
     attention_dropout: float | None = setting(
         0.0, "encoder attention dropout; 0 keeps the fast attention kernel; null: as pretrained", DROPOUT

@@ -650,6 +650,12 @@ def fit_labels(config: Config, train: datasets.Dataset) -> dict[str, list[str]]:
                 f"{sorted(seen)} in the training data; a classifier needs at least two"
             )
         refuse_untrained_labels(config, task, [label for label in labels if not seen[label]])
+        undescribed = sorted(set(task.descriptions or {}) - set(labels))
+        if undescribed:
+            raise DataError(
+                f"tasks.{task.name}.descriptions: {undescribed} are not labels of the task (from "
+                f"{config.data.train_file}, column {task.label_column!r}: {labels})"
+            )
         label_lists[task.name] = labels
     return label_lists
 

@@ -30,6 +30,7 @@ from torch import nn
 from inference.model.classifier import multitask_loss
 
 from .config import Config
+from .descriptions import zero_shot_head
 from .feature_cache import FeatureCache
 from .metrics import task_scores
 
@@ -38,6 +39,10 @@ logger = logging.getLogger("newsclf")
 Folds = list[tuple[np.ndarray, np.ndarray]]  # (fit rows, held-out rows) of each fold
 L2_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 """Penalties on the head's weights tried on validation where ``training.probe_l2`` is null (mean loss + l2/2·|W|²)."""
+PRIOR_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+"""The penalties tried for a head pulled toward a prior (its zero-shot head): mean loss + l2/2·|W - W₀|². The pull
+must be able to outweigh a handful of rows, hence larger values than :data:`L2_GRID`."""
+Prior = tuple[np.ndarray, np.ndarray]  # (weight, bias) a head starts from and is pulled toward
 
 
 @dataclass
@@ -59,8 +64,10 @@ def fit_linear_head(
     l2: float,
     class_weights: torch.Tensor | None = None,
     label_smoothing: float = 0.0,
+    prior: Prior | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A linear softmax head on ``features`` (rows labelled -100 left out), by L-BFGS on the model's own loss.
+    """A linear softmax head on ``features`` (rows labelled -100 left out), by L-BFGS on the model's own loss;
+    with a ``prior``, the head starts from it and its weights are pulled toward it rather than toward zero.
 
     >>> x = np.array([[1.0, 0.0], [0.0, 1.0]] * 4, dtype=np.float32)
     >>> weight, bias = fit_linear_head(x, np.array([0, 1] * 4), 2, l2=1e-4)
@@ -71,8 +78,11 @@ def fit_linear_head(
     x = torch.from_numpy(np.ascontiguousarray(features[keep], dtype=np.float32))
     y = torch.from_numpy(labels[keep].astype(np.int64))
     head = nn.Linear(x.shape[1], num_labels)
-    nn.init.zeros_(head.weight)
-    nn.init.zeros_(head.bias)
+    start = prior or (np.zeros((num_labels, x.shape[1])), np.zeros(num_labels))
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(np.asarray(start[0], dtype=np.float32)))
+        head.bias.copy_(torch.from_numpy(np.asarray(start[1], dtype=np.float32)))
+    centre = head.weight.detach().clone()
     optimizer = torch.optim.LBFGS(
         head.parameters(), lr=1.0, max_iter=500, history_size=20, line_search_fn="strong_wolfe"
     )
@@ -81,7 +91,7 @@ def fit_linear_head(
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
         loss = multitask_loss({"task": head(x)}, {"task": y}, class_weights=weights, label_smoothing=label_smoothing)
-        loss = loss + 0.5 * l2 * head.weight.pow(2).sum()
+        loss = loss + 0.5 * l2 * (head.weight - centre).pow(2).sum()
         loss.backward()
         return loss
 
@@ -105,10 +115,12 @@ def fit_probe(
     config: Config,
     class_weights: dict[str, torch.Tensor],
     folds: Folds | None = None,
+    priors: dict[str, Prior] | None = None,
 ) -> dict[str, FittedHead]:
     """Each task's head on the training vectors, its penalty chosen over ``folds`` of groups of training rows where
     given (with every training row's out-of-fold logits), else on validation, else by cross-validation on the
-    training vectors (``training.probe_l2`` fixes it).
+    training vectors (``training.probe_l2`` fixes it). A task with a prior (its zero-shot head) is pulled toward it
+    over :data:`PRIOR_GRID`; with too few rows to choose, the strongest pull.
 
     Args:
         features: split -> ``(articles, hidden)`` vectors; ``train`` required, ``validation`` optional.
@@ -117,33 +129,39 @@ def fit_probe(
         config: the run's settings (``training.probe_l2``, ``training.label_smoothing``, ``training.metric``).
         class_weights: task -> class weights, for tasks with ``class_weights: balanced``.
         folds: ``training.choose_on: groups``'s folds of the training rows (:mod:`training.group_cv`).
+        priors: task -> the (weight, bias) its head starts from and is pulled toward.
     """
     fixed, kind, smoothing = config.training.probe_l2, metric_kind(config), config.training.label_smoothing
     heads = {}
     for task, names in label_lists.items():
         y, weights = np.asarray(labels["train"][task]), class_weights.get(task)
+        prior = (priors or {}).get(task)
+        grid = PRIOR_GRID if prior is not None else L2_GRID
         fits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         scores: dict[float, float] = {}
         held_out: dict[float, np.ndarray] = {}
         if folds is not None:
-            grid = L2_GRID if fixed is None else (fixed,)
-            scores, held_out = out_of_fold_heads(features["train"], y, names, kind, folds, grid, weights, smoothing)
+            tried = grid if fixed is None else (fixed,)
+            scores, held_out = out_of_fold_heads(
+                features["train"], y, names, kind, folds, tried, weights, smoothing, prior
+            )
             chosen_by = "groups" if fixed is None else "config"
         elif fixed is not None:
             chosen_by = "config"
         elif "validation" in features:
             truth = np.asarray(labels["validation"][task])
-            fits = {l2: fit_linear_head(features["train"], y, len(names), l2, weights, smoothing) for l2 in L2_GRID}
+            fits = {l2: fit_linear_head(features["train"], y, len(names), l2, weights, smoothing, prior) for l2 in grid}
             scores = {l2: head_score(features["validation"], truth, *fit, names, kind) for l2, fit in fits.items()}
             chosen_by = "validation"
         else:
-            scores = cross_validated(features["train"], y, names, kind, weights, smoothing)
+            scores = cross_validated(features["train"], y, names, kind, weights, smoothing, prior=prior)
             chosen_by = "cross-validation" if scores else "default"
         # ties go to the larger penalty: on a few separable rows every penalty scores alike, and the smallest
         # would give the head weights large enough to saturate its probabilities
-        chosen = max(scores, key=lambda l2: (scores[l2], l2)) if scores else L2_GRID[len(L2_GRID) // 2]
+        unchosen = grid[-1] if prior is not None else grid[len(grid) // 2]
+        chosen = max(scores, key=lambda l2: (scores[l2], l2)) if scores else unchosen
         best = fixed if fixed is not None else chosen
-        fit = fits.get(best) or fit_linear_head(features["train"], y, len(names), best, weights, smoothing)
+        fit = fits.get(best) or fit_linear_head(features["train"], y, len(names), best, weights, smoothing, prior)
         heads[task] = FittedHead(*fit, best, {f"{l2:g}": v for l2, v in scores.items()}, chosen_by, held_out.get(best))
         logger.info("probe %s: l2 %g (%s); %s by l2: %s", task, best, chosen_by, kind, heads[task].scores)
     return heads
@@ -165,9 +183,11 @@ def cross_validated(
     class_weights: torch.Tensor | None,
     label_smoothing: float = 0.0,
     folds: int = 5,
+    prior: Prior | None = None,
 ) -> dict[float, float]:
-    """Each penalty of :data:`L2_GRID` with its mean score over stratified folds of the training rows: how the
-    penalty is chosen without a validation split (few-shot data). Empty where a class has fewer than two rows."""
+    """Each penalty of :data:`L2_GRID` (:data:`PRIOR_GRID` with a ``prior``) with its mean score over stratified
+    folds of the training rows: how the penalty is chosen without a validation split (few-shot data). Empty where a
+    class has fewer than two rows."""
     keep = labels != -100
     x, y = features[keep], labels[keep]
     counts = np.unique(y, return_counts=True)[1]
@@ -176,10 +196,12 @@ def cross_validated(
         return {}
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y))
     scores = {}
-    for l2 in L2_GRID:
+    for l2 in PRIOR_GRID if prior is not None else L2_GRID:
         per_fold = []
         for fit_rows, score_rows in splits:
-            weight, bias = fit_linear_head(x[fit_rows], y[fit_rows], len(names), l2, class_weights, label_smoothing)
+            weight, bias = fit_linear_head(
+                x[fit_rows], y[fit_rows], len(names), l2, class_weights, label_smoothing, prior
+            )
             per_fold.append(head_score(x[score_rows], y[score_rows], weight, bias, names, kind))
         scores[l2] = float(np.mean(per_fold))
     return scores
@@ -194,6 +216,7 @@ def out_of_fold_heads(
     penalties: Sequence[float],
     class_weights: torch.Tensor | None = None,
     label_smoothing: float = 0.0,
+    prior: Prior | None = None,
 ) -> tuple[dict[float, float], dict[float, np.ndarray]]:
     """Per penalty: the ``kind`` score of the out-of-fold predictions of every labelled row (pooled over the folds,
     since a fold of a few outlets can lack a class) and the out-of-fold logits ``(rows, labels)``."""
@@ -203,7 +226,7 @@ def out_of_fold_heads(
         held_logits = np.zeros((len(labels), len(names)), dtype=np.float32)
         for fit_rows, held in folds:
             weight, bias = fit_linear_head(
-                features[fit_rows], labels[fit_rows], len(names), l2, class_weights, label_smoothing
+                features[fit_rows], labels[fit_rows], len(names), l2, class_weights, label_smoothing, prior
             )
             held_logits[held] = features[held] @ weight.T + bias
         scores[l2] = task_scores(labels[labelled], held_logits[labelled].argmax(1), names)[kind]
@@ -212,12 +235,12 @@ def out_of_fold_heads(
     return scores, logits
 
 
-def install_heads(model: Any, heads: dict[str, FittedHead]) -> None:
-    """Copies fitted heads into the model's task heads (tasks without one keep theirs)."""
+def install_heads(model: Any, heads: dict[str, Prior]) -> None:
+    """Copies each task's ``(weight, bias)`` into the model's head (tasks without one keep theirs)."""
     with torch.no_grad():
-        for task, head in heads.items():
-            model.heads[task].weight.copy_(torch.from_numpy(head.weight))
-            model.heads[task].bias.copy_(torch.from_numpy(head.bias))
+        for task, (weight, bias) in heads.items():
+            model.heads[task].weight.copy_(torch.from_numpy(np.asarray(weight, dtype=np.float32)))
+            model.heads[task].bias.copy_(torch.from_numpy(np.asarray(bias, dtype=np.float32)))
 
 
 def probe_summary(heads: dict[str, FittedHead]) -> dict[str, Any]:
@@ -264,8 +287,13 @@ def run_probe(
         task: labels for task, labels in label_lists.items() if task not in model.config.tasks_of_kind("adversarial")
     }
     labels = {split: dataset.labels for split, dataset in datasets.items()}
-    heads = fit_probe(head_inputs(model, features), labels, fitted, config, class_weights, folds)
-    install_heads(model, heads)
+    priors = {
+        task.name: zero_shot_head(model, tokenizer, task, fitted[task.name], config.training.zero_shot_scale)
+        for task in config.tasks
+        if task.descriptions is not None and task.name in fitted
+    }
+    heads = fit_probe(head_inputs(model, features), labels, fitted, config, class_weights, folds, priors)
+    install_heads(model, {task: (head.weight, head.bias) for task, head in heads.items()})
     return ProbeStage(heads, features, time.perf_counter() - started, folds)
 
 

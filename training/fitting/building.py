@@ -67,6 +67,9 @@ def build_model(
 
 
 def normalizes_articles(config: Config) -> bool:
-    """``model.normalize_articles``, its null read as: in zero-shot mode only."""
+    """``model.normalize_articles``, its null read as: where heads start from label descriptions (zero-shot mode,
+    or a task with ``descriptions``), whose rows are unit vectors."""
     chosen = config.model.normalize_articles
-    return config.training.mode == "zero-shot" if chosen is None else chosen
+    if chosen is not None:
+        return chosen
+    return config.training.mode == "zero-shot" or any(task.descriptions is not None for task in config.tasks)

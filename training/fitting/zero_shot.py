@@ -18,19 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 import transformers
-from torch import nn
-
-from inference.model.windowing import collate_windows, encode_articles
 
 from ..calibration import calibrate_run, calibration_report
-from ..config import Config, TaskConfig
+from ..config import Config
 from ..data import check_eval_labels, encode_labels, load_splits
+from ..descriptions import zero_shot_head
 from ..encoders import resolve_encoder
 from ..feature_cache import FeatureCache
 from ..metrics import summarise, task_scores, write_reports
-from ..probe import cache_folder, model_logits
+from ..probe import cache_folder, install_heads, model_logits
 from ..saving import save_model_folder, write_json_atomic
 from .building import build_model, tokenize
 
@@ -55,7 +52,8 @@ def make_zero_shot(config: Config, run_dir: Path) -> ZeroShotRun:
     model = build_model(config, label_lists).eval()
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
     for task in config.tasks:
-        install_zero_shot_head(model, tokenizer, task, config.training.zero_shot_scale)
+        weight, bias = zero_shot_head(model, tokenizer, task, label_lists[task.name], config.training.zero_shot_scale)
+        install_heads(model, {task.name: (weight, bias)})
         logger.info(
             "zero-shot %s: %d labels x %d templates", task.name, len(label_lists[task.name]), len(task.templates)
         )
@@ -71,26 +69,6 @@ def has_labelled_rows(config: Config) -> bool:
     """Whether the config names any data to score (a training file is split as usual; its training rows unused)."""
     data = config.data
     return bool(data.train_file or data.validation_file or data.test_file)
-
-
-def install_zero_shot_head(model: Any, tokenizer: Any, task: TaskConfig, scale: float) -> None:
-    """Sets ``task``'s head to its labels' description vectors times ``scale``, with a zero bias."""
-    descriptions = list(task.label_descriptions().values())
-    sentences = [template.replace("{}", text) for text in descriptions for template in task.templates]
-    vectors = description_vectors(model, tokenizer, sentences).view(len(descriptions), len(task.templates), -1)
-    rows = nn.functional.normalize(vectors.mean(1), dim=-1)
-    with torch.no_grad():
-        model.heads[task.name].weight.copy_(scale * rows)
-        model.heads[task.name].bias.zero_()
-
-
-def description_vectors(model: Any, tokenizer: Any, sentences: list[str]) -> torch.Tensor:
-    """``(sentences, hidden)`` unit vectors: each sentence read as an article of one window, pooled as the model
-    pools (in fp32: a handful of short texts)."""
-    windows = encode_articles(tokenizer, sentences, model.config.window_config)
-    with torch.no_grad():
-        embedded = model(**collate_windows(windows, tokenizer.pad_token_id), return_embeddings=True).embeddings
-    return nn.functional.normalize(embedded.float(), dim=-1)
 
 
 def score_zero_shot(
