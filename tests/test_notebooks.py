@@ -21,11 +21,12 @@ runner = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(runner)
 
 
-def test_the_three_notebooks_are_found():
+def test_the_four_notebooks_are_found():
     assert [path.name for path in runner.NOTEBOOKS] == [
         "01_explore_data.ipynb",
         "02_train_and_evaluate.ipynb",
         "03_predict_and_explain.ipynb",
+        "04_from_zero_labels.ipynb",
     ]
 
 
@@ -112,3 +113,14 @@ def test_predict_notebook_runs_on_the_trained_model(trained: nbformat.NotebookNo
     printed = _printed(notebook)
     assert str(Path(runs["NEWSCLF_RUNS"]) / "latest" / "model") in printed
     assert "training code imported: False" in printed
+
+
+@pytest.mark.slow
+def test_from_zero_labels_notebook_runs_every_step(runs: dict[str, str]):
+    notebook = _run("04_from_zero_labels.ipynb", runs)
+    assert len(runner.figures(notebook)) == 1  # the learning curve
+    printed = _printed(notebook)
+    assert "zero-shot accuracy on 250 held-out articles" in printed
+    for per_class in (2, 4, 8):
+        assert f"{per_class} labels a class: suggest" in printed
+    assert "LP-FT on " in printed

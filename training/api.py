@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -277,11 +277,13 @@ class TrainedModel:
         n: int = 50,
         task: str | None = None,
         *,
+        exclude: Collection[str] = (),
         cache: str | Path = "runs/feature-cache",
     ) -> list[dict[str, Any]]:
-        """The ``n`` articles of ``pool`` to label next for ``task`` (None: the first), as ``newsclf-suggest``
-        chooses them: each article's fields, the task's column to fill in, and ``suggested_label``,
-        ``suggested_score`` and ``suggested_margin``, most uncertain first (:mod:`training.labelling.suggest`)."""
+        """The ``n`` articles of ``pool`` to label next for ``task`` (None: the first), none whose ``id`` is in
+        ``exclude``, as ``newsclf-suggest`` chooses them: each article's fields, the task's column to fill in, and
+        ``suggested_label``, ``suggested_score`` and ``suggested_margin``, most uncertain first
+        (:mod:`training.labelling.suggest`)."""
         from .labelling.pool import pool_articles
         from .labelling.suggest import suggest, suggestion_rows
 
@@ -292,7 +294,13 @@ class TrainedModel:
         else:
             articles = list(pool)
         task = task or self.tasks[0]
-        return suggestion_rows(articles, suggest(self.predictor, articles, n, task, cache), task)
+        excluded = set(map(str, exclude))
+        skip = [
+            i
+            for i, article in enumerate(articles)
+            if isinstance(article, Mapping) and str(article.get("id")) in excluded
+        ]
+        return suggestion_rows(articles, suggest(self.predictor, articles, n, task, cache, skip=skip), task)
 
     def save(self, path: str | Path) -> Path:
         """Copies the model folder to ``path`` (a folder that does not exist yet) and returns it."""
