@@ -191,12 +191,12 @@ class TaskConfig:
         "labels listed in `labels` that no training row has: error (refused before training) | keep (their outputs "
         "stay untrained; they are left out of the run's macro-F1, with a warning)",
     )
-    descriptions: dict[str, str] | None = setting(
+    descriptions: dict[str, str | None] | None = setting(
         None,
-        "label -> a short description, e.g. {economy: the economy, jobs and prices}, a label without one described "
-        "by its name (underscores read as spaces). training.mode zero-shot: the heads embed them (null with no "
-        "`labels`: the labels are these keys, in order); a probe starts from those zero-shot heads and is pulled "
-        "toward them instead of toward zero (training/probe.py)",
+        "label -> a short description, e.g. {economy: the economy, jobs and prices}; a label without one (or "
+        "null) is described by its name, underscores read as spaces. training.mode zero-shot: the heads embed "
+        "them (null with no `labels`: the labels are these keys, in order); a probe starts from those zero-shot "
+        "heads and is pulled toward them instead of toward zero (training/probe.py)",
     )
     templates: list[str] = setting(
         ["News about {}."],
