@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 from conftest import write_allsides_like, write_fnc1_like
 
 from training.config import load_config
@@ -347,3 +348,36 @@ def test_window_budget_scores_one_folder_at_each_budget(tiny_model_dir: Path, tm
     assert "old" not in text and len(rows) == 2
     tasks = json.loads((tiny_model_dir / "config.json").read_text())["tasks"]
     assert all(len(row.split("|")) == len(tasks) + 4 for row in rows)  # budget, one cell per task, articles/s
+
+
+def test_zero_shot_curve_grows_suggested_labels_round_by_round(tmp_path: Path):
+    import zero_shot
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8)
+    data = zero_shot.Encoded.__new__(zero_shot.Encoded)  # vectors made here: no encoder needed
+    data.labels = ["a", "b", "c"]
+    data.y = {"pool": np.arange(60) % 3, "evaluation": np.arange(30) % 3}
+    data.vectors = {
+        part: zero_shot.unit(centres[y] + rng.normal(scale=0.3, size=(len(y), 8))) for part, y in data.y.items()
+    }
+    words = {0: "wages prices bank", 1: "clinic doctors vaccine", 2: "goal match league"}
+    data.pool = [{"title": words[y], "content": words[y], "label": data.labels[y]} for y in data.y["pool"]]
+    data.evaluation = [{"title": words[y], "content": words[y], "label": data.labels[y]} for y in data.y["evaluation"]]
+    data.config = load_config(ROOT / "configs" / "default.yaml", ["training.mode=probe"])
+    data.zero_shot = (20 * centres.astype(np.float32), np.zeros(3, dtype=np.float32))
+    results = zero_shot.curve(data, [0, 1, 2], seed=0)
+    assert set(results) == {("zero-shot", 0)} | {
+        (method, k)
+        for k in (1, 2)
+        for method in (
+            "random, probe from zero-shot",
+            "random, probe",
+            "random, TF-IDF",
+            "suggest, probe from zero-shot",
+        )
+    }
+    assert results["zero-shot", 0]["accuracy"] > 0.9  # the centres are the classes
+    assert all(0 <= scores["macro_f1"] <= 1 for scores in results.values())
+    table = zero_shot.table([results, results])
+    assert "| 2 | suggest, probe from zero-shot |" in table
