@@ -34,29 +34,14 @@ def test_diverse_uncertain_takes_one_from_each_group_not_the_two_most_uncertain(
     assert diverse_uncertain(vectors, margins, n=8, candidates=2, seed=0) == [0, 1, 2, 3, 4, 5, 6, 7]
 
 
+def suggest(model: Path, pool: Path, output: Path, cache: Path, *extra: str) -> int:
+    return main(["--model", str(model), "--pool", str(pool), "--output", str(output), "--cache", str(cache), *extra])
+
+
 def test_suggest_writes_uncertain_distinct_articles_to_label(tiny_model_dir: Path, tmp_path: Path):
     pool = write_jsonl(tmp_path / "pool.jsonl", pool_rows())
-    first = tmp_path / "next.jsonl"
-    cache = tmp_path / "cache"
-    assert (
-        main(
-            [
-                "--model",
-                str(tiny_model_dir),
-                "--pool",
-                str(pool),
-                "--n",
-                "5",
-                "--output",
-                str(first),
-                "--task",
-                "topic",
-                "--cache",
-                str(cache),
-            ]
-        )
-        == 0
-    )
+    first, cache = tmp_path / "next.jsonl", tmp_path / "cache"
+    assert suggest(tiny_model_dir, pool, first, cache, "--n", "5", "--task", "topic") == 0
     rows = read_lines(first)
     assert len(rows) == 5 and len({row["id"] for row in rows}) == 5
     assert all(row["topic"] is None and row["suggested_label"] in {"economy", "health", "sport"} for row in rows)
@@ -65,27 +50,7 @@ def test_suggest_writes_uncertain_distinct_articles_to_label(tiny_model_dir: Pat
     cached = sorted(cache.iterdir())
     # round two leaves out what round one suggested, and reads the pool's vectors from the cache
     second = tmp_path / "round2.jsonl"
-    assert (
-        main(
-            [
-                "--model",
-                str(tiny_model_dir),
-                "--pool",
-                str(pool),
-                "--n",
-                "5",
-                "--output",
-                str(second),
-                "--exclude",
-                str(first),
-                "--task",
-                "topic",
-                "--cache",
-                str(cache),
-            ]
-        )
-        == 0
-    )
+    assert suggest(tiny_model_dir, pool, second, cache, "--n", "5", "--exclude", str(first), "--task", "topic") == 0
     assert not {row["id"] for row in rows} & {row["id"] for row in read_lines(second)}
     assert sorted(cache.iterdir()) == cached
 
@@ -93,33 +58,14 @@ def test_suggest_writes_uncertain_distinct_articles_to_label(tiny_model_dir: Pat
 def test_suggest_refuses_bad_input_before_any_work(tiny_model_dir: Path, tmp_path: Path, capsys):
     pool = tmp_path / "pool.jsonl"
     pool.write_text('{"title": "fine"}\n{"title": broken\n', encoding="utf-8")
-    output = tmp_path / "next.jsonl"
-    cache = tmp_path / "cache"
-    assert (
-        main(["--model", str(tiny_model_dir), "--pool", str(pool), "--output", str(output), "--cache", str(cache)]) == 2
-    )
+    output, cache = tmp_path / "next.jsonl", tmp_path / "cache"
+    assert suggest(tiny_model_dir, pool, output, cache) == 2
     assert "pool.jsonl, line 2" in capsys.readouterr().err
     assert not output.exists() and not cache.exists()
-    assert main(["--model", str(tiny_model_dir), "--pool", str(pool), "--output", str(pool)]) == 2
+    assert suggest(tiny_model_dir, pool, pool, cache) == 2
     assert "pool.jsonl" in capsys.readouterr().err
     good = write_jsonl(tmp_path / "good.jsonl", pool_rows())
-    assert (
-        main(
-            [
-                "--model",
-                str(tiny_model_dir),
-                "--pool",
-                str(good),
-                "--output",
-                str(output),
-                "--task",
-                "nope",
-                "--cache",
-                str(cache),
-            ]
-        )
-        == 2
-    )
+    assert suggest(tiny_model_dir, good, output, cache, "--task", "nope") == 2
     assert "task 'nope': the model has ['topic', 'leaning']" in capsys.readouterr().err
 
 
