@@ -32,14 +32,13 @@ from common import describe_machine, replace_section
 from scipy.special import softmax
 
 from inference import Predictor
-from inference.atomic import atomic_writer
+from inference.atomic import atomic_writer, write_json
 from inference.prediction.backends import bf16_supported
 from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, label_ids, load_splits
 from training.fitting.recipe import train
 from training.metrics import task_scores
-from training.saving import write_json_atomic
 from training.scoring.tfidf_baseline import fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +90,7 @@ def cached_baseline(config: Config, cache: Path | None) -> tuple[Path | None, di
     predictor, metrics = fit_baseline(config)
     if folder is not None:
         predictor.save(folder)
-        write_json_atomic(folder / "metrics.json", metrics)  # written last: marks the fit complete
+        write_json(folder / "metrics.json", metrics)  # written last: marks the fit complete
     return folder, metrics
 
 

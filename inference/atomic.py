@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -54,3 +55,14 @@ def atomic_writer(path: str | Path, binary: bool = False, newline: str | None = 
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Writes ``text`` to ``path`` whole or not at all."""
+    with atomic_writer(path) as out:
+        out.write(text)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Writes ``data`` to ``path`` as indented UTF-8 JSON, whole or not at all: every JSON file newsclf writes."""
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

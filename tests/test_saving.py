@@ -16,9 +16,10 @@ from conftest import tiny_classifier
 from transformers import AutoTokenizer
 
 from inference import Predictor
+from inference.atomic import write_json, write_text
 from inference.model.classifier import NewsClassifier
 from training.config import Config, load_config
-from training.saving import model_card, save_model_folder, write_json_atomic, write_text_atomic
+from training.saving import model_card, save_model_folder
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
@@ -68,45 +69,45 @@ def umask_022() -> Iterator[None]:
 # --- atomic files -----------------------------------------------------------------------------------
 
 
-def test_write_text_atomic_creates_and_replaces(tmp_path: Path) -> None:
+def test_write_text_creates_and_replaces(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "er" / "notes.txt"
-    write_text_atomic(target, "first\n")
+    write_text(target, "first\n")
     assert target.read_text(encoding="utf-8") == "first\n"
-    write_text_atomic(target, "second — ünïcode\n")
+    write_text(target, "second — ünïcode\n")
     assert target.read_text(encoding="utf-8") == "second — ünïcode\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["notes.txt"]
 
 
-def test_write_text_atomic_failure_keeps_old_content(tmp_path: Path) -> None:
+def test_write_text_failure_keeps_old_content(tmp_path: Path) -> None:
     target = tmp_path / "notes.txt"
-    write_text_atomic(target, "kept")
+    write_text(target, "kept")
     with pytest.raises(TypeError):
-        write_text_atomic(target, 12345)  # type: ignore[arg-type]
+        write_text(target, 12345)  # type: ignore[arg-type]
     assert target.read_text(encoding="utf-8") == "kept"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def test_write_json_atomic(tmp_path: Path) -> None:
+def test_write_json(tmp_path: Path) -> None:
     target = tmp_path / "m.json"
     data = {"accuracy": 0.5, "label": "économie", "nested": {"a": [1, 2]}}
-    write_json_atomic(target, data)
+    write_json(target, data)
     text = target.read_text(encoding="utf-8")
     assert json.loads(text) == data
     assert "économie" in text  # not \\u-escaped
     assert text.endswith("}\n")
     assert '\n  "accuracy": 0.5' in text  # indented
-    write_json_atomic(target, [1])
+    write_json(target, [1])
     assert json.loads(target.read_text(encoding="utf-8")) == [1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
 
 
-def test_write_text_atomic_respects_umask(tmp_path: Path, umask_022: None) -> None:
+def test_write_text_respects_umask(tmp_path: Path, umask_022: None) -> None:
     """Like a plain ``open``: mkstemp's owner-only 0600 would hide run outputs from other users."""
     target = tmp_path / "metrics.json"
-    write_text_atomic(target, "{}\n")
+    write_text(target, "{}\n")
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     target.chmod(0o600)
-    write_text_atomic(target, "{}\n")  # a replaced file gets the default mode again
+    write_text(target, "{}\n")  # a replaced file gets the default mode again
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 

@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     def run() -> None:
+        from inference.atomic import write_json
+
         from .metrics import format_report
-        from .saving import write_json_atomic
         from .scoring.evaluation import evaluate_folder
 
         result = evaluate_folder(
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             args.output,
         )
         if args.output:
-            write_json_atomic(args.output, result)
+            write_json(args.output, result)
         if args.json:
             print(json.dumps(result, indent=2))
             return

@@ -6,29 +6,18 @@ and renamed into place; JSON and text files are written to a temporary file and 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from inference.atomic import atomic_writer, default_permissions
+from inference.atomic import default_permissions, write_json, write_text
 from inference.model.manifest import write_manifest
 from inference.prediction.fusion import TaskCalibration, write_calibration
 from inference.prediction.tfidf import TFIDF_FOLDER, TfidfPredictor
 
 from .config import Config, save_config
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file in the same folder."""
-    with atomic_writer(path) as out:
-        out.write(text)
-
-
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[str, Any]) -> str:
@@ -154,14 +143,14 @@ def save_model_folder(
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         labels = {spec["name"]: {k: spec[k] for k in ("kind", "id2label", "label2id")} for spec in model.config.tasks}
-        write_json_atomic(staging / "labels.json", labels)
+        write_json(staging / "labels.json", labels)
         save_config(config, staging / "training_config.yaml")
-        write_json_atomic(staging / "metrics.json", metrics)
+        write_json(staging / "metrics.json", metrics)
         if calibration:
             write_calibration(staging, calibration)
         if tfidf is not None:
             tfidf.save(staging / TFIDF_FOLDER)
-        write_text_atomic(staging / "README.md", model_card(config, label_lists, metrics))
+        write_text(staging / "README.md", model_card(config, label_lists, metrics))
         write_manifest(staging)  # last: the SHA-256 of every file above, checked at load
         old = None
         if target.exists():

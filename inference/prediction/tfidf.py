@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
 
-from ..atomic import atomic_writer
+from ..atomic import write_json
 from ..model.loading import BASELINE_FILE, ModelFolderError, verify_checksums
 from ..model.windowing import FIELD_SEPARATOR, Article, article_text
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
@@ -145,7 +145,7 @@ class TfidfPredictor:
             "text_fields": self.text_fields,
             "scrub_names": self.scrub_names,
         }
-        _write_json(folder / BASELINE_FILE, meta)
+        write_json(folder / BASELINE_FILE, meta)
         tensors = {"idf": self.vectorizer.idf_.astype(np.float32)}
         for task, (coef, intercept) in self.heads.items():
             tensors[f"{task}.coef"] = np.ascontiguousarray(coef, dtype=np.float32)
@@ -155,7 +155,7 @@ class TfidfPredictor:
             task: {"kind": "single", "id2label": {str(i): label for i, label in enumerate(labels)}}
             for task, labels in self.label_lists.items()
         }
-        _write_json(folder / "labels.json", labels)
+        write_json(folder / "labels.json", labels)
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, verify: bool = True) -> TfidfPredictor:
@@ -174,8 +174,3 @@ class TfidfPredictor:
             return cls(vectorizer, heads, meta["labels"], meta["text_fields"], meta.get("scrub_names"))
         except (OSError, ValueError, KeyError, TypeError, SafetensorError) as error:
             raise ModelFolderError(f"{folder}: cannot load the TF-IDF baseline: {error}") from error
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with atomic_writer(path) as out:
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -17,6 +17,7 @@ import transformers
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
+from inference.atomic import write_json
 from inference.model.classifier import NewsClassifier
 from inference.prediction.backends import bf16_supported, torch_threads
 from inference.prediction.predictor import Predictor
@@ -42,7 +43,7 @@ from ..metrics import as_task_tuple, make_compute_metrics, summarise, task_score
 from ..overwrite import InputOverwriteError
 from ..probe import Folds, ProbeStage, model_logits, probe_summary, run_probe
 from ..runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
-from ..saving import save_model_folder, write_json_atomic
+from ..saving import save_model_folder
 from ..tracking import tracking_callbacks
 from ..trainer import (
     ArticleDataset,
@@ -446,8 +447,8 @@ def save_run(
         calibration=calibration.tasks,
         tfidf=calibration.tfidf,
     )
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    write_json_atomic(run_dir / "log_history.json", trainer.state.log_history)
+    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "log_history.json", trainer.state.log_history)
 
 
 def report_run(run_dir: Path, config: Config, validation: Any | None, printed: list[str], seconds: float) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 from transformers import TrainerCallback
 
+from inference.atomic import write_json
+
 from ..checks import check_config
 from ..config import Config, ConfigError, load_config
-from ..saving import write_json_atomic
 from .recipe import train
 
 KINDS = ("log", "float", "int", "choice")
@@ -109,7 +110,7 @@ def search(
 
     runs.optimize(objective, n_trials=trials, catch=())
     summary = summarise_study(runs, metric)
-    write_json_atomic(folder / "study.json", summary)
+    write_json(folder / "study.json", summary)
     return summary
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import transformers
 
+from inference.atomic import write_json
+
 from ..calibration import calibrate_run, calibration_report
 from ..config import Config
 from ..data import check_eval_labels, encode_labels, load_splits
@@ -28,7 +30,7 @@ from ..encoders import resolve_encoder
 from ..feature_cache import FeatureCache
 from ..metrics import summarise, task_scores, write_reports
 from ..probe import cache_folder, install_heads, model_logits
-from ..saving import save_model_folder, write_json_atomic
+from ..saving import save_model_folder
 from .building import build_model, tokenize
 
 logger = logging.getLogger("newsclf")
@@ -61,7 +63,7 @@ def make_zero_shot(config: Config, run_dir: Path) -> ZeroShotRun:
     metrics, printed, calibration = score_zero_shot(config, model, tokenizer, splits, label_lists, run_dir)
     metrics["train"] = {"seconds": round(seconds, 1), "mode": "zero-shot", "scale": config.training.zero_shot_scale}
     save_model_folder(run_dir / "model", model, tokenizer, config, label_lists, metrics, calibration=calibration.tasks)
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "metrics.json", metrics)
     return ZeroShotRun(printed, seconds, splits.get("validation"))
 
 

@@ -14,6 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from inference.atomic import write_json, write_text
 from inference.model.manifest import write_manifest
 from inference.prediction.tfidf import VECTORIZER, TfidfPredictor, pair_text
 
@@ -22,7 +23,6 @@ from ..data import DataError, label_ids, load_task_data
 from ..metrics import format_report, summarise, task_scores
 from ..overwrite import InputOverwriteError
 from ..runs import prepare_run_folder, remove_unstarted
-from ..saving import write_json_atomic, write_text_atomic
 
 COSTS = (0.1, 0.3, 1.0)
 
@@ -125,14 +125,14 @@ def baseline_run(config: Config, overwrite: bool = False) -> tuple[Path, dict[st
     model_dir = run_dir / "model"
     predictor.save(model_dir)
     save_config(config, model_dir / "training_config.yaml")
-    write_json_atomic(model_dir / "metrics.json", metrics)
+    write_json(model_dir / "metrics.json", metrics)
     write_manifest(model_dir)  # last: the SHA-256 of every file of the folder, checked at load
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "metrics.json", metrics)
     reports = [
         f"[{split}] " + format_report(task, scores)
         for split, per_task in metrics["splits"].items()
         for task, scores in per_task.items()
     ]
     report = "\n\n".join(reports)
-    write_text_atomic(run_dir / "report.txt", report + "\n")
+    write_text(run_dir / "report.txt", report + "\n")
     return model_dir, metrics, report
