@@ -52,7 +52,7 @@ from training.probe import fit_probe
 from training.scoring.tfidf_baseline import fit_tfidf
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- zero-shot:begin -->", "<!-- zero-shot:end -->"
+SECTION = "zero-shot-{}"  # each dataset's section has its own markers, so a dataset can be rerun alone
 READING = ["model.window=head", "model.max_length=128", "training.bf16=false"]
 
 
@@ -216,26 +216,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {data} not found (set --data or NEWSCLF_DATA)", file=sys.stderr)
         return 2
     descriptions = yaml.safe_load((ROOT / "benchmarks" / "descriptions.yaml").read_text(encoding="utf-8"))
-    started, parts = time.perf_counter(), []
+    command = "python benchmarks/zero_shot.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for name in args.datasets:
+        started = time.perf_counter()
         key, load = DATASETS[name]
         pool, evaluation = load(data, args.pool, args.evaluate)
         encoded = Encoded(name, pool, evaluation, descriptions[key], Path(args.work))
         results = [curve(encoded, args.sizes, seed) for seed in args.seeds]
         speed = pipeline_speed(encoded)
-        parts.append(
+        section = (
             f"### {name}: {len(encoded.labels)} labels, pool {len(pool)}, scored {len(evaluation)}\n\n"
+            f"{describe_machine()}, {date.today()}, {time.perf_counter() - started:.0f} s; `{command.strip()}`\n\n"
             + table(results)
             + f"\n\nMean ± standard deviation over {len(args.seeds)} seeds. Speed on {name}'s first 64 scored articles "
             f"(best of 3, in turns): zero-shot {speed['zero-shot']:.1f} articles/s, NLI-style "
             f"{speed['NLI-style']:.1f} ({speed['zero-shot'] / speed['NLI-style']:.1f}x)."
         )
-    command = "python benchmarks/zero_shot.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    section = (
-        f"## From zero labels: zero-shot heads, then labels chosen at random or by suggest\n\n{describe_machine()}, "
-        f"{date.today()}, {time.perf_counter() - started:.0f} s; `{command.strip()}`\n\n" + "\n\n".join(parts)
-    )
-    publish(section, args.output, BEGIN, END)
+        marker = SECTION.format(name)
+        publish(section, args.output, f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->")
     return 0
 
 
