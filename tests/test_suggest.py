@@ -76,6 +76,7 @@ def test_labelled_suggestions_are_training_rows(tiny_model_dir: Path, tiny_encod
     model = TrainedModel(tiny_model_dir.parent)
     rows = model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache")
     assert len(rows) == 12
+    assert model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache") == rows  # deterministic
     for row in rows:  # the person labels
         row["topic"] = gold[row["id"]]["topic"]
     probe = fit(
