@@ -46,7 +46,7 @@ from training.descriptions import zero_shot_head
 from training.encoders import resolve_encoder
 from training.feature_cache import FeatureCache
 from training.fitting.building import build_model, tokenize
-from training.labelling.suggest import diverse_uncertain
+from training.labelling.suggest import diverse_uncertain, top_two_margins
 from training.metrics import task_scores
 from training.probe import fit_probe
 from training.scoring.tfidf_baseline import fit_tfidf
@@ -149,9 +149,7 @@ def curve(data: Encoded, sizes: list[int], seed: int) -> dict[tuple[str, int], d
         results["random, probe", k] = data.score(data.probe(drawn, pulled=False))
         results["random, TF-IDF", k] = data.tfidf(drawn)
         logits = data.vectors["pool"] @ current[0].T + current[1]
-        probabilities = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
-        top = np.sort(probabilities, axis=1)
-        margins = top[:, -1] - top[:, -2]
+        margins = top_two_margins(torch.softmax(torch.from_numpy(logits), dim=1).numpy())
         eligible = np.setdiff1d(np.arange(len(data.pool)), labelled)
         picked = diverse_uncertain(data.vectors["pool"][eligible], margins[eligible], count - len(labelled), 10, seed)
         labelled += [int(i) for i in eligible[picked]]

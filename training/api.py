@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from inference.model.windowing import Article
 from inference.prediction.predictor import Predictor
+from inference.prediction.results import as_batch
 
 from .config import Config, ConfigError, load_config, with_settings
 from .data import DataError, quiet_datasets, read_table
@@ -273,7 +274,7 @@ class TrainedModel:
 
     def suggest(
         self,
-        pool: str | os.PathLike | pd.DataFrame | Sequence[Article],
+        pool: str | os.PathLike | pd.DataFrame | datasets.Dataset | Iterable[Article],
         n: int = 50,
         task: str | None = None,
         *,
@@ -285,22 +286,19 @@ class TrainedModel:
         ``suggested_label``, ``suggested_score`` and ``suggested_margin``, most uncertain first
         (:mod:`training.labelling.suggest`)."""
         from .labelling.pool import pool_articles
-        from .labelling.suggest import suggest, suggestion_rows
+        from .labelling.suggest import rows_to_label
 
         if isinstance(pool, (str, os.PathLike)):
             articles: list[Any] = pool_articles(pool)
-        elif isinstance(pool, pd.DataFrame):
-            articles = pool.to_dict("records")
         else:
-            articles = list(pool)
-        task = task or self.tasks[0]
+            single, articles = as_batch(pool)  # a DataFrame's rows without their empty cells, a Dataset's, a list
+            if single:
+                raise ValueError(
+                    f"pool: expected a file, a DataFrame, a Dataset or a list of articles, got {type(pool).__name__}"
+                )
         excluded = set(map(str, exclude))
-        skip = [
-            i
-            for i, article in enumerate(articles)
-            if isinstance(article, Mapping) and str(article.get("id")) in excluded
-        ]
-        return suggestion_rows(articles, suggest(self.predictor, articles, n, task, cache, skip=skip), task)
+        skip = [i for i, row in enumerate(articles) if isinstance(row, Mapping) and str(row.get("id")) in excluded]
+        return rows_to_label(self.predictor, articles, n, task, cache, skip=skip)
 
     def save(self, path: str | Path) -> Path:
         """Copies the model folder to ``path`` (a folder that does not exist yet) and returns it."""

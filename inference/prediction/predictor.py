@@ -246,9 +246,7 @@ class Predictor:
         tasks = single_tasks + (pair_tasks if targets is not None else [])
         if not batch:
             return {task: np.zeros((0, len(self.labels(task))), dtype=np.float32) for task in tasks}
-        texts = [article_text(self._with_standard_fields(article), self.text_fields) for article in batch]
-        if self.scrub is not None:
-            texts = [self.scrub(text) for text in texts]
+        texts = self.texts(batch)
         outputs = {}
         if single_tasks:
             windows = encode_articles(self.tokenizer, texts, self.window)
@@ -269,8 +267,19 @@ class Predictor:
             for task, task_logits in zip(self.tasks, batch):
                 if task in logits:
                     logits[task][indices] = task_logits
+        return self.calibrated(logits, texts)
+
+    def texts(self, articles: Sequence[Article]) -> list[str]:
+        """The text the model reads of each article: its text fields joined, outlet names scrubbed where the
+        folder says so."""
+        texts = [article_text(self._with_standard_fields(article), self.text_fields) for article in articles]
+        return texts if self.scrub is None else [self.scrub(text) for text in texts]
+
+    def calibrated(self, logits: dict[str, np.ndarray], texts: list[str]) -> dict[str, np.ndarray]:
+        """Each task's probabilities from its ``(articles, labels)`` logits: calibrated, and fused with the sparse
+        model's scores of ``texts`` where the folder says so."""
         plain = TaskCalibration()
-        fused = [task for task in tasks if self.calibration.get(task, plain).tfidf_weight > 0]
+        fused = [task for task in logits if self.calibration.get(task, plain).tfidf_weight > 0]
         sparse = self.tfidf.scores(texts, fused) if fused else {}
         return {
             task: fused_probabilities(values, self.calibration.get(task, plain), sparse.get(task))

@@ -13,7 +13,7 @@ from inference.batch.articles import InputError, located_articles
 from inference.paths import refuse_overwriting_inputs
 from inference.prediction.predictor import Predictor
 
-from .suggest import suggest, suggestion_rows
+from .suggest import rows_to_label
 
 
 def pool_articles(path: str | Path) -> list[dict[str, Any]]:
@@ -52,8 +52,7 @@ def write_suggestions(
     if len(skip) == len(articles):
         raise InputError(f"{pool}: every article's id is in {', '.join(map(str, exclude))}; nothing left to suggest")
     predictor = Predictor.from_pretrained(model, backend="torch")
-    task = task or predictor.tasks[0]
-    rows = suggestion_rows(articles, suggest(predictor, articles, n, task, cache, candidates, skip=skip), task)
+    rows = rows_to_label(predictor, articles, n, task, cache, candidates, skip)
     with atomic_writer(output) as out:
         out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     return len(rows)

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
-from inference.model.windowing import Article, article_text, encode_articles
-from inference.prediction.fusion import TaskCalibration, fused_probabilities
+from inference.model.windowing import Article, encode_articles
 from inference.prediction.predictor import Predictor
 
 from ..feature_cache import FeatureCache
@@ -39,33 +38,43 @@ class Suggestion:
     margin: float
 
 
-def suggest(
+def rows_to_label(
     predictor: Predictor,
     articles: Sequence[Article],
     n: int,
     task: str | None = None,
     cache: str | Path = DEFAULT_CACHE,
     candidates: int = 10,
+    skip: Sequence[int] = (),
+) -> list[dict[str, Any]]:
+    """:func:`suggest`'s choice for ``task`` (None: the model's first) as the rows a person labels
+    (:func:`suggestion_rows`)."""
+    task = task or predictor.tasks[0]
+    return suggestion_rows(articles, suggest(predictor, articles, n, task, cache, candidates, skip=skip), task)
+
+
+def suggest(
+    predictor: Predictor,
+    articles: Sequence[Article],
+    n: int,
+    task: str,
+    cache: str | Path = DEFAULT_CACHE,
+    candidates: int = 10,
     seed: int = 0,
     skip: Sequence[int] = (),
 ) -> list[Suggestion]:
-    """The ``n`` articles of ``articles`` to label next for ``task`` (None: the model's first task), most
-    uncertain first, none of the ``skip`` indices (labelled already: the whole pool is still embedded, so its
-    cached vectors serve every round).
+    """The ``n`` articles of ``articles`` to label next for ``task``, most uncertain first, none of the ``skip``
+    indices (labelled already: the whole pool is still embedded, so its cached vectors serve every round).
 
     Raises:
         ValueError: ``n`` below 1, a task the model lacks or one that reads (target, text) pairs, or a predictor
             without a torch model (ONNX).
     """
-    task = task or predictor.tasks[0]
     check_request(predictor, task, n, candidates)
-    texts = [article_text(article, predictor.text_fields) for article in articles]
-    if predictor.scrub is not None:
-        texts = [predictor.scrub(text) for text in texts]
+    texts = predictor.texts(articles)
     vectors = pool_vectors(predictor, texts, cache)
     probabilities = task_probabilities(predictor, task, vectors, texts)
-    ordered = np.sort(probabilities, axis=1)
-    margins = ordered[:, -1] - (ordered[:, -2] if probabilities.shape[1] > 1 else 0.0)
+    margins = top_two_margins(probabilities)
     eligible = np.setdiff1d(np.arange(len(texts)), np.asarray(skip, dtype=np.int64))
     chosen = eligible[diverse_uncertain(vectors[eligible], margins[eligible], n, candidates, seed)]
     labels = predictor.labels(task)
@@ -95,12 +104,16 @@ def pool_vectors(predictor: Predictor, texts: list[str], cache: str | Path) -> n
 
 
 def task_probabilities(predictor: Predictor, task: str, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
-    """The task's probabilities from the article vectors, calibrated and fused with TF-IDF as the folder says."""
+    """The task's probabilities from the article vectors, calibrated and fused as ``predict`` gives them."""
     with torch.no_grad():
         logits = predictor.model.classify(torch.from_numpy(vectors))[predictor.tasks.index(task)].numpy()
-    calibration = predictor.calibration.get(task, TaskCalibration())
-    sparse = predictor.tfidf.scores(texts, [task])[task] if calibration.tfidf_weight > 0 else None
-    return fused_probabilities(logits, calibration, sparse)
+    return predictor.calibrated({task: logits}, texts)[task]
+
+
+def top_two_margins(probabilities: np.ndarray) -> np.ndarray:
+    """Each row's likeliest probability less its second (every task has two labels or more): small is uncertain."""
+    ordered = np.sort(probabilities, axis=1)
+    return ordered[:, -1] - ordered[:, -2]
 
 
 def diverse_uncertain(vectors: np.ndarray, margins: np.ndarray, n: int, candidates: int, seed: int) -> list[int]:
