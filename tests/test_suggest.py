@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import make_rows, write_jsonl
 
 from training import fit
@@ -77,6 +78,10 @@ def test_labelled_suggestions_are_training_rows(tiny_model_dir: Path, tiny_encod
     rows = model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache")
     assert len(rows) == 12
     assert model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache") == rows  # deterministic
+    first = rows[0]["id"]
+    assert first not in {row["id"] for row in model.suggest(pool_rows(), n=12, exclude=first, cache=tmp_path / "cache")}
+    with pytest.raises(ValueError, match="pool: expected a file, a DataFrame, a Dataset or a list of articles"):
+        model.suggest(None)
     for row in rows:  # the person labels
         row["topic"] = gold[row["id"]]["topic"]
     probe = fit(

@@ -296,7 +296,7 @@ class TrainedModel:
                 raise ValueError(
                     f"pool: expected a file, a DataFrame, a Dataset or a list of articles, got {type(pool).__name__}"
                 )
-        excluded = set(map(str, exclude))
+        excluded = {exclude} if isinstance(exclude, str) else set(map(str, exclude))  # one id, not its letters
         skip = [i for i, row in enumerate(articles) if isinstance(row, Mapping) and str(row.get("id")) in excluded]
         return rows_to_label(self.predictor, articles, n, task, cache, skip=skip)
 
