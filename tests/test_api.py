@@ -17,7 +17,7 @@ import pytest
 from conftest import CLAIMS, make_rows, pair_rows, write_jsonl
 
 import training.fitting.recipe
-from inference import Predictor
+from inference import ModelFolderError, Predictor
 from training import ConfigError, DataError, TrainedModel, fit, load_config
 
 ROOT = Path(__file__).parents[1]
@@ -90,10 +90,24 @@ def test_the_model_predicts_as_its_saved_folder_does(trained: TrainedModel, tmp_
     probabilities = trained.predict_proba(articles)
     assert probabilities["topic"].shape == (len(articles), 3)
     assert trained.tasks == ["topic", "leaning"] and trained.labels("leaning") == ["center", "left", "right"]
-    kept = trained.save(tmp_path / "kept")
+    kept = trained.save_pretrained(tmp_path / "kept")
     assert Predictor.from_pretrained(kept, backend="torch", precision="fp32").predict(articles) == loaded.predict(
         articles
     )
+
+
+def test_from_pretrained_loads_a_model_folder_or_its_run_folder_with_the_scores(trained: TrainedModel, tmp_path):
+    articles = [{"title": row["title"], "content": row["content"]} for row in make_rows(per_cell=1)]
+    copy = TrainedModel.from_pretrained(trained.save_pretrained(tmp_path / "copy"))
+    assert copy.path == tmp_path / "copy" and copy.run_dir is None and copy.metrics == trained.metrics
+    assert copy.predict(articles) == trained.predict(articles)
+    from_run = TrainedModel.from_pretrained(trained.run_dir)
+    assert (from_run.path, from_run.run_dir, from_run.metrics) == (trained.path, trained.run_dir, trained.metrics)
+    with pytest.raises(FileExistsError, match="copy: already exists"):
+        trained.save_pretrained(tmp_path / "copy")
+    (tmp_path / "copy" / "training_config.yaml").write_text("edited: true\n")
+    with pytest.raises(ModelFolderError, match=r"training_config\.yaml changed"):
+        TrainedModel.from_pretrained(tmp_path / "copy")
 
 
 def test_the_run_folder_is_named_and_complete(trained: TrainedModel):
@@ -229,7 +243,7 @@ def test_a_temporary_run_folder_goes_with_its_model_and_a_saved_copy_stays(tmp_p
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     model = fit(frame(), tasks=["topic"], settings=tiny(tiny_encoder_dir))
-    kept = model.save(tmp_path / "kept")
+    kept = model.save_pretrained(tmp_path / "kept")
     expected = model.predict("rates and wages")["topic"]["label"]
     assert list((tmp_path / "tmp").iterdir())
     del model

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from inference import Predictor, collate_windows, encode_articles
+from inference import Predictor
+from inference.model.windowing import collate_windows, encode_articles
 from inference.prediction.backends import (
     CPU_BATCH_TOKENS,
     bf16_supported,

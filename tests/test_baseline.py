@@ -14,6 +14,7 @@ from inference import ModelFolderError, Predictor, predict
 from inference.batch.cli import main as predict_main
 from inference.model.loading import is_baseline_folder
 from inference.prediction.tfidf import TfidfPredictor
+from training import TrainedModel
 from training.baseline import main
 from training.evaluate import main as evaluate_main
 from training.scoring.tfidf_baseline import fit_baseline
@@ -36,7 +37,7 @@ def test_baseline_learns_the_sample_words(baseline_run):
 
 def test_baseline_folder_holds_no_pickle(baseline_run):
     names = {path.name for path in (baseline_run / "model").iterdir()}
-    assert {"baseline.json", "weights.safetensors", "labels.json", "training_config.yaml", "metrics.json"} <= names
+    assert {"baseline.json", "weights.safetensors", "training_config.yaml", "metrics.json"} <= names
     assert not [name for name in names if name.endswith((".pkl", ".joblib", ".bin", ".pt"))]
     assert is_baseline_folder(baseline_run / "model")
 
@@ -44,7 +45,7 @@ def test_baseline_folder_holds_no_pickle(baseline_run):
 def test_baseline_folder_is_checked_against_its_manifest(baseline_run, tmp_path):
     folder = Path(shutil.copytree(baseline_run / "model", tmp_path / "model"))
     listed = json.loads((folder / "manifest.json").read_text())["files"]
-    assert {"baseline.json", "weights.safetensors", "labels.json", "metrics.json"} <= set(listed)
+    assert {"baseline.json", "weights.safetensors", "metrics.json"} <= set(listed)
     TfidfPredictor.from_pretrained(folder)
     (folder / "weights.safetensors").write_bytes(b"tampered")
     with pytest.raises(ModelFolderError, match=r"weights\.safetensors changed since the model was saved"):
@@ -183,3 +184,13 @@ def test_without_validation_the_svm_cost_is_cross_validated(tmp_path, tiny_encod
     assert searched == [5, 5]  # one search per task, over 5 folds
     assert set(metrics["train"]["C"].values()) <= set(baseline.COSTS)
     assert baseline.cross_validated_cost(np.eye(3), np.array([0, 1, 2])) == baseline.COSTS[1]  # one row a class
+
+
+def test_a_baseline_loads_behind_the_model_class_with_its_scores(baseline_run, tmp_path):
+    model = TrainedModel.from_pretrained(baseline_run)
+    assert model.path == baseline_run / "model" and model.run_dir == baseline_run
+    metrics = json.loads((baseline_run / "metrics.json").read_text())
+    assert model.metrics == metrics["splits"] and model.tasks == ["topic", "leaning"]
+    direct = TfidfPredictor.from_pretrained(baseline_run / "model")
+    copy = TrainedModel.from_pretrained(model.save_pretrained(tmp_path / "copy"))
+    assert copy.predict(["rates and wages", "vaccine clinic"]) == direct.predict(["rates and wages", "vaccine clinic"])

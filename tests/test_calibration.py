@@ -1,5 +1,5 @@
 """Calibration and TF-IDF fusion: what the folder applies (inference.prediction.fusion) and how it is fitted
-(training.calibration), down to a run whose saved model predicts what its metrics say."""
+(training.heads.calibration), down to a run whose saved model predicts what its metrics say."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from inference import Predictor
 from inference.model.loading import ModelFolderError
 from inference.model.manifest import write_manifest
 from inference.prediction.fusion import TaskCalibration, fused_probabilities, read_calibration, write_calibration
-from training.calibration import (
+from training.fitting.recipe import train
+from training.heads.calibration import (
     TFIDF_SHARPNESS,
     calibrate_task,
     choose_tfidf_share,
     expected_calibration_error,
     fit_temperature,
 )
-from training.fitting.recipe import train
 
 RNG = np.random.default_rng(0)
 
@@ -120,8 +120,8 @@ def test_a_fused_run_saves_both_models_and_predicts_what_its_metrics_say(tmp_pat
     for task in ("topic", "leaning"):
         accuracy = np.mean([p[task]["label"] == row[task] for p, row in zip(predicted, validation)])
         assert accuracy == pytest.approx(metrics["splits"]["validation"][task]["accuracy"])
-    (model / "tfidf" / "labels.json").write_text("{}")
-    with pytest.raises(ModelFolderError, match=r"labels\.json"):
+    (model / "tfidf" / "baseline.json").write_text("{}")
+    with pytest.raises(ModelFolderError, match=r"baseline\.json"):
         Predictor.from_pretrained(model)  # the manifest covers the sparse model's files too
 
 
@@ -165,7 +165,12 @@ def test_a_few_shot_probe_gives_unsaturated_probabilities_and_says_why_its_tempe
 
 
 def test_a_temperature_is_fitted_within_its_bounds_where_validation_supports_one():
-    from training.calibration import MIN_TEMPERATURE_ROWS, TEMPERATURE_BOUNDS, fit_temperature, temperature_support
+    from training.heads.calibration import (
+        MIN_TEMPERATURE_ROWS,
+        TEMPERATURE_BOUNDS,
+        fit_temperature,
+        temperature_support,
+    )
 
     truth = np.arange(MIN_TEMPERATURE_ROWS) % 2
     separable = np.where(np.eye(2)[truth] == 1, 0.0, -5.0)  # every row right, by a wide margin

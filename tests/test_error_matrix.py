@@ -357,8 +357,8 @@ CASES = [
     Case(
         "exporting a changed model folder",
         export_main,
-        lambda s: ["--model", str(_damaged_model(s, "labels.json"))],
-        ("labels.json", "changed since the model was saved"),
+        lambda s: ["--model", str(_damaged_model(s, "training_config.yaml"))],
+        ("training_config.yaml", "changed since the model was saved"),
     ),
     Case("not a model folder", predict_main, lambda s: ["--model", str(s.tmp), "--text", "x"], ("config.json",)),
     Case(
@@ -464,8 +464,8 @@ CASES = [
     Case(
         "prediction output that is a file of the model folder",
         predict_main,
-        lambda s: ["--model", str(s.model_copy()), "--text", "x", "--output", str(s.tmp / "model" / "labels.json")],
-        ("model/labels.json", "inside the input folder", "model;"),
+        lambda s: ["--model", str(s.model_copy()), "--text", "x", "--output", str(s.tmp / "model" / "metrics.json")],
+        ("model/metrics.json", "inside the input folder", "model;"),
         kept=("model",),
     ),
     Case(

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from conftest import make_rows, tiny_config
 
-from training.checks import check_config
 from training.config import ConfigError
 from training.data import DataError
+from training.fitting.checks import check_config
 from training.fitting.recipe import train
-from training.group_cv import split_by_group
-from training.probe import L2_GRID, fit_linear_head, out_of_fold_heads
+from training.heads.group_cv import split_by_group
+from training.heads.probe import L2_GRID, fit_linear_head, out_of_fold_heads
 
 
 def test_no_group_is_in_two_folds_and_every_row_is_held_out_once():

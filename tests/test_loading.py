@@ -116,7 +116,7 @@ def test_saved_folder_lists_every_file_in_its_manifest(tiny_model_dir: Path):
     assert weights["bytes"] == (tiny_model_dir / "model.safetensors").stat().st_size
 
 
-@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "labels.json", "README.md"])
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "training_config.yaml", "README.md"])
 def test_a_changed_file_is_caught(model_copy: Path, name: str):
     path = model_copy / name
     data = bytearray(path.read_bytes())

@@ -1,4 +1,4 @@
-"""Tests for training.metrics against hand-computed scores."""
+"""Tests for training.scoring.metrics against hand-computed scores."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from training.metrics import format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
+from training.scoring.metrics import format_report, make_compute_metrics, plot_confusion_matrix, summarise, task_scores
 
 LABELS = ["a", "b", "c"]
 # true a,a,b,b,c,c,c and a missing label; predicted a,b,b,b,c,a,c (and c for the missing one)
@@ -180,7 +180,7 @@ def test_plot_confusion_matrix_many_labels(tmp_path: Path) -> None:
 
 
 def test_fnc_score_follows_the_official_weights():
-    from training.metrics import fnc_score
+    from training.scoring.metrics import fnc_score
 
     gold = ["unrelated", "agree", "disagree", "discuss"]
     assert fnc_score(gold, gold) == {"score": 3.25, "max_score": 3.25, "relative": 1.0}

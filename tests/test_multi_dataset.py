@@ -11,7 +11,8 @@ import pytest
 from conftest import make_rows, raw_logits, tiny_config, write_jsonl
 from test_pair import CLAIMS, pair_rows
 
-from inference import Predictor, article_text
+from inference import Predictor
+from inference.model.windowing import article_text
 from training.baseline import main as baseline_main
 from training.config import ConfigError, load_config
 from training.data import load_task_data
@@ -166,7 +167,7 @@ def test_news_all_config_reads_allsides_and_fnc1(monkeypatch):
 
 
 def test_the_example_of_a_row_stacked_from_two_datasets_shows_its_text(multi_run: Path, capsys):
-    from training.fitting.recipe import _print_example
+    from training.fitting.finishing import _print_example
 
     row = {"text": "Bank raises rates; markets fall", "target": CLAIMS[0], "label_stance": "agree"}
     _print_example(multi_run / "model", row, load_config(multi_run / "config.yaml"))

@@ -12,9 +12,10 @@ import pytest
 from conftest import make_rows
 
 import inference
-from inference import Predictor, TaskCalibration, load_model_folder
+from inference import Predictor, load_model_folder
 from inference.model.manifest import write_manifest
 from inference.prediction.backends import CPU_BATCH_TOKENS, default_batch_size
+from inference.prediction.fusion import TaskCalibration, fused_probabilities
 
 TASKS = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
 
@@ -213,7 +214,7 @@ def test_predict_proba_matches_model_forward(predictor: Predictor, tiny_model_di
     assert len(windows[0]) > 1
     with torch.no_grad():
         logits = model(**collate_windows(windows, tokenizer.pad_token_id)).logits
-    # the tiny run's 18 validation rows are too few to fit a temperature (training.calibration), so one is set here
+    # the tiny run's 18 validation rows: too few to fit a temperature (training.heads.calibration); one is set here
     temperature = 2.5
     calibrated = Predictor(predictor.model, predictor.tokenizer, calibration={"topic": TaskCalibration(temperature)})
     expected = torch.softmax(logits[0].double() / temperature, dim=-1)[0].numpy()
@@ -338,5 +339,5 @@ def test_windows_of_long_articles_are_batched_by_length_and_pooled_per_article(
     assert widths[0][1] == predictor.window.max_length and widths[-1][1] < predictor.window.max_length / 2
     whole = raw_logits(predictor, articles)  # every window padded together, pooled in one forward pass
     for task in predictor.tasks:
-        expected = inference.fused_probabilities(whole[task], predictor.calibration[task])
+        expected = fused_probabilities(whole[task], predictor.calibration[task])
         np.testing.assert_allclose(got[task], expected, atol=1e-5)

@@ -1,5 +1,5 @@
-"""training.probe and training.feature_cache: heads fitted on the frozen encoder's cached article vectors, saved as
-an ordinary model folder, and fine-tuning that starts from them."""
+"""training.heads.probe and training.heads.feature_cache: heads fitted on the frozen encoder's cached article
+vectors, saved as an ordinary model folder, and fine-tuning that starts from them."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from conftest import FP32_TOLERANCE, make_rows, tiny_classifier, tiny_config
 
 from inference import Predictor
 from training.config import load_config
-from training.feature_cache import FeatureCache, cache_key
 from training.fitting.recipe import train
-from training.probe import L2_GRID, fit_linear_head, fit_probe
+from training.heads.feature_cache import FeatureCache, cache_key
+from training.heads.probe import L2_GRID, fit_linear_head, fit_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def test_the_penalty_is_chosen_on_validation_or_fixed_by_the_config(tmp_path, ti
 
 
 def test_without_validation_the_penalty_is_cross_validated_on_training(tmp_path, tiny_encoder_dir, monkeypatch):
-    import training.probe as probe
+    import training.heads.probe as probe
 
     x, y = separable(60)
     config = tiny_config(tmp_path, tiny_encoder_dir)
@@ -127,7 +127,7 @@ class Killed(Exception):
 
 
 def test_a_killed_embedding_resumes_from_its_finished_parts(tmp_path, monkeypatch):
-    import training.feature_cache as feature_cache
+    import training.heads.feature_cache as feature_cache
 
     monkeypatch.setattr(feature_cache, "PART_ARTICLES", 1)
     model = tiny_classifier({"topic": ["a", "b"]})
@@ -156,7 +156,7 @@ def test_a_killed_embedding_resumes_from_its_finished_parts(tmp_path, monkeypatc
 
 
 def test_two_processes_embed_each_part_once_and_assemble_one_processs_vectors(tmp_path, monkeypatch):
-    import training.feature_cache as feature_cache
+    import training.heads.feature_cache as feature_cache
 
     monkeypatch.setattr(feature_cache, "PART_ARTICLES", 1)
     model = tiny_classifier({"topic": ["a", "b"]})
@@ -249,7 +249,7 @@ def test_refit_heads_fits_every_head_again_on_the_fine_tuned_encoder(tmp_path, t
     from safetensors.torch import load_file
 
     import training.fitting.recipe as train_module
-    from training.feature_cache import encoder_checksum
+    from training.heads.feature_cache import encoder_checksum
 
     stages = []
     real_probe = train_module.run_probe

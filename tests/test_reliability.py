@@ -30,7 +30,7 @@ from inference.model.classifier import NewsClassifierConfig
 from training.baseline import main as baseline_main
 from training.config import ConfigError
 from training.data import DataError, encode_labels, fit_labels, load_splits
-from training.logs import LOGGERS
+from training.runs.logs import LOGGERS
 
 ROOT = Path(__file__).parents[1]
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

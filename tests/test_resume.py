@@ -24,7 +24,7 @@ import pytest
 from conftest import make_rows, tiny_config
 
 from training.config import save_config
-from training.runs import last_complete_checkpoint
+from training.runs.folders import last_complete_checkpoint
 
 ROOT = Path(__file__).parents[1]
 TIMEOUT = 300

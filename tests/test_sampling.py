@@ -1,4 +1,4 @@
-"""Tests for training.sampling: one dataset per batch, proportional or temperature-scaled shares."""
+"""Tests for training.model.sampling: one dataset per batch, proportional or temperature-scaled shares."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.sampling import PerDatasetSampler, batches_per_dataset, dataset_weights
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
+from training.model.sampling import PerDatasetSampler, batches_per_dataset, dataset_weights
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
 
 def runs(sampler: PerDatasetSampler, sources: list[str]) -> list[set[str]]:

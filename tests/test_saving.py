@@ -1,4 +1,4 @@
-"""Tests for training.saving: atomic files, the atomic model folder and the model card."""
+"""Tests for training.runs.saving: atomic files, the atomic model folder and the model card."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from inference import Predictor
 from inference.atomic import write_json, write_text
 from inference.model.classifier import NewsClassifier
 from training.config import Config, load_config
-from training.saving import model_card, save_model_folder
+from training.runs.saving import model_card, save_model_folder
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
@@ -125,7 +125,6 @@ def test_save_model_folder_writes_everything(
         "model.safetensors",
         "tokenizer.json",
         "tokenizer_config.json",
-        "labels.json",
         "training_config.yaml",
         "metrics.json",
         "README.md",
@@ -133,13 +132,14 @@ def test_save_model_folder_writes_everything(
     assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in names)
     assert sorted(p.name for p in target.parent.iterdir()) == ["model"]  # no temporary or .old folder
 
-    labels = json.loads((target / "labels.json").read_text(encoding="utf-8"))
-    assert labels == {
-        task: {
-            "kind": "single",
-            "id2label": {str(i): label for i, label in enumerate(names_)},
-            "label2id": {label: i for i, label in enumerate(names_)},
-        }
+    assert "labels.json" not in names  # nothing reads it: config.json holds each task's labels
+    tasks = json.loads((target / "config.json").read_text(encoding="utf-8"))["tasks"]
+    assert {task["name"]: (task["kind"], task["id2label"], task["label2id"]) for task in tasks} == {
+        task: (
+            "single",
+            {str(i): label for i, label in enumerate(names_)},
+            {label: i for i, label in enumerate(names_)},
+        )
         for task, names_ in LABELS.items()
     }
     assert json.loads((target / "metrics.json").read_text(encoding="utf-8")) == METRICS
@@ -217,7 +217,7 @@ def test_failure_after_the_weights_are_written(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError("cannot write the model card")
 
-    monkeypatch.setattr("training.saving.model_card", broken)
+    monkeypatch.setattr("training.runs.saving.model_card", broken)
     with pytest.raises(OSError, match="model card"):
         save_model_folder(target, model, tokenizer, config, LABELS, {"splits": {}})
     assert snapshot(target) == before

@@ -74,7 +74,7 @@ def test_labelled_suggestions_are_training_rows(tiny_model_dir: Path, tiny_encod
     from training.api import TrainedModel
 
     gold = {row["id"]: row for row in make_rows(per_cell=4, seed=7)}
-    model = TrainedModel(tiny_model_dir.parent)
+    model = TrainedModel.from_pretrained(tiny_model_dir)
     rows = model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache")
     assert len(rows) == 12
     assert model.suggest(pool_rows(), n=12, task="topic", cache=tmp_path / "cache") == rows  # deterministic

@@ -1,4 +1,4 @@
-"""Tests for training.tracking: TensorBoard and MLflow files written into the run, from the config."""
+"""Tests for training.runs.tracking: TensorBoard and MLflow files written into the run, from the config."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import tiny_config
 
 from training.config import ConfigError
 from training.fitting.recipe import train
-from training.tracking import trackers, tracking_uri
+from training.runs.tracking import trackers, tracking_uri
 
 
 def _tensorboard_scalars(folder):

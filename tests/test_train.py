@@ -22,8 +22,8 @@ from training.config import load_config, save_config
 from training.data import DataError
 from training.fitting.building import build_model
 from training.fitting.recipe import train
-from training.runs import RunFolderError
-from training.saving import save_model_folder
+from training.runs.folders import RunFolderError
+from training.runs.saving import save_model_folder
 from training.train import main
 
 ROOT = Path(__file__).parents[1]
@@ -40,14 +40,13 @@ def test_run_folder_holds_everything(tmp_path, tiny_encoder_dir):
         "config.json",
         "model.safetensors",
         "tokenizer.json",
-        "labels.json",
         "training_config.yaml",
         "metrics.json",
         "README.md",
     ):
         assert (model / name).is_file(), name
-    assert not list(model.glob("*.bin"))
-    labels = json.loads((model / "labels.json").read_text())
+    assert not list(model.glob("*.bin")) and not (model / "labels.json").exists()  # config.json holds the labels
+    labels = {task["name"]: task for task in json.loads((model / "config.json").read_text())["tasks"]}
     assert labels["leaning"]["id2label"] == {"0": "left", "1": "center", "2": "right"}
     assert labels["topic"]["label2id"] == {"economy": 0, "health": 1, "sport": 2}
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -240,7 +239,7 @@ def test_a_run_stopped_before_its_first_checkpoint_is_removed_unless_its_error_k
 def test_run_folders_checks_and_logs_live_outside_the_orchestrator():
     code = (
         "import sys\n"
-        "import training.scoring.tfidf_baseline, training.checks, training.logs, training.runs\n"
+        "import training.scoring.tfidf_baseline, training.fitting.checks, training.runs.logs, training.runs.folders\n"
         "print('ORCHESTRATOR=' + str('training.fitting.recipe' in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -380,15 +379,15 @@ def test_an_adversarial_outlet_head_is_trained_scored_and_left_out_of_the_model(
     assert "outlet_accuracy" in validation  # scored while training ...
     mean = (validation["topic_macro_f1"] + validation["leaning_macro_f1"]) / 2
     assert validation["macro_f1"] == pytest.approx(mean)  # ... but not what picks the epoch
-    labels = json.loads((run_dir / "model" / "labels.json").read_text())
-    assert set(labels) == {"topic", "leaning"}  # ... and not saved
+    tasks = json.loads((run_dir / "model" / "config.json").read_text())["tasks"]
+    assert [task["name"] for task in tasks] == ["topic", "leaning"]  # ... and not saved
     predictor = Predictor.from_pretrained(run_dir / "model", backend="torch", precision="fp32")
     assert predictor.tasks == ["topic", "leaning"] and set(predictor.predict("tax budget")) == {"topic", "leaning"}
     assert "adversarial" in (run_dir / "model" / "README.md").read_text()
 
 
 def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, tiny_encoder_dir):
-    from training.fitting.recipe import training_arguments
+    from training.model.arguments import training_arguments
 
     overrides = ["model.hidden_dropout=0", "model.attention_dropout=0.2", "training.optimizer=adamw_torch"]
     config = load_config(ROOT / "configs" / "default.yaml", [f"model.name={tiny_encoder_dir}", *overrides])
@@ -417,7 +416,7 @@ def test_the_encoder_dropouts_and_the_optimizer_come_from_the_config(tmp_path, t
     ],
 )
 def test_the_evaluation_batch_fills_the_cpu_token_budget_unless_given(tmp_path, overrides, expected, monkeypatch):
-    from training.fitting.recipe import training_arguments
+    from training.model.arguments import training_arguments
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     config = load_config(ROOT / "configs" / "default.yaml", ["model.max_length=256", *overrides])

@@ -1,4 +1,4 @@
-"""Tests for training.trainer: the dataset, the collator, class weights and the multi-task loss."""
+"""Tests for training.model.trainer: the dataset, the collator, class weights and the multi-task loss."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from torch import nn
 from transformers import TrainingArguments
 
 from inference.model.classifier import NewsClassifier
-from training.metrics import make_compute_metrics
-from training.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
+from training.scoring.metrics import make_compute_metrics
 
 TOPICS = ["economy", "health", "sport"]
 LEANINGS = ["left", "right"]
@@ -273,7 +273,7 @@ def test_drawn_windows_keep_text_order_and_change_with_the_epoch() -> None:
 def test_reversal_schedule_ramps_from_zero_or_stays_constant() -> None:
     from transformers import TrainerState
 
-    from training.trainer import ReversalSchedule
+    from training.model.trainer import ReversalSchedule
 
     model = tiny_classifier({"a": ["x", "y"]})
     schedule = ReversalSchedule({"ramped": (0.5, "ramp"), "flat": (0.3, "constant")})

@@ -67,7 +67,7 @@ def test_synthetic_articles_are_used_without_shared_data(tmp_path, monkeypatch):
 
 
 def test_training_work_counts_each_drawn_window_three_times_its_forward():
-    from training.trainer import ArticleDataset
+    from training.model.trainer import ArticleDataset
 
     dataset = ArticleDataset([[[1] * 10], [[1] * 10, [1] * 20]], {"topic": [0, 1]})
     shape = {"hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 2}

@@ -13,10 +13,10 @@ from conftest import make_rows, raw_logits, tiny_config, tiny_overrides, write_j
 
 from inference import Predictor
 from training import fit
-from training.checks import check_config
 from training.config import ConfigError, load_config
+from training.fitting.checks import check_config
 from training.fitting.recipe import train
-from training.probe import head_inputs
+from training.heads.probe import head_inputs
 
 DESCRIPTIONS = {"economy": "money, prices and jobs", "health": "doctors and hospitals", "sport": "the match and goals"}
 ZERO_SHOT = [
@@ -154,7 +154,7 @@ def test_onnx_reads_a_zero_shot_folder_as_torch_does(zero_shot_dir: Path, tmp_pa
 
 
 def test_a_strong_pull_keeps_a_probe_head_at_its_prior_and_none_lets_it_go():
-    from training.probe import fit_linear_head
+    from training.heads.probe import fit_linear_head
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(12, 6)).astype(np.float32)
@@ -167,7 +167,7 @@ def test_a_strong_pull_keeps_a_probe_head_at_its_prior_and_none_lets_it_go():
 
 
 def test_a_probe_with_descriptions_starts_from_the_zero_shot_heads(tmp_path: Path, tiny_encoder_dir: Path):
-    from training.probe import PRIOR_GRID
+    from training.heads.probe import PRIOR_GRID
 
     tasks = "tasks=[{name: topic, label_column: topic, descriptions: " + json.dumps(DESCRIPTIONS) + "}]"
     config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", tasks, "data.split.column=split"])

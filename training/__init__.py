@@ -16,9 +16,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import TrainedModel, fit
-    from .config import Config, ConfigError, load_config, save_config
-    from .data import DataError, load_splits
+    from training.api import TrainedModel, fit
+    from training.config import Config, ConfigError, load_config, save_config
+    from training.data import DataError, load_splits
 
 _LAZY = {  # public name -> the module that defines it
     "Config": "config",

@@ -29,17 +29,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from inference.model.folder_layout import CONFIG_FILE, METRICS_FILE, TRAINING_CONFIG_FILE
+from inference.model.loading import check_model_folder, is_baseline_folder, verify_checksums
 from inference.model.windowing import Article
 from inference.prediction.predictor import Predictor
 from inference.prediction.results import as_batch
-
-from .config import Config, ConfigError, load_config, with_settings
-from .data import DataError, quiet_datasets, read_table
-from .fitting.recipe import train as train_run
-from .logs import logging_restored
-from .runs import CHECKPOINTS
-from .scoring.evaluation import dataset_config
-from .scoring.evaluation import evaluate as evaluate_file
+from training.config import Config, ConfigError, load_config, with_settings
+from training.data import DataError, quiet_datasets, read_table
+from training.fitting.recipe import train as train_run
+from training.runs.folders import CHECKPOINTS
+from training.runs.logs import logging_restored
+from training.scoring.evaluation import dataset_config
+from training.scoring.evaluation import evaluate as evaluate_file
 
 Data = str | os.PathLike | pd.DataFrame | datasets.Dataset | Sequence[Mapping[str, Any]]
 """Training data: a file training reads (CSV, TSV, JSON, JSONL, Parquet), a DataFrame, a Dataset or a list of dicts."""
@@ -97,9 +98,9 @@ def fit(
             shutil.rmtree(folder, ignore_errors=True)
         raise
     if not made:
-        return TrainedModel(run_dir)
+        return TrainedModel(run_dir / "model", run_dir)
     shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)  # hundreds of MB no one would resume from
-    model = TrainedModel(run_dir)
+    model = TrainedModel(run_dir / "model", run_dir)
     # the folder nobody asked for goes with the model (or at exit, whichever comes first)
     weakref.finalize(model, shutil.rmtree, folder, ignore_errors=True)
     return model
@@ -222,22 +223,52 @@ def _json_value(value: Any) -> Any:
 
 
 class TrainedModel:
-    """A trained run: predicts as :class:`inference.Predictor` does, and holds the run's scores.
+    """A trained model: :func:`fit` returns one, :meth:`from_pretrained` loads one (a fine-tuned or a TF-IDF model
+    folder, or the run folder around one), :meth:`save_pretrained` writes one. It predicts as
+    :class:`inference.Predictor` does and holds the scores of the run that made it.
 
     Attributes:
-        run_dir: the run folder (``config.yaml``, ``train.log``, ``metrics.json``, ``reports/``, ``model/``).
-        path: the saved model folder, ``run_dir / "model"``, which ``Predictor.from_pretrained`` loads.
-        metrics: scores per split and task (``metrics.json``'s ``splits``), e.g.
+        path: the model folder (``config.json`` or ``baseline.json``, the weights, ``metrics.json``, ...), which
+            ``Predictor.from_pretrained`` loads too.
+        run_dir: the run folder around it (``config.yaml``, ``train.log``, ``reports/``), where there is one.
+        metrics: scores per split and task (``metrics.json``'s ``splits``; empty for a folder without one), e.g.
             ``metrics["validation"]["topic"]["accuracy"]``.
     """
 
-    def __init__(self, run_dir: str | Path) -> None:
-        self.run_dir = Path(run_dir)
-        self.path = self.run_dir / "model"
-        self.metrics: dict[str, dict[str, dict[str, Any]]] = json.loads(
-            (self.run_dir / "metrics.json").read_text(encoding="utf-8")
-        )["splits"]
+    def __init__(self, path: str | Path, run_dir: str | Path | None = None) -> None:
+        self.path = Path(path)
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        metrics = self.path / METRICS_FILE
+        self.metrics: dict[str, dict[str, dict[str, Any]]] = (
+            json.loads(metrics.read_text(encoding="utf-8"))["splits"] if metrics.is_file() else {}
+        )
         self._predictor: Predictor | None = None
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> TrainedModel:
+        """Loads a model folder, or a run folder (which holds one in ``model/``), after checking its files against
+        its manifest; the weights themselves are read on the first prediction.
+
+        Raises:
+            ModelFolderError: not a model folder, or a file changed since it was saved.
+        """
+        path = Path(path)
+        holds_model = (path / CONFIG_FILE).is_file() or is_baseline_folder(path)
+        run_dir = path if not holds_model and (path / "model").is_dir() else None
+        folder = path / "model" if run_dir else path
+        if is_baseline_folder(folder):
+            verify_checksums(folder)
+        else:
+            check_model_folder(folder)
+        return cls(folder, run_dir)
+
+    def save_pretrained(self, path: str | Path) -> Path:
+        """Writes the model folder to ``path``, a folder that does not exist yet, and returns it; the copy loads
+        with :meth:`from_pretrained` or ``Predictor.from_pretrained`` alone."""
+        path = Path(path)
+        if path.exists():
+            raise FileExistsError(f"{path}: already exists; save_pretrained writes a new folder and replaces nothing")
+        return Path(shutil.copytree(self.path, path))
 
     @property
     def predictor(self) -> Predictor:
@@ -268,7 +299,7 @@ class TrainedModel:
     def evaluate(self, data: Data, *, split: str | None = None, unseen_label: str = "error") -> dict[str, Any]:
         """Scores labelled ``data`` (or one split of it, split as in training) as ``newsclf-evaluate`` does:
         per task, accuracy, macro-F1, weighted F1, per-class scores and the confusion matrix."""
-        config = dataset_config(load_config(self.path / "training_config.yaml"), None)
+        config = dataset_config(load_config(self.path / TRAINING_CONFIG_FILE), None)
         with data_files({"evaluation": data}) as files:
             return evaluate_file(self.predictor, config, files["evaluation"], split, unseen_label)["tasks"]
 
@@ -285,8 +316,8 @@ class TrainedModel:
         ``exclude``, as ``newsclf-suggest`` chooses them: each article's fields, the task's column to fill in, and
         ``suggested_label``, ``suggested_score`` and ``suggested_margin``, most uncertain first
         (:mod:`training.labelling.suggest`)."""
-        from .labelling.pool import pool_articles
-        from .labelling.suggest import rows_to_label
+        from training.labelling.pool import pool_articles
+        from training.labelling.suggest import rows_to_label
 
         if isinstance(pool, (str, os.PathLike)):
             articles: list[Any] = pool_articles(pool)
@@ -299,10 +330,6 @@ class TrainedModel:
         excluded = {exclude} if isinstance(exclude, str) else set(map(str, exclude))  # one id, not its letters
         skip = [i for i, row in enumerate(articles) if isinstance(row, Mapping) and str(row.get("id")) in excluded]
         return rows_to_label(self.predictor, articles, n, task, cache, skip=skip)
-
-    def save(self, path: str | Path) -> Path:
-        """Copies the model folder to ``path`` (a folder that does not exist yet) and returns it."""
-        return Path(shutil.copytree(self.path, path))
 
     def __repr__(self) -> str:
         scores = self.metrics.get("validation", {})

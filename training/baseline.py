@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .command_line import add_set_option, command_parser, run_command
+from training.command_line import add_set_option, command_parser, run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     def run() -> None:
-        from .config import load_config
-        from .scoring.tfidf_baseline import baseline_run
+        from training.config import load_config
+        from training.scoring.tfidf_baseline import baseline_run
 
         model_dir, metrics, report = baseline_run(load_config(args.config, args.overrides), overwrite=args.overwrite)
         print(report)

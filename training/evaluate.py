@@ -21,8 +21,7 @@ import json
 import sys
 
 from inference.options import add_predictor_arguments, options_from_args
-
-from .command_line import add_set_option, command_parser, run_command
+from training.command_line import add_set_option, command_parser, run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -54,9 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> None:
         from inference.atomic import write_json
-
-        from .metrics import format_report
-        from .scoring.evaluation import evaluate_folder
+        from training.scoring.evaluation import evaluate_folder
+        from training.scoring.metrics import format_report
 
         result = evaluate_folder(
             args.model,

@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .command_line import add_set_option, command_parser, run_command
+from training.command_line import add_set_option, command_parser, run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     study = args.study or f"search-{Path(args.config).stem}"
 
     def run() -> int:
-        from .fitting.search import search
+        from training.fitting.search import search
 
         summary = search(args.config, args.param, args.trials, study, args.overrides, prune=not args.no_prune)
         best = summary["best"]

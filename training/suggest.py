@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .command_line import command_parser, run_command
+from training.command_line import command_parser, run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     def run() -> None:
-        from .labelling.pool import write_suggestions
+        from training.labelling.pool import write_suggestions
 
         count = write_suggestions(
             args.model, args.pool, args.output, args.n, args.task, args.exclude, args.cache, args.candidates

@@ -9,7 +9,7 @@ A run writes ``runs/<name>/``: ``config.yaml`` (as used), ``train.log``, ``check
 ``model/`` (weights, tokenizer, label maps, config, metrics, model card), ``metrics.json`` and
 ``reports/`` (a classification report and a confusion-matrix PNG per task and split). An existing
 run folder is never overwritten unless ``--overwrite`` is given. Settings are checked before the
-folder is made (:mod:`training.checks`); a new run that fails before its first checkpoint removes
+folder is made (:mod:`training.fitting.checks`); a new run that fails before its first checkpoint removes
 its folder again. The run itself is :func:`training.fitting.recipe.train`.
 """
 
@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .command_line import add_set_option, command_parser, run_command
+from training.command_line import add_set_option, command_parser, run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
     def run() -> None:
-        from .config import load_config
-        from .fitting.recipe import train
+        from training.config import load_config
+        from training.fitting.recipe import train
 
         config_path, overrides = args.config, list(args.overrides)
         if isinstance(args.resume, str):

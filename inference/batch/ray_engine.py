@@ -32,8 +32,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..model.folder_layout import MANIFEST
 from ..model.loading import check_model_folder
-from ..model.manifest import MANIFEST, read_manifest
+from ..model.manifest import read_manifest
 from ..options import PredictOptions
 from ..prediction.predictor import Predictor
 from .articles import InputError, output_line, predict_chunk, row_as_json

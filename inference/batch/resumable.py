@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..model.manifest import MANIFEST, sha256_file
+from ..model.folder_layout import MANIFEST
+from ..model.manifest import sha256_file
 from .articles import file_lines, input_file, parsed_articles, predicted_chunks
 
 if TYPE_CHECKING:

@@ -1,9 +1,9 @@
 """Loads a saved model folder: local files only, safetensors only, no remote code.
 
 A model folder holds ``config.json`` (tasks, label maps, windowing, the encoder's config),
-``model.safetensors``, the tokenizer files, ``labels.json``, ``training_config.yaml``,
-``metrics.json``, a ``README.md`` model card and ``manifest.json``, the SHA-256 of every other
-file, which loading checks before reading anything.
+``model.safetensors``, the tokenizer files, ``training_config.yaml``, ``metrics.json``, a ``README.md`` model
+card and ``manifest.json``, the SHA-256 of every other file, which loading checks before reading anything. Every
+file name is in :mod:`.folder_layout`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
 
-from .manifest import MANIFEST, manifest_problems
+from .folder_layout import BASELINE_FILE, CONFIG_FILE, MANIFEST, REQUIRED_FILES, WEIGHTS_FILE
+from .manifest import manifest_problems
 
 if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs neither torch nor transformers
     from .classifier import NewsClassifier
@@ -25,8 +26,6 @@ logger = logging.getLogger("newsclf")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 # what marks a TF-IDF baseline folder (inference.prediction.tfidf), which has no config.json
-BASELINE_FILE = "baseline.json"
-REQUIRED_FILES = ("config.json", "model.safetensors")
 # Encoders whose position ids count from the padding index + 1 (fairseq's scheme, kept by transformers),
 # so that many of their max_position_embeddings are never used; MPNet fixes its padding index at 1.
 PADDING_OFFSET_TYPES = (
@@ -122,7 +121,7 @@ def check_window_fits(folder: Path) -> None:
         ModelFolderError: naming the folder, both numbers and what to do.
     """
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         encoder, max_length = config["encoder"], config["window"]["max_length"]
         limit = exceeded_limit(encoder, max_length)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -149,13 +148,13 @@ def check_model_folder(path: str | Path, verify: bool = True) -> Path:
     folder = Path(path)
     if not folder.is_dir():
         raise ModelFolderError(f"{folder}: no such model folder (expected a folder written by newsclf-train)")
-    if is_baseline_folder(folder) and not (folder / "config.json").is_file():
+    if is_baseline_folder(folder) and not (folder / CONFIG_FILE).is_file():
         raise ModelFolderError(
             f"{folder}: a TF-IDF baseline written by newsclf-baseline, not a model written by newsclf-train; "
             "Predictor.from_pretrained, predict() and newsclf-predict (--engine local) predict with it, "
             "newsclf-evaluate scores it"
         )
-    if not (folder / "model.safetensors").is_file():
+    if not (folder / WEIGHTS_FILE).is_file():
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
         if pickles:
             raise ModelFolderError(
@@ -207,7 +206,7 @@ def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = Tr
         return load_model_folder(folder, device=device, verify=False)
     try:
         model = FolderModel(settings)  # on the CPU: building on the meta device would import torch._dynamo (0.8 s)
-        model.load_state_dict(load_file(folder / "model.safetensors"))
+        model.load_state_dict(load_file(folder / WEIGHTS_FILE))
         tokenizer = FolderTokenizer.from_folder(folder)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
         raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
@@ -242,7 +241,7 @@ def _settings(folder: Path) -> Any:
     from .heads import ModelSettings
 
     try:
-        return ModelSettings.from_file(folder / "config.json")
+        return ModelSettings.from_file(folder / CONFIG_FILE)
     except (OSError, ValueError, TypeError) as error:
         raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
 

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_writer
-
-MANIFEST = "manifest.json"
+from .folder_layout import MANIFEST
 
 
 def sha256_file(path: str | Path) -> str:

@@ -24,8 +24,7 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 
 from ..atomic import atomic_writer
-
-CALIBRATION_FILE = "calibration.json"
+from ..model.folder_layout import CALIBRATION_FILE
 
 
 @dataclass(frozen=True)

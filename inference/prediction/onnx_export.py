@@ -35,8 +35,9 @@ from torch import nn
 from ..atomic import default_permissions
 from ..model.bert import BertEncoder
 from ..model.classifier import NewsClassifier, transformers_encoder
+from ..model.folder_layout import MANIFEST
 from ..model.loading import ModelFolderError, load_model_folder
-from ..model.manifest import MANIFEST, add_to_manifest
+from ..model.manifest import add_to_manifest
 from ..paths import refuse_overwriting_inputs
 from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inputs
 from .predictor import Predictor

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..model.folder_layout import CALIBRATION_FILE, TFIDF_FOLDER
 from ..model.loading import (
     ModelFolderError,
     check_model_folder,
@@ -34,10 +35,10 @@ from .backends import (
     onnx_files,
     onnxruntime_available,
 )
-from .fusion import CALIBRATION_FILE, TaskCalibration, fused_probabilities, read_calibration
+from .fusion import TaskCalibration, fused_probabilities, read_calibration
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
-from .tfidf import TFIDF_FOLDER, TfidfPredictor, pair_text
+from .tfidf import TfidfPredictor, pair_text
 
 if TYPE_CHECKING:
     from ..model.classifier import NewsClassifier

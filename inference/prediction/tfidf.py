@@ -3,7 +3,7 @@
 Fitted by :mod:`training.scoring.tfidf_baseline`, either alone (a baseline folder) or inside a fine-tuned model's
 folder (``tfidf/``, with ``training.fuse_tfidf``), where :class:`inference.Predictor` fuses its scores
 with the encoder's. A folder holds ``baseline.json`` (vectorizer settings and vocabulary),
-``weights.safetensors`` (IDF and each task's coefficients) and ``labels.json``.
+``weights.safetensors`` (IDF and each task's coefficients); the labels are in ``baseline.json``.
 
 >>> tfidf = TfidfPredictor.from_pretrained("runs/tfidf-outlet/model")  # doctest: +SKIP
 >>> tfidf.predict_proba(["Senate passes the budget"])  # doctest: +SKIP
@@ -25,7 +25,8 @@ from safetensors.numpy import load_file, save_file
 from scipy.special import softmax
 
 from ..atomic import write_json
-from ..model.loading import BASELINE_FILE, ModelFolderError, verify_checksums
+from ..model.folder_layout import BASELINE_FILE, TFIDF_WEIGHTS_FILE
+from ..model.loading import ModelFolderError, verify_checksums
 from ..model.windowing import FIELD_SEPARATOR, Article, article_text
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
@@ -34,7 +35,6 @@ from .tfidf_features import TfidfRows
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-TFIDF_FOLDER = "tfidf"  # where a fine-tuned model's folder keeps its fused sparse model
 VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "max_df": 0.9, "sublinear_tf": True, "max_features": 200_000}
 
 
@@ -150,12 +150,7 @@ class TfidfPredictor:
         for task, (coef, intercept) in self.heads.items():
             tensors[f"{task}.coef"] = np.ascontiguousarray(coef, dtype=np.float32)
             tensors[f"{task}.intercept"] = np.asarray(intercept, dtype=np.float32)
-        save_file(tensors, str(folder / "weights.safetensors"))
-        labels = {
-            task: {"kind": "single", "id2label": {str(i): label for i, label in enumerate(labels)}}
-            for task, labels in self.label_lists.items()
-        }
-        write_json(folder / "labels.json", labels)
+        save_file(tensors, str(folder / TFIDF_WEIGHTS_FILE))
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, verify: bool = True) -> TfidfPredictor:
@@ -167,7 +162,7 @@ class TfidfPredictor:
             verify_checksums(folder)
         try:
             meta = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
-            tensors = load_file(str(folder / "weights.safetensors"))
+            tensors = load_file(str(folder / TFIDF_WEIGHTS_FILE))
             settings = meta["vectorizer"]
             vectorizer = TfidfRows.from_settings(meta["vocabulary"], tensors["idf"], settings)
             heads = {task: (tensors[f"{task}.coef"], tensors[f"{task}.intercept"]) for task in meta["labels"]}

@@ -32,6 +32,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.exceptions import HTTPException
 
+from ..model.folder_layout import METRICS_FILE
 from ..model.windowing import ARTICLE_FIELDS, TARGET_FIELD
 from ..prediction.explain import explain
 from ..prediction.predictor import Predictor
@@ -425,7 +426,7 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _card_metrics(folder: Path | None) -> dict[str, Any] | None:
     """The scores of the model card: ``metrics.json``'s splits, when the folder has one."""
-    path = None if folder is None else folder / "metrics.json"
+    path = None if folder is None else folder / METRICS_FILE
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8")).get("splits")

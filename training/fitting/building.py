@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from inference.model.classifier import NewsClassifier
 from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
+from training.config import Config
+from training.fitting.checks import window_config
+from training.model.encoders import resolve_encoder
+from training.model.trainer import ArticleDataset
 
-from ..checks import window_config
-from ..config import Config
-from ..encoders import resolve_encoder
+
+@dataclass
+class Prepared:
+    """What a run trains on: the splits as read, each task's labels, the model, its tokenizer, the encoded splits."""
+
+    splits: dict[str, Any]
+    label_lists: dict[str, list[str]]
+    model: NewsClassifier
+    tokenizer: Any
+    datasets: dict[str, ArticleDataset]
 
 
 def tokenize(

@@ -1,36 +1,49 @@
 """``train(config)``: the recipe from a config to a run folder, stage by stage (data, model, probe, teacher,
-Trainer, refit, calibration, saving). Run folders and checkpoints are handled in :mod:`training.runs`, the log in
-:mod:`training.logs`; the command line is :mod:`training.train`."""
+Trainer, refit, calibration, saving). Run folders and checkpoints are handled in :mod:`training.runs.folders`,
+the log in :mod:`training.runs.logs`; the command line is :mod:`training.train`."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import transformers
-from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
+from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import TrainOutput
 
-from inference.atomic import write_json
-from inference.model.classifier import NewsClassifier
-from inference.prediction.backends import bf16_supported, torch_threads
-from inference.prediction.predictor import Predictor
-
-from .. import distributed
-from ..calibration import RunCalibration, calibrate_run, calibration_report
-from ..checks import check_config
-from ..config import Config, TaskConfig, save_config
-from ..data import DataError, encode_labels, load_task_data, untrained_label_ids
-from ..distillation import check_teacher, teacher_probabilities
-from ..encoders import resolve_encoder
-from ..group_cv import HeldOut, split_by_group
-from ..logs import (
+from inference.prediction.backends import torch_threads
+from training.config import Config, save_config
+from training.data import DataError, encode_labels, load_task_data, untrained_label_ids
+from training.fitting.building import Prepared, build_model, tokenize
+from training.fitting.checks import check_config
+from training.fitting.finishing import adversarial_tasks, report_run, save_run, score_run
+from training.fitting.zero_shot import make_zero_shot
+from training.heads.distillation import check_teacher, teacher_probabilities
+from training.heads.group_cv import split_by_group
+from training.heads.probe import Folds, ProbeStage, run_probe
+from training.model.arguments import training_arguments
+from training.model.encoders import resolve_encoder
+from training.model.trainer import (
+    ArticleDataset,
+    DrawWindowsEachEpoch,
+    MultiTaskTrainer,
+    ReversalSchedule,
+    WindowCollator,
+    balanced_class_weights,
+)
+from training.runs import distributed
+from training.runs.folders import (
+    RunFolderError,
+    last_complete_checkpoint,
+    point_latest,
+    prepare_run_folder,
+    remove_unstarted,
+)
+from training.runs.logs import (
     LogToFile,
     close_log_file,
     console_is_terminal,
@@ -39,83 +52,11 @@ from ..logs import (
     quiet_loading,
     setup_logging,
 )
-from ..metrics import as_task_tuple, make_compute_metrics, summarise, task_scores, write_reports
-from ..overwrite import InputOverwriteError
-from ..probe import Folds, ProbeStage, model_logits, probe_summary, run_probe
-from ..runs import RunFolderError, last_complete_checkpoint, point_latest, prepare_run_folder, remove_unstarted
-from ..saving import save_model_folder
-from ..tracking import tracking_callbacks
-from ..trainer import (
-    ArticleDataset,
-    DrawWindowsEachEpoch,
-    MultiTaskTrainer,
-    ReversalSchedule,
-    WindowCollator,
-    balanced_class_weights,
-    default_eval_batch_size,
-)
-from .building import build_model, tokenize
-from .zero_shot import make_zero_shot
+from training.runs.overwrite import InputOverwriteError
+from training.runs.tracking import tracking_callbacks
+from training.scoring.metrics import make_compute_metrics
 
 logger = logging.getLogger("newsclf")
-
-
-@dataclass
-class Prepared:
-    """What a run trains on: the splits as read, each task's labels, the model, its tokenizer, the encoded splits."""
-
-    splits: dict[str, Any]
-    label_lists: dict[str, list[str]]
-    model: NewsClassifier
-    tokenizer: Any
-    datasets: dict[str, ArticleDataset]
-
-
-def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
-    train = config.training
-    strategy = ("steps" if train.eval_steps else "epoch") if has_validation else "no"
-    use_bf16 = train.bf16 == "true" or (
-        train.bf16 == "auto" and bf16_supported("cuda" if torch.cuda.is_available() else "cpu")
-    )
-    windows = config.model.max_windows if config.model.window == "chunks" else 1  # an article's, at most
-    return TrainingArguments(
-        output_dir=str(run_dir / "checkpoints"),
-        num_train_epochs=train.epochs,
-        max_steps=train.max_steps,
-        per_device_train_batch_size=train.batch_size,
-        per_device_eval_batch_size=train.eval_batch_size or default_eval_batch_size(config.model.max_length, windows),
-        gradient_accumulation_steps=train.gradient_accumulation,
-        learning_rate=train.learning_rate,
-        weight_decay=train.weight_decay,
-        warmup_steps=train.warmup_ratio,
-        max_grad_norm=train.max_grad_norm,
-        optim=train.optimizer,
-        bf16=use_bf16,
-        use_cpu=not torch.cuda.is_available(),
-        eval_strategy=strategy,
-        eval_steps=train.eval_steps,
-        save_strategy=strategy if has_validation else "epoch",
-        save_steps=train.eval_steps,
-        save_total_limit=train.save_total_limit,
-        load_best_model_at_end=has_validation,
-        metric_for_best_model=train.metric if has_validation else None,
-        greater_is_better=not train.metric.endswith("loss"),
-        logging_steps=train.logging_steps,
-        report_to="none",  # trackers are added as callbacks that write into the run (training.tracking)
-        run_name=config.run.name,
-        seed=config.run.seed,
-        data_seed=config.run.seed,
-        remove_unused_columns=False,
-        label_names=[f"labels_{name}" for name in task_names],
-        dataloader_num_workers=train.dataloader_workers,
-        disable_tqdm=False,
-    )
-
-
-def split_logits(trainer: MultiTaskTrainer, dataset: ArticleDataset, tasks: list[str]) -> dict[str, np.ndarray]:
-    """The model's logits per task for every article of a split (every process takes part)."""
-    prediction = trainer.predict(dataset)
-    return {task: np.asarray(values) for task, values in zip(tasks, as_task_tuple(prediction.predictions))}
 
 
 def train(
@@ -316,11 +257,6 @@ def training_folds(config: Config, prepared: Prepared) -> Folds | None:
     return split_by_group(train_split[column], config.training.group_folds, column)
 
 
-def adversarial_tasks(config: Config) -> list[TaskConfig]:
-    """The tasks the encoder learns to fool; scored while training, left out of the saved model."""
-    return [task for task in config.tasks if task.kind == "adversarial"]
-
-
 def fit(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:
     """Trains (from the last complete checkpoint when resuming); returns the Trainer's result and the seconds."""
     args = trainer.args
@@ -337,140 +273,3 @@ def fit(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     return result, time.perf_counter() - started
-
-
-def score_run(
-    trainer: MultiTaskTrainer,
-    config: Config,
-    prepared: Prepared,
-    run_dir: Path,
-    main: bool,
-    result: Any,
-    seconds: float,
-    probe: ProbeStage | None = None,
-    refit: ProbeStage | None = None,
-) -> tuple[dict[str, Any], list[str], RunCalibration]:
-    """The run's metrics (training, then each evaluated split, scored as the saved model predicts) and the
-    reports printed at the end; the main process also fits the calibration (and the fused TF-IDF model) on
-    validation and writes the reports into the run folder. A probe-only run scores its cached vectors."""
-    metrics: dict[str, Any] = {
-        "train": {
-            "seconds": round(seconds, 1),
-            "samples_per_second": result.metrics.get("train_samples_per_second"),
-            "steps": trainer.state.global_step,
-            "processes": trainer.args.world_size,
-            "loss": result.metrics.get("train_loss"),
-            "best_checkpoint": trainer.state.best_model_checkpoint,
-            "mode": config.training.mode,
-        },
-        "splits": {},
-        "summary": {},
-    }
-    evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
-    evaluated = [name for name in evaluated if name in prepared.datasets]
-    tasks = list(prepared.label_lists)
-    # the probe's (or the refit's) article vectors are what the encoder, as saved, gives those splits
-    cached = probe.features if config.training.mode == "probe" else (refit.features if refit else {})
-    model = trainer.model.eval()
-    logits = {
-        split: model_logits(model, cached[split])
-        if split in cached
-        else split_logits(trainer, prepared.datasets[split], tasks)
-        for split in evaluated
-    }
-    for name, stage in (("probe", probe), ("refit", refit)):
-        if stage is not None:
-            metrics["train"][name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
-    truth = {split: prepared.datasets[split].labels for split in evaluated}
-    untrained = untrained_label_ids(prepared.datasets["train"].labels, prepared.label_lists)
-    unranked = [task.name for task in adversarial_tasks(config)]
-    predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}
-    calibration = RunCalibration()
-    if main:
-        calibration = calibrate_run(
-            config,
-            prepared.splits,
-            truth,
-            predicted,
-            prepared.model.config.scrub_names,
-            logits,
-            held_out(probe, prepared.datasets["train"].labels),
-        )
-    printed = []
-    for split in evaluated:
-        per_task = {
-            task: task_scores(
-                truth[split][task],
-                calibration.probabilities(split, task, logits[split][task]).argmax(1),
-                labels,
-                untrained[task],
-            )
-            for task, labels in prepared.label_lists.items()
-        }
-        metrics["splits"][split] = per_task
-        metrics["summary"][split] = summarise(per_task, unranked)
-        if main:
-            printed.append(write_reports(run_dir, split, per_task, config.evaluation.confusion_matrices))
-    if calibration.tasks:
-        metrics["calibration"] = calibration_report(calibration, logits, truth, predicted)
-        metrics["train"]["tfidf"] = calibration.tfidf_info or None
-    return metrics, printed, calibration
-
-
-def held_out(probe: ProbeStage | None, train_labels: dict[str, list[int]]) -> HeldOut | None:
-    """The probe's out-of-fold logits of the training rows (``training.choose_on: groups``), to choose on."""
-    if probe is None or probe.folds is None:
-        return None
-    logits = {task: head.out_of_fold for task, head in probe.heads.items()}
-    return HeldOut(logits, train_labels, probe.folds)
-
-
-def save_run(
-    run_dir: Path,
-    trainer: MultiTaskTrainer,
-    config: Config,
-    prepared: Prepared,
-    metrics: dict,
-    calibration: RunCalibration,
-) -> None:
-    """Writes the model folder (without adversarial heads), ``metrics.json`` and ``log_history.json``."""
-    dropped = [task.name for task in adversarial_tasks(config)]
-    trainer.model.drop_tasks(dropped)
-    label_lists = {task: labels for task, labels in prepared.label_lists.items() if task not in dropped}
-    save_model_folder(
-        run_dir / "model",
-        trainer.model,
-        prepared.tokenizer,
-        config,
-        label_lists,
-        metrics,
-        calibration=calibration.tasks,
-        tfidf=calibration.tfidf,
-    )
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "log_history.json", trainer.state.log_history)
-
-
-def report_run(run_dir: Path, config: Config, validation: Any | None, printed: list[str], seconds: float) -> None:
-    """Prints the scores, where the model went and (``evaluation.example``) one prediction of the saved model on
-    the first ``validation`` row."""
-    model_dir = run_dir / "model"
-    print("\n" + "\n\n".join(printed) if printed else "(no validation split: nothing scored)")
-    print(f"\ntrained in {seconds:.0f} s; model saved to {model_dir}")
-    if config.evaluation.example and validation is not None and len(validation):
-        _print_example(model_dir, validation[0], config)
-
-
-def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None:
-    predictor = Predictor.from_pretrained(model_dir)
-    fields = [field for field in config.data.text_fields if field in row]
-    # rows stacked from several datasets keep only their joined text
-    article = {field: row[field] for field in fields} if fields else {config.data.text_fields[-1]: row["text"]}
-    if row.get("target") is not None:
-        article["target"] = row["target"]
-    result = predictor.predict(article)
-    title = str(next(iter(article.values())) or "")[:100]  # the first text field the row has
-    print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")
-    for task, outcome in result.items():
-        truth = row.get(f"label_{task}") or "-"
-        print(f"  {task}: {outcome['label']} ({outcome['score']:.2f}); true: {truth}")

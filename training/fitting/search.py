@@ -11,10 +11,10 @@ import yaml
 from transformers import TrainerCallback
 
 from inference.atomic import write_json
-
-from ..checks import check_config
-from ..config import Config, ConfigError, load_config
-from .recipe import train
+from inference.model.folder_layout import METRICS_FILE
+from training.config import Config, ConfigError, load_config
+from training.fitting.checks import check_config
+from training.fitting.recipe import train
 
 KINDS = ("log", "float", "int", "choice")
 
@@ -131,7 +131,7 @@ def trial_config(config_path: str, overrides: list[str], chosen: dict[str, Any],
 
 
 def load_validation_score(run_dir: Path, metric: str) -> float:
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))
     try:
         return float(metrics["summary"]["validation"][metric])
     except KeyError:

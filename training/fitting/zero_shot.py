@@ -21,17 +21,17 @@ from typing import Any
 import transformers
 
 from inference.atomic import write_json
-
-from ..calibration import calibrate_run, calibration_report
-from ..config import Config
-from ..data import check_eval_labels, encode_labels, load_splits
-from ..descriptions import zero_shot_head
-from ..encoders import resolve_encoder
-from ..feature_cache import FeatureCache
-from ..metrics import summarise, task_scores, write_reports
-from ..probe import cache_folder, install_heads, model_logits
-from ..saving import save_model_folder
-from .building import build_model, tokenize
+from inference.model.folder_layout import METRICS_FILE
+from training.config import Config
+from training.data import check_eval_labels, encode_labels, load_splits
+from training.fitting.building import build_model, tokenize
+from training.heads.calibration import calibrate_run, calibration_report
+from training.heads.descriptions import zero_shot_head
+from training.heads.feature_cache import FeatureCache
+from training.heads.probe import cache_folder, install_heads, model_logits
+from training.model.encoders import resolve_encoder
+from training.runs.saving import save_model_folder
+from training.scoring.metrics import summarise, task_scores, write_reports
 
 logger = logging.getLogger("newsclf")
 
@@ -63,7 +63,7 @@ def make_zero_shot(config: Config, run_dir: Path) -> ZeroShotRun:
     metrics, printed, calibration = score_zero_shot(config, model, tokenizer, splits, label_lists, run_dir)
     metrics["train"] = {"seconds": round(seconds, 1), "mode": "zero-shot", "scale": config.training.zero_shot_scale}
     save_model_folder(run_dir / "model", model, tokenizer, config, label_lists, metrics, calibration=calibration.tasks)
-    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / METRICS_FILE, metrics)
     return ZeroShotRun(printed, seconds, splits.get("validation"))
 
 

@@ -12,8 +12,7 @@ from inference.atomic import atomic_writer
 from inference.batch.articles import InputError, located_articles
 from inference.paths import refuse_overwriting_inputs
 from inference.prediction.predictor import Predictor
-
-from .suggest import rows_to_label
+from training.labelling.suggest import rows_to_label
 
 
 def pool_articles(path: str | Path) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Which articles to label next: the unlabelled articles a label would teach the model most, spread over the pool.
 
 Each article of the pool gets the model's article vector (every window, pooled as the model pools, kept in the
-feature cache of :mod:`training.feature_cache`, so a second round over the same pool with a model on the same
+feature cache of :mod:`training.heads.feature_cache`, so a second round over the same pool with a model on the same
 encoder, a probe's, costs seconds) and the model's probabilities for the task (calibrated and fused as
 ``predict`` gives them). Uncertainty is the margin between the two likeliest labels. The ``candidates`` times
 ``n`` most uncertain articles are clustered into ``n`` groups by k-means on their unit vectors, and each group
@@ -21,8 +21,7 @@ from sklearn.cluster import KMeans
 
 from inference.model.windowing import Article, encode_articles
 from inference.prediction.predictor import Predictor
-
-from ..feature_cache import FeatureCache
+from training.heads.feature_cache import FeatureCache
 
 DEFAULT_CACHE = "runs/feature-cache"
 

@@ -10,16 +10,16 @@ from typing import Any
 import numpy as np
 from datasets import Dataset
 
+from inference.model.folder_layout import TRAINING_CONFIG_FILE
 from inference.model.loading import is_baseline_folder
 from inference.options import PredictOptions
 from inference.paths import refuse_overwriting_inputs
 from inference.prediction.predictor import Predictor
 from inference.prediction.tfidf import TfidfPredictor
-
-from ..config import Config, ConfigError, load_config
-from ..data import DataError, join_columns, label_ids, prepare, read_rows, split_rows, user_columns, where
-from ..metrics import summarise, task_scores
-from ..overwrite import dataset_files
+from training.config import Config, ConfigError, load_config
+from training.data import DataError, join_columns, label_ids, prepare, read_rows, split_rows, user_columns, where
+from training.runs.overwrite import dataset_files
+from training.scoring.metrics import summarise, task_scores
 
 
 def evaluate_folder(
@@ -51,7 +51,7 @@ def evaluate_folder(
         predictor = TfidfPredictor.from_pretrained(model)
     else:
         predictor = Predictor.from_options(model, options)
-    config = dataset_config(load_config(config_file or Path(model) / "training_config.yaml", overrides), dataset)
+    config = dataset_config(load_config(config_file or Path(model) / TRAINING_CONFIG_FILE, overrides), dataset)
     data = data or config.data.train_file
     refuse_overwriting_inputs([output], [data, *dataset_files(config.data)])
     return evaluate(predictor, config, data, split, unseen_label)
@@ -116,7 +116,7 @@ def labelled_rows(
 
 
 def score_rows(predictor: Predictor | TfidfPredictor, rows: Dataset, tasks: list[str]) -> dict[str, dict[str, Any]]:
-    """Each task's scores (:func:`training.metrics.task_scores`) for the model's predictions of ``rows``."""
+    """Each task's scores (:func:`training.scoring.metrics.task_scores`) for the model's predictions of ``rows``."""
     targets = list(rows["target"]) if "target" in rows.column_names else None
     probabilities = predictor.predict_proba(list(rows["text"]), target=targets)
     per_task = {}

@@ -15,14 +15,14 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from inference.atomic import write_json, write_text
+from inference.model.folder_layout import METRICS_FILE, TRAINING_CONFIG_FILE
 from inference.model.manifest import write_manifest
 from inference.prediction.tfidf import VECTORIZER, TfidfPredictor, pair_text
-
-from ..config import Config, ConfigError, save_config
-from ..data import DataError, label_ids, load_task_data
-from ..metrics import format_report, summarise, task_scores
-from ..overwrite import InputOverwriteError
-from ..runs import prepare_run_folder, remove_unstarted
+from training.config import Config, ConfigError, save_config
+from training.data import DataError, label_ids, load_task_data
+from training.runs.folders import prepare_run_folder, remove_unstarted
+from training.runs.overwrite import InputOverwriteError
+from training.scoring.metrics import format_report, summarise, task_scores
 
 COSTS = (0.1, 0.3, 1.0)
 
@@ -124,10 +124,10 @@ def baseline_run(config: Config, overwrite: bool = False) -> tuple[Path, dict[st
         raise
     model_dir = run_dir / "model"
     predictor.save(model_dir)
-    save_config(config, model_dir / "training_config.yaml")
-    write_json(model_dir / "metrics.json", metrics)
+    save_config(config, model_dir / TRAINING_CONFIG_FILE)
+    write_json(model_dir / METRICS_FILE, metrics)
     write_manifest(model_dir)  # last: the SHA-256 of every file of the folder, checked at load
-    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / METRICS_FILE, metrics)
     reports = [
         f"[{split}] " + format_report(task, scores)
         for split, per_task in metrics["splits"].items()

@@ -22,11 +22,10 @@ from scipy.special import log_softmax, softmax
 
 from inference.prediction.fusion import TaskCalibration, fused_log_probabilities, fused_probabilities
 from inference.prediction.tfidf import TfidfPredictor
-
-from .config import Config
-from .group_cv import HeldOut, out_of_fold_tfidf
-from .metrics import task_scores
-from .scoring.tfidf_baseline import fit_tfidf, tfidf_texts
+from training.config import Config
+from training.heads.group_cv import HeldOut, out_of_fold_tfidf
+from training.scoring.metrics import task_scores
+from training.scoring.tfidf_baseline import fit_tfidf, tfidf_texts
 
 logger = logging.getLogger("newsclf")
 TFIDF_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)

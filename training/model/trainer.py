@@ -22,9 +22,8 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 from inference.model.classifier import multitask_loss
 from inference.model.windowing import collate_windows
 from inference.prediction.backends import default_batch_size
-
-from .distillation import soft_target_loss
-from .sampling import PerDatasetSampler
+from training.heads.distillation import soft_target_loss
+from training.model.sampling import PerDatasetSampler
 
 
 def default_eval_batch_size(max_length: int, windows_per_article: int = 1) -> int:
@@ -43,7 +42,7 @@ class ArticleDataset(torch.utils.data.Dataset):
     With ``draw_windows`` = k, an item holds k of its article's windows (in text order), drawn again for
     each ``epoch`` (set by :class:`DrawWindowsEachEpoch`) from ``seed``, the epoch and the article: a
     model trains on the whole article over the epochs at the cost of k windows a step. ``soft_labels`` holds a
-    teacher's probabilities per task, ``(articles, labels)`` each (:mod:`training.distillation`).
+    teacher's probabilities per task, ``(articles, labels)`` each (:mod:`training.heads.distillation`).
     """
 
     def __init__(
@@ -160,7 +159,7 @@ class MultiTaskTrainer(Trainer):
         label_smoothing: share of each target spread over the other labels.
         head_learning_rate: peak learning rate of the task heads (None: the encoder's).
         distill_weight: where batches carry a teacher's probabilities (``teacher_<task>``), their loss's share
-            of each task's loss (:func:`training.distillation.soft_target_loss`).
+            of each task's loss (:func:`training.heads.distillation.soft_target_loss`).
     """
 
     def __init__(

@@ -19,15 +19,15 @@ from typing import Any
 
 import transformers
 
+from inference.model.folder_layout import CONFIG_FILE
 from inference.model.loading import exceeded_limit, explain_positions
 from inference.model.windowing import WindowConfig
-
-from .config import Config, ConfigError, rule_of
-from .data import check_article_fields
-from .distillation import check_teacher
-from .encoders import resolve_encoder
-from .metrics import SUMMARY
-from .tracking import trackers
+from training.config import Config, ConfigError, rule_of
+from training.data import check_article_fields
+from training.heads.distillation import check_teacher
+from training.model.encoders import resolve_encoder
+from training.runs.tracking import trackers
+from training.scoring.metrics import SUMMARY
 
 
 def config_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any, type, str]]:
@@ -136,12 +136,12 @@ def encoder_config(name: str) -> dict[str, Any] | None:
     without network: loading the encoder reports that).
 
     Raises:
-        ValueError: from :func:`training.encoders.resolve_encoder` (no such folder, pickle weights only).
+        ValueError: from :func:`training.model.encoders.resolve_encoder` (no such folder, pickle weights only).
     """
     resolved = resolve_encoder(name)
     try:
         if Path(resolved).is_dir():
-            return json.loads((Path(resolved) / "config.json").read_text(encoding="utf-8"))
+            return json.loads((Path(resolved) / CONFIG_FILE).read_text(encoding="utf-8"))
         return transformers.PretrainedConfig.get_config_dict(resolved)[0]
     except (OSError, ValueError):
         return None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from inference.paths import InputOverwriteError, refuse_overwriting_inputs
 
-from .config import Config, DataConfig
+from training.config import Config, DataConfig
 
 __all__ = ["InputOverwriteError", "config_inputs", "dataset_files", "refuse_run_folder_over_inputs"]
 

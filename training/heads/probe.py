@@ -10,7 +10,7 @@ fitted on those article vectors.
   steps do not wear away features that random heads cannot use yet.
 
 The vectors are what the model computes at prediction: every window the model's windowing gives, pooled as the
-model pools. They are cached under ``training.feature_cache`` (:mod:`training.feature_cache`).
+model pools. They are cached under ``training.heads.feature_cache`` (:mod:`training.heads.feature_cache`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
 from inference.model.classifier import multitask_loss
-
-from .config import Config
-from .descriptions import zero_shot_head
-from .feature_cache import FeatureCache
-from .metrics import task_scores
+from training.config import Config
+from training.heads.descriptions import zero_shot_head
+from training.heads.feature_cache import FeatureCache
+from training.scoring.metrics import task_scores
 
 logger = logging.getLogger("newsclf")
 
@@ -128,7 +127,7 @@ def fit_probe(
         label_lists: task -> labels, in the heads' order.
         config: the run's settings (``training.probe_l2``, ``training.label_smoothing``, ``training.metric``).
         class_weights: task -> class weights, for tasks with ``class_weights: balanced``.
-        folds: ``training.choose_on: groups``'s folds of the training rows (:mod:`training.group_cv`).
+        folds: ``training.choose_on: groups``'s folds of the training rows (:mod:`training.heads.group_cv`).
         priors: task -> the (weight, bias) its head starts from and is pulled toward.
     """
     fixed, kind, smoothing = config.training.probe_l2, metric_kind(config), config.training.label_smoothing
@@ -259,7 +258,7 @@ class ProbeStage:
 
 
 def cache_folder(config: Config) -> Path:
-    """Where article vectors are cached: ``training.feature_cache``, or ``<run.output_dir>/feature-cache``."""
+    """Where article vectors are cached: ``training.heads.feature_cache``, or ``<run.output_dir>/feature-cache``."""
     return Path(config.training.feature_cache or Path(config.run.output_dir) / "feature-cache")
 
 

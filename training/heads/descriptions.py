@@ -1,7 +1,7 @@
 """Heads from label descriptions: each label's description put into the task's templates, embedded by the model's
 encoder as an article is, averaged and scaled to unit length. ``training.mode: zero-shot`` uses these rows (times
 ``training.zero_shot_scale``) as its heads (:mod:`training.fitting.zero_shot`); the probe starts from them and is
-pulled toward them where a task gives ``descriptions`` (:mod:`training.probe`)."""
+pulled toward them where a task gives ``descriptions`` (:mod:`training.heads.probe`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from inference.model.windowing import collate_windows, encode_articles
-
-from .config import TaskConfig
+from training.config import TaskConfig
 
 
 def zero_shot_head(

@@ -18,14 +18,14 @@ import numpy as np
 import torch
 from torch.nn import functional
 
+from inference.model.folder_layout import CONFIG_FILE
 from inference.model.heads import ModelSettings
 from inference.model.loading import ModelFolderError, check_model_folder
 from inference.prediction.fusion import TaskCalibration, fused_probabilities
 from inference.prediction.tfidf import pair_text
-
-from .config import Config, ConfigError
-from .feature_cache import FeatureCache
-from .probe import cache_folder, model_logits
+from training.config import Config, ConfigError
+from training.heads.feature_cache import FeatureCache
+from training.heads.probe import cache_folder, model_logits
 
 logger = logging.getLogger("newsclf")
 
@@ -41,7 +41,7 @@ def check_teacher(config: Config, label_lists: dict[str, list[str]] | None = Non
     if folder is None:
         return
     try:
-        settings = ModelSettings.from_file(check_model_folder(folder, verify=False) / "config.json")
+        settings = ModelSettings.from_file(check_model_folder(folder, verify=False) / CONFIG_FILE)
     except (ModelFolderError, OSError, ValueError, TypeError) as error:
         raise ConfigError(f"training.teacher: {error}") from None
     for task in config.tasks:

@@ -17,8 +17,8 @@ from pathlib import Path
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 
-from .config import Config
-from .overwrite import refuse_run_folder_over_inputs
+from training.config import Config
+from training.runs.overwrite import refuse_run_folder_over_inputs
 
 logger = logging.getLogger("newsclf")
 

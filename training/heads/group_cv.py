@@ -20,9 +20,9 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
-from .data import DataError
-from .probe import Folds
-from .scoring.tfidf_baseline import full_rank
+from training.data import DataError
+from training.heads.probe import Folds
+from training.scoring.tfidf_baseline import full_rank
 
 logger = logging.getLogger("newsclf")
 

@@ -1,4 +1,4 @@
-"""Article vectors of the frozen encoder, computed once and kept on disk for the probe (:mod:`training.probe`).
+"""Article vectors of the frozen encoder, computed once and kept on disk for the probe (:mod:`training.heads.probe`).
 
 A split's vectors are stored as ``<cache>/<key>.npy``. The key is a SHA-256 of everything the vectors depend on:
 the encoder's weights, every token id of every window of the split (so the texts, the tokenizer, the windowing
@@ -27,8 +27,7 @@ from tqdm.auto import tqdm
 
 from inference.model.windowing import collate_windows
 from inference.prediction.backends import default_batch_size
-
-from . import distributed
+from training.runs import distributed
 
 logger = logging.getLogger("newsclf")
 
