@@ -9,7 +9,7 @@ Two questions, both on validation only (the test split is not touched):
 - ``--probe``: does the frozen encoder's article vector carry more when it averages more windows? Each budget is
   ``configs/allsides-outlet.yaml`` as a probe (no fine-tuning, no TF-IDF) on the whole training split, its heads
   fitted on the mean (``4-max``: the element-wise max) of up to that many windows' vectors. Vectors are cached
-  (``training.heads.feature_cache``), so a budget embedded once is read, not embedded, again.
+  (``training.feature_cache``), so a budget embedded once is read, not embedded, again.
 - ``--model``: does a fine-tuned folder gain from reading more windows than it was trained on? The same folder
   predicts validation at each budget (its heads unchanged), with articles/s at each.
 """

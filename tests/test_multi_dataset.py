@@ -59,7 +59,8 @@ def test_tasks_name_their_dataset_and_every_dataset_holds_a_task(tmp_path: Path)
 
 
 def test_stacked_splits_hold_each_dataset_with_labels_only_for_its_tasks(tmp_path: Path, tiny_encoder_dir: Path):
-    splits, label_lists, names = load_task_data(tiny_config(tmp_path, tiny_encoder_dir, multi_overrides(tmp_path)))
+    data = load_task_data(tiny_config(tmp_path, tiny_encoder_dir, multi_overrides(tmp_path)))
+    splits, label_lists, names = data.splits, data.label_lists, data.scrub_names
     news, claims = make_rows(), pair_rows()
     assert len(splits["train"]) == sum(r["split"] == "train" for r in news + claims)
     assert label_lists["stance"] == ["agree", "disagree", "unrelated"]

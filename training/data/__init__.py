@@ -2,7 +2,7 @@
 
     splits = load_splits(config)          # {"train": Dataset, "validation": Dataset, ...}
     label_lists = fit_labels(config, splits["train"])
-    splits, label_lists, scrub_names = load_task_data(config)   # all of it, for one or several datasets
+    data = load_task_data(config)         # all of it, for one or several datasets: splits, label_lists, scrub_names
 
 Files are read with the ``datasets`` library (CSV, TSV, JSON, JSONL, ``.gz`` and Parquet). Every problem is a
 :class:`DataError` naming the file, the row (1-based, as a person counts rows; for CSV the header is not counted) and
@@ -17,11 +17,12 @@ from training.data.files import DataError, file_format, quiet_datasets, read_row
 from training.data.labels import check_eval_labels, encode_labels, fit_labels, label_ids, untrained_label_ids
 from training.data.rows import check_article_fields, field_columns, join_columns, prepare, where
 from training.data.splits import SPLITS, load_splits, scrub_splits, split_rows
-from training.data.task_data import load_task_data
+from training.data.task_data import TaskData, load_task_data
 
 __all__ = [
     "SPLITS",
     "DataError",
+    "TaskData",
     "check_article_fields",
     "check_eval_labels",
     "encode_labels",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 import datasets
 
@@ -14,6 +15,17 @@ from training.data.rows import check_article_fields
 from training.data.splits import SPLITS, load_splits, scrub_splits
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A config's data, read and checked: the splits (``train``, ``validation``, ``test`` where there is one), each
+    task's labels as fitted on the training rows, and the outlet names scrubbed from the texts (None without
+    ``data.scrub_column``)."""
+
+    splits: dict[str, datasets.Dataset]
+    label_lists: dict[str, list[str]]
+    scrub_names: list[str] | None
 
 
 def stack_datasets(parts: dict[str, datasets.Dataset], columns: list[str]) -> datasets.Dataset:
@@ -32,11 +44,8 @@ def stack_datasets(parts: dict[str, datasets.Dataset], columns: list[str]) -> da
     return datasets.concatenate_datasets(tables)
 
 
-def load_task_data(
-    config: Config,
-) -> tuple[dict[str, datasets.Dataset], dict[str, list[str]], list[str] | None]:
-    """Reads, splits, checks and scrubs the data of every task: the splits, each task's labels and the
-    outlet names scrubbed (None without ``scrub_column``).
+def load_task_data(config: Config) -> TaskData:
+    """Reads, splits, checks and scrubs the data of every task.
 
     With ``datasets``, each dataset is read with its own settings and only its tasks, then the
     datasets' splits are stacked: a row has a label (``label_<task>``) for its own dataset's tasks and
@@ -54,19 +63,19 @@ def load_task_data(
         label_lists = fit_labels(part, splits["train"])
         splits = check_eval_labels(part, splits, label_lists)
         splits, names = scrub_splits(part, splits)
-        loaded[name] = (splits, label_lists, names)
+        loaded[name] = TaskData(splits, label_lists, names)
     if len(loaded) == 1:
         return next(iter(loaded.values()))
-    found = {task: labels for _, lists, _ in loaded.values() for task, labels in lists.items()}
+    found = {task: labels for part in loaded.values() for task, labels in part.label_lists.items()}
     label_lists = {task.name: found[task.name] for task in config.tasks}
-    names = sorted({n for _, _, found in loaded.values() for n in found or []}) or None
+    names = sorted({n for part in loaded.values() for n in part.scrub_names or []}) or None
     columns = ["text", "_dataset", "_file", "_row", *(f"label_{task}" for task in label_lists)]
     columns += [TARGET_FIELD] if any(task.kind == "pair" for task in config.tasks) else []
     stacked = {}
     for split in SPLITS:
-        tables = {name: splits[split] for name, (splits, _, _) in loaded.items() if split in splits}
+        tables = {name: part.splits[split] for name, part in loaded.items() if split in part.splits}
         if any(len(table) for table in tables.values()):
             stacked[split] = stack_datasets(tables, columns)
             counts = Counter(stacked[split]["_dataset"])
             logger.info("%s split: %s", split, ", ".join(f"{n} {counts[n]}" for n in loaded if counts[n]))
-    return stacked, label_lists, names
+    return TaskData(stacked, label_lists, names)

@@ -157,10 +157,11 @@ def discard_run_folder(run_dir: Path) -> None:
 
 def prepare(config: Config) -> Prepared:
     """Reads the data, builds the model from the encoder and tokenizes every split."""
-    splits, label_lists, scrub_names = load_task_data(config)
+    data = load_task_data(config)
+    splits, label_lists = data.splits, data.label_lists
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
-    model = build_model(config, label_lists, scrub_names)
+    model = build_model(config, label_lists, data.scrub_names)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
     window = model.config.window_config
     pairs = model.config.reads_pairs

@@ -10,7 +10,7 @@ fitted on those article vectors.
   steps do not wear away features that random heads cannot use yet.
 
 The vectors are what the model computes at prediction: every window the model's windowing gives, pooled as the
-model pools. They are cached under ``training.heads.feature_cache`` (:mod:`training.heads.feature_cache`).
+model pools. They are cached under ``training.feature_cache`` (:mod:`training.heads.feature_cache`).
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class ProbeStage:
 
 
 def cache_folder(config: Config) -> Path:
-    """Where article vectors are cached: ``training.heads.feature_cache``, or ``<run.output_dir>/feature-cache``."""
+    """Where article vectors are cached: ``training.feature_cache``, or ``<run.output_dir>/feature-cache``."""
     return Path(config.training.feature_cache or Path(config.run.output_dir) / "feature-cache")
 
 

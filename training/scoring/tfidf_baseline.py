@@ -84,9 +84,10 @@ def fit_baseline(config: Config) -> tuple[TfidfPredictor, dict[str, Any]]:
             f"datasets {sorted(config.datasets)}: the TF-IDF baseline fits one dataset at a time; "
             "run it with each dataset's own config (e.g. configs/allsides.yaml, configs/fnc1.yaml)"
         )
-    splits, label_lists, scrub_names = load_task_data(config)
-    label_lists = {task.name: label_lists[task.name] for task in config.tasks if task.kind != "adversarial"}
-    predictor, info = fit_tfidf(splits, label_lists, config.data.text_fields, scrub_names)
+    data = load_task_data(config)
+    splits = data.splits
+    label_lists = {task.name: data.label_lists[task.name] for task in config.tasks if task.kind != "adversarial"}
+    predictor, info = fit_tfidf(splits, label_lists, config.data.text_fields, data.scrub_names)
     metrics: dict[str, Any] = {"train": info, "splits": {}, "summary": {}}
     for name in ("validation", "test"):
         if name not in splits or (name == "test" and not config.evaluation.test):
