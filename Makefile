@@ -55,6 +55,7 @@ default-config: setup
 
 test: setup browser
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(ARGS)
 
 # The suite as other machines run it (each row in its own random order; the seed is printed to repeat a row):

@@ -16,7 +16,7 @@ from inference.model.classifier import NewsClassifierOutput
 from training.config import ConfigError
 from training.fitting.building import tokenize
 from training.fitting.checks import check_config
-from training.fitting.recipe import prepare, train
+from training.fitting.recipe import prepare_run, train
 from training.heads.distillation import teacher_probabilities
 from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 
@@ -65,7 +65,7 @@ def test_teacher_probabilities_are_what_the_teacher_predicts(
     """The fused, calibrated MPNet folder, its vectors from the feature cache: as its Predictor gives them."""
     teacher = f"training.teacher={tiny_mpnet_model_dir}"
     config = tiny_config(tmp_path, tiny_encoder_dir, [teacher, f"training.feature_cache={tmp_path / 'cache'}"])
-    prepared = prepare(config)
+    prepared = prepare_run(config)
     rows = prepared.splits["train"]
     got = teacher_probabilities(config, rows, ["topic", "leaning"], tokenize, bf16=False)
     expected = Predictor.from_pretrained(tiny_mpnet_model_dir, backend="torch", precision="fp32").predict_proba(
@@ -117,7 +117,7 @@ def test_teacher_temperature_replaces_the_one_the_teacher_fitted(
 
     overrides = [f"training.teacher={tiny_mpnet_model_dir}", "training.teacher_temperature=3.0"]
     config = tiny_config(tmp_path, tiny_encoder_dir, [*overrides, f"training.feature_cache={tmp_path / 'cache'}"])
-    rows = prepare(config).splits["train"]
+    rows = prepare_run(config).splits["train"]
     got = teacher_probabilities(config, rows, ["leaning"], tokenize, bf16=False)["leaning"]
     teacher = Predictor.from_pretrained(tiny_mpnet_model_dir, backend="torch", precision="fp32")
     tfidf = teacher.tfidf.scores(list(rows["text"]), ["leaning"])["leaning"]

@@ -166,7 +166,7 @@ Prediction = dict[str, TaskPrediction]
 """One article's prediction: each task's."""
 
 
-class SentenceEffect(BaseModel):
+class SentenceAnswer(BaseModel):
     model_config = _ANSWER
     field: str
     index: int
@@ -181,7 +181,7 @@ class ExplainAnswer(BaseModel):
     label: str
     score: float
     predicted: str
-    sentences: list[SentenceEffect]
+    sentences: list[SentenceAnswer]
 
 
 class TaskInfo(BaseModel):

@@ -94,7 +94,7 @@ def train(
             return zero_shot_run(config, run_dir, update_latest, quiet)
         try:
             start_run(config, run_dir, main, resume, console=not quiet)
-            prepared = prepare(config)
+            prepared = prepare_run(config)
             trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
             if config.training.teacher:
                 learn_from_teacher(config, prepared, trainer.args.bf16)
@@ -106,7 +106,7 @@ def train(
             if config.training.mode == "probe":
                 result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
             else:
-                result, seconds = fit(trainer, state, resume)
+                result, seconds = run_trainer(trainer, state, resume)
             refit = probe_heads(config, prepared, trainer) if config.training.refit_heads else None
         except BaseException as error:
             if main and not resume and not getattr(error, "keeps_run_folder", False):
@@ -155,7 +155,7 @@ def discard_run_folder(run_dir: Path) -> None:
         logger.info("removed %s: the run stopped before its first checkpoint", run_dir)
 
 
-def prepare(config: Config) -> Prepared:
+def prepare_run(config: Config) -> Prepared:
     """Reads the data, builds the model from the encoder and tokenizes every split."""
     data = load_task_data(config)
     splits, label_lists = data.splits, data.label_lists
@@ -258,7 +258,7 @@ def training_folds(config: Config, prepared: Prepared) -> Folds | None:
     return split_by_group(train_split[column], config.training.group_folds, column)
 
 
-def fit(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:
+def run_trainer(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:
     """Trains (from the last complete checkpoint when resuming); returns the Trainer's result and the seconds."""
     args = trainer.args
     checkpoint = distributed.run_on_main(state, last_complete_checkpoint, Path(args.output_dir)) if resume else None
