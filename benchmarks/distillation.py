@@ -7,12 +7,20 @@ Scores are each run's own ``metrics.json`` (validation, and the test split the r
 again. Speed is measured here, in one process, on the same articles (the first ``--articles`` of the run's
 validation split) for every folder in turns (``--rounds``), each folder's best round, as a ratio to the first run
 named: articles/s through ``Predictor.predict_proba`` in the CPU's best precision, tokenizing included.
+
+``--seeds`` sets seeds of the same recipes side by side instead, from their ``metrics.json`` alone (no model is
+loaded): each name's mean test score over its runs, the lowest and highest, and the difference of each name's mean
+from the first name's::
+
+    python benchmarks/distillation.py --seeds "MiniLM alone=runs/minilm-outlet-w1" \
+        "MiniLM alone=runs/minilm-outlet-w1-s43" student=runs/student-outlet-w1 ... --output docs/results.md
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,6 +32,7 @@ from training.config import load_config
 from training.scoring.evaluation import labelled_rows
 
 BEGIN, END = "<!-- distillation:begin -->", "<!-- distillation:end -->"
+SEEDS_BEGIN, SEEDS_END = "<!-- distillation-seeds:begin -->", "<!-- distillation-seeds:end -->"
 
 
 def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[str]:
@@ -43,15 +52,72 @@ def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[st
     return lines
 
 
+def test_scores(run_dir: Path) -> dict[str, tuple[float, float]]:
+    """Each task's test accuracy and macro-F1 (in %) from a finished run's ``metrics.json``."""
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    if "test" not in metrics["splits"]:
+        raise SystemExit(f"{run_dir}: its metrics.json holds no test split (evaluation.test was off)")
+    return {task: (100 * s["accuracy"], 100 * s["macro_f1"]) for task, s in metrics["splits"]["test"].items()}
+
+
+def seeds_table(groups: dict[str, list[Path]]) -> list[str]:
+    """Per name: the runs' mean test accuracy / macro-F1 per task, their range, and the mean's gap to the first."""
+    scores = {name: [test_scores(folder) for folder in folders] for name, folders in groups.items()}
+    tasks = list(next(iter(scores.values()))[0])
+    means = {
+        name: {t: [sum(r[t][i] for r in runs) / len(runs) for i in (0, 1)] for t in tasks}
+        for name, runs in scores.items()
+    }
+    first = next(iter(means))
+    lines = [
+        "| run | seeds | " + " | ".join(f"{t} acc / F1 (F1 range)" for t in tasks) + " | F1 − first, per task |",
+        "|---" * (len(tasks) + 3) + "|",
+    ]
+    for name, runs in scores.items():
+        cells = []
+        for task in tasks:
+            f1 = [run[task][1] for run in runs]
+            accuracy, macro_f1 = means[name][task]
+            cells.append(f"{accuracy:.1f} / {macro_f1:.1f} ({min(f1):.1f}–{max(f1):.1f})")
+        gaps = " / ".join(f"{means[name][t][1] - means[first][t][1]:+.1f}" for t in tasks)
+        lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + f" | {gaps} |")
+    return lines
+
+
+def main_seeds(items: list[str], output: Path | None) -> int:
+    groups: dict[str, list[Path]] = {}
+    for item in items:
+        name, _, folder = item.partition("=")
+        if not name or not Path(folder, "metrics.json").is_file():
+            raise SystemExit(f"--seeds {item!r}: expected NAME=RUN_FOLDER, a finished run folder")
+        groups.setdefault(name, []).append(Path(folder))
+    lines = [
+        f"Command: `python {shlex.join(sys.argv)}`  ",
+        f"Machine: {describe_machine()}; {date.today().isoformat()}. Test split, mean over each name's runs.",
+        "",
+        *seeds_table(groups),
+    ]
+    publish("\n".join(lines), output, SEEDS_BEGIN, SEEDS_END)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", nargs="+", metavar="NAME=RUN_FOLDER", help="run folders, baseline first")
     parser.add_argument(
-        "--run", nargs="+", required=True, metavar="NAME=RUN_FOLDER", help="run folders, baseline first"
+        "--seeds",
+        nargs="+",
+        metavar="NAME=RUN_FOLDER",
+        help="instead of --run: several runs (seeds) under each name, their test scores' mean and range side by side",
     )
     parser.add_argument("--articles", type=int, default=256, help="validation articles each speed round predicts")
     parser.add_argument("--rounds", type=int, default=3, help="speed rounds per folder, taken in turns")
     parser.add_argument("--output", type=Path, help="markdown file whose distillation section is replaced")
     args = parser.parse_args(argv)
+    if args.seeds:
+        return main_seeds(args.seeds, args.output)
+    if not args.run:
+        parser.error("give --run (or --seeds)")
     runs = {}
     for item in args.run:
         name, _, folder = item.partition("=")
@@ -69,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = speed[next(iter(runs))]
     tasks = [task.name for task in config.tasks]
     lines = [
-        f"Command: `python {' '.join(sys.argv)}`  ",
+        f"Command: `python {shlex.join(sys.argv)}`  ",
         f"Machine: {describe_machine()}; {date.today().isoformat()}",
         "",
         "| split | run | " + " | ".join(f"{t} acc / F1" for t in tasks) + " | train min | articles/s |",

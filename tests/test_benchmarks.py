@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import write_allsides_like, write_fnc1_like
 
 from training.config import load_config
@@ -359,6 +360,32 @@ def test_distillation_table_holds_each_runs_splits_and_its_speed_against_the_fir
     assert len(rows) == 2  # one a run: the tiny runs score validation only
     assert rows[0].startswith("| validation | student (") and rows[0].endswith("(1.00×) |")
     assert rows[1].startswith("| validation | teacher (") and "tiny-mpnet" in rows[1] and "probe+finetune" in rows[1]
+
+
+def test_distillation_seeds_table_holds_each_names_mean_range_and_gap_to_the_first(tmp_path: Path):
+    import distillation
+
+    def run(name: str, leaning_f1: float) -> str:
+        folder = tmp_path / name
+        folder.mkdir()
+        test = {"topic": {"accuracy": 0.5, "macro_f1": 0.4}, "leaning": {"accuracy": 0.5, "macro_f1": leaning_f1}}
+        (folder / "metrics.json").write_text(json.dumps({"splits": {"validation": test, "test": test}}))
+        return str(folder)
+
+    page = tmp_path / "results.md"
+    page.write_text(f"{distillation.SEEDS_BEGIN}\nold\n{distillation.SEEDS_END}\n", encoding="utf-8")
+    seeds = [f"alone={run('a1', 0.46)}", f"alone={run('a2', 0.48)}", f"student={run('s1', 0.49)}"]
+    assert distillation.main(["--seeds", *seeds, "--output", str(page)]) == 0
+    rows = [line.split(" | ") for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| alone")]
+    rows += [
+        line.split(" | ") for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| student")
+    ]
+    assert [row[1] for row in rows] == ["2", "1"]
+    assert rows[0][3] == "50.0 / 47.0 (46.0–48.0)" and rows[1][3] == "50.0 / 49.0 (49.0–49.0)"
+    assert rows[0][4] == "+0.0 / +0.0 |" and rows[1][4] == "+0.0 / +2.0 |"
+    (tmp_path / "a1" / "metrics.json").write_text(json.dumps({"splits": {"validation": {}}}))
+    with pytest.raises(SystemExit, match="no test split"):
+        distillation.main(["--seeds", *seeds])
 
 
 def test_window_budget_scores_one_folder_at_each_budget(tiny_model_dir: Path, tmp_path: Path):
