@@ -29,8 +29,9 @@ from prediction_speed import benchmark_articles
 from torch.profiler import ProfilerActivity, profile
 
 from inference import Predictor
-from inference.model.classifier import multitask_loss, window_assignment
+from inference.model.heads import window_assignment
 from inference.model.loading import load_model_folder
+from inference.model.loss import multitask_loss
 from inference.model.windowing import (
     article_text,
     collate_windows,

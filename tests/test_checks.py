@@ -197,7 +197,7 @@ def test_a_hub_encoder_whose_config_cannot_be_fetched_is_left_to_the_loader(monk
         raise OSError(f"cannot reach the hub for {name}")
 
     monkeypatch.setattr(checks.transformers.PretrainedConfig, "get_config_dict", offline)
-    assert checks.encoder_config("some-org/some-encoder") is None
+    assert checks.encoder_fields("some-org/some-encoder") is None
     check_config(load_config(None, ["model.name=some-org/some-encoder", "model.max_length=100000"]))
 
 

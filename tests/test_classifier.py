@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from inference import ModelFolderError, NewsClassifier, Predictor, load_model_folder
-from inference.model.heads import FolderModel, ModelSettings
+from inference.model.heads import FolderModel
 from inference.model.loading import load_for_prediction
 from inference.model.manifest import write_manifest
+from inference.model.settings import ModelSettings
 from inference.model.tokenizer import FolderTokenizer
 from inference.model.windowing import collate_windows, encode_articles
 

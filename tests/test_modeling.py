@@ -363,7 +363,7 @@ def test_drop_tasks_removes_the_head_and_the_task():
 
 
 def test_label_smoothing_matches_torch_and_changes_the_loss():
-    from inference.model.classifier import multitask_loss
+    from inference.model.loss import multitask_loss
 
     logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.1, 0.0]])
     target = torch.tensor([0, 2])

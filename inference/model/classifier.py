@@ -25,21 +25,19 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from . import bert as native
-from .heads import SETTING_KEYS, TaskHeads, TaskSpecs, multitask_loss, reverse_gradient, window_assignment
+from .heads import TaskHeads
+from .settings import SETTING_KEYS, TaskSpecs
 
 __all__ = [
     "NewsClassifier",
     "NewsClassifierConfig",
     "NewsClassifierOutput",
-    "encoder_config",
-    "multitask_loss",
-    "reverse_gradient",
+    "pretrained_config",
     "transformers_encoder",
-    "window_assignment",
 ]
 
 
-def encoder_config(fields: dict[str, Any]) -> PretrainedConfig:
+def pretrained_config(fields: dict[str, Any]) -> PretrainedConfig:
     """transformers' config for an encoder saved as a dict (``model_type`` plus its fields)."""
     fields = dict(fields)
     return AutoConfig.for_model(fields.pop("model_type"), **fields)
@@ -49,7 +47,7 @@ def transformers_encoder(model: nn.Module, **options: Any) -> PreTrainedModel:
     """transformers' own class for ``model``'s encoder, holding the same weights and in the same train/eval mode
     (``options``, e.g. ``attn_implementation``, go to ``AutoModel.from_config``): what ONNX export traces, and the
     baseline the plain-torch :class:`~inference.model.bert.BertEncoder` is measured against."""
-    encoder = AutoModel.from_config(encoder_config(model.config.encoder), **options)
+    encoder = AutoModel.from_config(pretrained_config(model.config.encoder), **options)
     encoder.load_state_dict(model.encoder.state_dict())
     return encoder.train(model.encoder.training)
 
@@ -86,7 +84,7 @@ class NewsClassifierConfig(TaskSpecs, PretrainedConfig):
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:
-        return encoder_config(self.encoder)
+        return pretrained_config(self.encoder)
 
 
 @dataclass
@@ -109,12 +107,12 @@ class NewsClassifier(TaskHeads, PreTrainedModel):
 
     def __init__(self, config: NewsClassifierConfig) -> None:
         super().__init__(config)
-        encoder_config = config.encoder_config()
-        if native.supports(encoder_config):
-            self.encoder = native.BertEncoder(encoder_config)
+        encoder = config.encoder_config()
+        if native.supports(encoder):
+            self.encoder = native.BertEncoder(encoder)
         else:
-            self.encoder = AutoModel.from_config(encoder_config)
-        self.init_task_heads(encoder_config.hidden_size)
+            self.encoder = AutoModel.from_config(encoder)
+        self.init_task_heads(encoder.hidden_size)
         self.post_init()
 
     @classmethod

@@ -1,4 +1,5 @@
-"""The newsclf model's own parts, in torch alone: task specs, pooling, heads and loss.
+"""The newsclf model's own parts, in torch alone: pooling and a head per task (the settings they read are in
+:mod:`.settings`, the loss in :mod:`.loss`).
 
 A model is one shared encoder and one linear head per task. Each window is pooled into a vector (mean of its
 tokens, or its first token); the windows of one article are pooled again (mean or max) so an article gets one
@@ -11,6 +12,7 @@ plain ``nn.Module`` that loads a saved folder with torch, ``safetensors`` and ``
 model classes; it covers the BERT encoders of :mod:`inference.model.bert`. Both compute the same logits from the
 same weights.
 
+>>> from inference.model.settings import ModelSettings
 >>> settings = ModelSettings(
 ...     encoder={"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
 ...              "intermediate_size": 16, "vocab_size": 20},
@@ -21,133 +23,14 @@ same weights.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
 from .bert import BertEncoder
-from .windowing import WindowConfig
-
-TASK_KINDS = ("single", "pair", "adversarial")
-TOKEN_POOLING = ("mean", "cls")
-WINDOW_POOLING = ("mean", "max")
-SETTING_KEYS = (
-    "encoder",
-    "tasks",
-    "text_fields",
-    "window",
-    "token_pooling",
-    "window_pooling",
-    "classifier_dropout",
-    "scrub_names",
-    "max_target_tokens",
-    "normalize_articles",
-)
-
-
-def _normalise_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Fills a task spec's label maps from its ordered ``labels`` list."""
-    name = task.get("name")
-    if not name or not isinstance(name, str):
-        raise ValueError(f"every task needs a string 'name', got {task!r}")
-    kind = task.get("kind", "single")
-    if kind not in TASK_KINDS:
-        raise ValueError(f"task {name!r}: kind must be one of {TASK_KINDS}, got {kind!r}")
-    labels = task.get("labels")
-    if labels is None and "id2label" in task:
-        id2label = {int(i): label for i, label in task["id2label"].items()}
-        labels = [id2label[i] for i in range(len(id2label))]
-    labels = [str(label) for label in labels or []]
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise ValueError(f"task {name!r} needs at least two distinct labels, got {labels}")
-    return {
-        "name": name,
-        "kind": kind,
-        "labels": labels,
-        "id2label": {str(i): label for i, label in enumerate(labels)},
-        "label2id": {label: i for i, label in enumerate(labels)},
-    }
-
-
-class TaskSpecs:
-    """What a model's config says about its tasks, text and windows (a mixin for both config classes).
-
-    ``set_model_fields`` checks and stores the settings; see :class:`~inference.model.classifier.NewsClassifierConfig`
-    for what each one means.
-    """
-
-    def set_model_fields(
-        self,
-        encoder: dict[str, Any] | None = None,
-        tasks: list[dict[str, Any]] | None = None,
-        text_fields: list[str] | None = None,
-        window: dict[str, Any] | None = None,
-        token_pooling: str = "mean",
-        window_pooling: str = "mean",
-        classifier_dropout: float = 0.1,
-        scrub_names: list[str] | None = None,
-        max_target_tokens: int | None = None,
-        normalize_articles: bool = False,
-    ) -> None:
-        self.encoder = dict(encoder or {"model_type": "bert"})
-        self.tasks = [_normalise_task(task) for task in tasks or []]
-        self.text_fields = list(text_fields or ["title", "content"])
-        window = dict(window or {})
-        if max_target_tokens is not None:
-            window.setdefault("max_target_tokens", max_target_tokens)
-        self.window = WindowConfig(**window).to_dict()
-        if token_pooling not in TOKEN_POOLING:
-            raise ValueError(f"token_pooling must be one of {TOKEN_POOLING}, got {token_pooling!r}")
-        if window_pooling not in WINDOW_POOLING:
-            raise ValueError(f"window_pooling must be one of {WINDOW_POOLING}, got {window_pooling!r}")
-        self.token_pooling = token_pooling
-        self.window_pooling = window_pooling
-        self.classifier_dropout = classifier_dropout
-        self.scrub_names = None if scrub_names is None else list(scrub_names)
-        self.normalize_articles = bool(normalize_articles)
-
-    @property
-    def window_config(self) -> WindowConfig:
-        """How this model cuts articles into windows: the one place every reader of the model gets it from."""
-        return WindowConfig(**self.window)
-
-    @property
-    def reads_pairs(self) -> bool:
-        """Whether the model reads (target, text) pairs (it has ``pair`` tasks)."""
-        return any(task["kind"] == "pair" for task in self.tasks)
-
-    def tasks_of_kind(self, kind: str) -> list[str]:
-        """Names of the ``single`` or the ``pair`` tasks, in the model's order."""
-        return [task["name"] for task in self.tasks if task["kind"] == kind]
-
-    @property
-    def task_names(self) -> list[str]:
-        return [task["name"] for task in self.tasks]
-
-    def task_labels(self, task: str) -> list[str]:
-        """The labels of ``task``, in the order of its logits."""
-        for spec in self.tasks:
-            if spec["name"] == task:
-                return list(spec["labels"])
-        raise KeyError(f"no task {task!r}; the model has {self.task_names}")
-
-
-class ModelSettings(TaskSpecs):
-    """A saved model's settings read from its ``config.json`` without transformers (keys of
-    :data:`SETTING_KEYS`; the rest, transformers' own, is not needed to predict)."""
-
-    def __init__(self, **fields: Any) -> None:
-        self.set_model_fields(**fields)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> ModelSettings:
-        fields = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(fields, dict):
-            raise ValueError(f"{path}: expected a JSON object")
-        return cls(**{key: fields[key] for key in SETTING_KEYS if key in fields})
+from .loss import multitask_loss, reverse_gradient
+from .settings import TaskSpecs
 
 
 class ClassifierOutput(NamedTuple):
@@ -270,28 +153,6 @@ class FolderModel(TaskHeads, nn.Module):
         self.init_task_heads(self.encoder.settings["hidden_size"])
 
 
-class _ReverseGradient(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, features: torch.Tensor, strength: float) -> torch.Tensor:
-        ctx.strength = strength
-        return features.view_as(features)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        return -ctx.strength * grad, None
-
-
-def reverse_gradient(features: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
-    """The identity going forward; going back, the gradient times ``-strength`` (Ganin & Lempitsky, 2015).
-
-    >>> x = torch.ones(2, requires_grad=True)
-    >>> reverse_gradient(x, 0.5).sum().backward()
-    >>> x.grad
-    tensor([-0.5000, -0.5000])
-    """
-    return _ReverseGradient.apply(features, strength)
-
-
 def window_assignment(window_to_article: torch.Tensor) -> torch.Tensor:
     """The ``(articles, windows)`` 0/1 matrix of :meth:`NewsClassifier.pool_windows` from each window's article.
 
@@ -301,33 +162,3 @@ def window_assignment(window_to_article: torch.Tensor) -> torch.Tensor:
     """
     articles = torch.arange(int(window_to_article.max()) + 1, device=window_to_article.device)
     return (window_to_article.unsqueeze(0) == articles.unsqueeze(1)).float()
-
-
-def multitask_loss(
-    logits: dict[str, torch.Tensor],
-    labels: dict[str, torch.Tensor],
-    task_weights: dict[str, float] | None = None,
-    class_weights: dict[str, torch.Tensor] | None = None,
-    label_smoothing: float = 0.0,
-) -> torch.Tensor | None:
-    """The weighted sum of each task's mean cross-entropy over its labelled rows (``-100``: no label),
-    with ``label_smoothing`` of each target spread over the other labels.
-
-    Tasks without labels, or whose labels are all ``-100``, add nothing; None when no task has a label.
-
-    >>> multitask_loss({"topic": torch.zeros(2, 4)}, {"topic": torch.tensor([1, -100])})
-    tensor(1.3863)
-    """
-    total = None
-    for task, task_logits in logits.items():
-        target = labels.get(task)
-        if target is None or not (target != -100).any():
-            continue
-        weight = (class_weights or {}).get(task)
-        weight = None if weight is None else weight.to(task_logits.device)
-        loss = nn.functional.cross_entropy(
-            task_logits.float(), target, weight=weight, ignore_index=-100, label_smoothing=label_smoothing
-        )
-        loss = (task_weights or {}).get(task, 1.0) * loss
-        total = loss if total is None else total + loss
-    return total

@@ -237,8 +237,8 @@ def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[An
 
 
 def _settings(folder: Path) -> Any:
-    """The folder's :class:`~inference.model.heads.ModelSettings`, read from ``config.json`` without transformers."""
-    from .heads import ModelSettings
+    """The folder's :class:`~inference.model.settings.ModelSettings`, read from ``config.json`` without transformers."""
+    from .settings import ModelSettings
 
     try:
         return ModelSettings.from_file(folder / CONFIG_FILE)

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..model.heads import TaskSpecs, window_assignment
+from ..model.heads import window_assignment
+from ..model.settings import TaskSpecs
 
 if TYPE_CHECKING:
     from ..model.classifier import NewsClassifier

@@ -131,7 +131,7 @@ def check_training_windows(config: Config) -> None:
         )
 
 
-def encoder_config(name: str) -> dict[str, Any] | None:
+def encoder_fields(name: str) -> dict[str, Any] | None:
     """The encoder's ``config.json`` (no weights read), or None when it cannot be had now (a hub name
     without network: loading the encoder reports that).
 
@@ -149,7 +149,7 @@ def encoder_config(name: str) -> dict[str, Any] | None:
 
 def check_encoder_length(config: Config) -> None:
     """``model.max_length`` fits the encoder's position embeddings (longer windows crash the encoder)."""
-    encoder = encoder_config(config.model.name)
+    encoder = encoder_fields(config.model.name)
     limit = exceeded_limit(encoder, config.model.max_length) if isinstance(encoder, dict) else None
     if limit is not None:
         raise ConfigError(

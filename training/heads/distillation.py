@@ -19,8 +19,8 @@ import torch
 from torch.nn import functional
 
 from inference.model.folder_layout import CONFIG_FILE
-from inference.model.heads import ModelSettings
 from inference.model.loading import ModelFolderError, check_model_folder
+from inference.model.settings import ModelSettings
 from inference.prediction.fusion import TaskCalibration, fused_probabilities
 from inference.prediction.tfidf import pair_text
 from training.config import Config, ConfigError

@@ -27,7 +27,7 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
-from inference.model.classifier import multitask_loss
+from inference.model.loss import multitask_loss
 from training.config import Config
 from training.heads.descriptions import zero_shot_head
 from training.heads.feature_cache import FeatureCache

@@ -19,7 +19,7 @@ from torch import nn
 from transformers import Trainer, TrainerCallback, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from inference.model.classifier import multitask_loss
+from inference.model.loss import multitask_loss
 from inference.model.windowing import collate_windows
 from inference.prediction.backends import default_batch_size
 from training.heads.distillation import soft_target_loss
