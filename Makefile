@@ -49,7 +49,7 @@ train: setup
 	$(BIN)/python -m training.train --config $(CONFIG) $(ARGS)
 
 # configs/default.yaml is generated from the settings in training/config/ (each key's type, default, range and
-# help); tests/test_config.py fails when the file and the schema differ
+# help); tests/training/config/test_config.py fails when the file and the schema differ
 default-config: setup
 	$(BIN)/python -c 'from training.config import write_default_yaml; write_default_yaml("configs/default.yaml")'
 

@@ -403,3 +403,21 @@ def tiny_mpnet_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_mpnet_di
         f"training.feature_cache={tmp_path / 'cache'}",
     ]
     return train(tiny_config(tmp_path, tiny_mpnet_dir, recipe)) / "model"
+
+
+MULTI_TASKS = (  # topic and leaning from the data, stance from a second dataset of pairs
+    "tasks=[{name: topic, label_column: topic}, {name: leaning, label_column: leaning},"
+    " {name: stance, label_column: stance, kind: pair, target_column: claim, dataset: claims}]"
+)
+
+
+def multi_overrides(tmp_path: Path) -> list[str]:
+    """Settings that add a `claims` dataset of pairs (written under ``tmp_path``) to the sample-like data."""
+    pairs = write_jsonl(tmp_path / "claims" / "pairs.jsonl", pair_rows())
+    return [
+        MULTI_TASKS,
+        f"datasets.claims.train_file={pairs}",
+        "datasets.claims.text_fields=[content]",
+        "datasets.claims.split.column=split",
+        "training.epochs=3",
+    ]

@@ -1,7 +1,7 @@
 """Property-based and fuzz tests (hypothesis) for prediction, data loading and label maps; one
 ``Predictor`` shared by threads; and the trust rules (no remote code, no pickle).
 
-The windowing's properties are in tests/test_windowing.py; the bad-input matrix of the command
+The windowing's properties are in tests/inference/model/test_windowing.py; the bad-input matrix of the command
 lines is tests/test_error_matrix.py.
 """
 

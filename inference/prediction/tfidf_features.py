@@ -3,8 +3,8 @@
 A saved sparse model (:mod:`inference.prediction.tfidf`) was fitted by scikit-learn's ``TfidfVectorizer`` with word
 n-grams, its default token pattern, lower case and l2-normalised rows. :class:`TfidfRows` gives the same rows from
 the saved vocabulary and IDF. Prediction uses it because importing scikit-learn alone costs a fresh process about
-0.9 s of its first prediction (``benchmarks/cold_start.py``); ``tests/test_tfidf_features.py`` holds it to
-scikit-learn's own output.
+0.9 s of its first prediction (``benchmarks/cold_start.py``);
+``tests/inference/prediction/test_tfidf_features.py`` holds it to scikit-learn's own output.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ class ExplainBody(BaseModel):
 
 
 # The answers, as the OpenAPI document declares them (for clients and the schema fuzzer in
-# tests/test_serve_schema.py); the routes build their answers themselves, so these only describe them.
+# tests/inference/service/test_serve_schema.py); the routes build their answers themselves, so these only describe them.
 _ANSWER = ConfigDict(extra="forbid")
 
 

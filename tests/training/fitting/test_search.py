@@ -13,7 +13,7 @@ from training.config import ConfigError, load_config
 from training.fitting.search import parse_param
 from training.search import main
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 
 
 @pytest.fixture()

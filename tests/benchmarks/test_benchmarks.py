@@ -13,7 +13,7 @@ from conftest import write_allsides_like, write_fnc1_like
 from training.config import load_config
 from training.fitting.recipe import train
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SPEC = importlib.util.spec_from_file_location("allsides_benchmark", ROOT / "benchmarks" / "allsides.py")
 benchmark = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(benchmark)

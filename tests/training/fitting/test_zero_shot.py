@@ -126,7 +126,7 @@ def test_head_inputs_are_unit_vectors_only_where_the_model_normalises(tmp_path: 
 )
 def test_zero_shot_refuses_what_it_cannot_do(tmp_path: Path, tiny_encoder_dir: Path, overrides, message):
     config = load_config(
-        Path(__file__).parents[1] / "configs" / "default.yaml",
+        Path(__file__).parents[3] / "configs" / "default.yaml",
         [*tiny_overrides(tmp_path, tiny_encoder_dir, tmp_path / "unused.jsonl"), *ZERO_SHOT, *overrides],
     )
     with pytest.raises(ConfigError, match=message):

@@ -236,7 +236,7 @@ def test_inference_does_not_import_training():
         "print('TRAINING_MODULES=' + ','.join(loaded))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[1]
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[3]
     )
     assert result.returncode == 0, result.stderr
     assert "TRAINING_MODULES=\n" in result.stdout

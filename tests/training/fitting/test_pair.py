@@ -156,7 +156,7 @@ def fnc1_config(tmp_path: Path, encoder: Path, *extra: str):
     overrides = tiny_overrides(
         tmp_path, encoder, folder / "train_stances.csv", [*files, "evaluation.example=true", *extra]
     )
-    return load_config(Path(__file__).parents[1] / "configs" / "fnc1.yaml", overrides)
+    return load_config(Path(__file__).parents[3] / "configs" / "fnc1.yaml", overrides)
 
 
 @pytest.fixture(scope="module")

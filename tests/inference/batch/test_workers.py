@@ -160,7 +160,7 @@ def test_a_killed_run_with_workers_leaves_no_worker_behind_and_resumes_to_the_sa
     argv = ["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target), "--workers", "2"]
     process = subprocess.Popen(
         [sys.executable, "-m", "inference", *argv, "--precision", "fp32", "--backend", "torch"],
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[3],
         env={**os.environ, "NEWSCLF_PREDICT_CHUNK": "2"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

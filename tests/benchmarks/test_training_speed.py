@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SPEC = importlib.util.spec_from_file_location("training_speed", ROOT / "benchmarks" / "training_speed.py")
 speed = importlib.util.module_from_spec(SPEC)
 sys.modules[SPEC.name] = speed  # dataclasses look their module up there

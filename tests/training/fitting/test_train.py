@@ -26,7 +26,7 @@ from training.runs.folders import RunFolderError
 from training.runs.saving import save_model_folder
 from training.train import main
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 SHARED_ALLSIDES = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data")) / "allsides"
 
 

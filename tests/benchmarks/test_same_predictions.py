@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SPEC = importlib.util.spec_from_file_location("same_predictions", ROOT / "benchmarks" / "same_predictions.py")
 same = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(same)

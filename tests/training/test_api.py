@@ -20,7 +20,7 @@ import training.fitting.recipe
 from inference import ModelFolderError, Predictor
 from training import ConfigError, DataError, TrainedModel, fit, load_config
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 COLUMNS = ["title", "content", "topic", "leaning"]
 TOPICS = {"economy", "health", "sport"}
 

@@ -14,7 +14,7 @@ from conftest import make_rows, tiny_overrides, write_jsonl
 
 from inference import Predictor
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 BIN = Path(sys.executable).parent
 LAUNCHERS = {
     "torchrun": [str(BIN / "torchrun"), "--standalone", "--nproc_per_node=2"],

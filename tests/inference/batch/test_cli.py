@@ -226,7 +226,7 @@ def test_python_m_inference_reads_stdin(tiny_model_dir: Path, predictor: Predict
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[3],
     )
     assert result.returncode == 0, result.stderr
     assert "wrote 2 predictions" in result.stderr
@@ -613,7 +613,7 @@ def test_killed_process_resumes(tiny_model_dir: Path, predictor: Predictor, tmp_
     argv = ["--model", str(tiny_model_dir), "--input", str(source), "--output", str(target), *FP32]
     process = subprocess.Popen(
         [sys.executable, "-m", "inference", *argv, "--threads", "1"],
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[3],
         env={**os.environ, CHUNK_VARIABLE: "2"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -17,7 +17,7 @@ from training.fitting.recipe import train
 from training.heads.feature_cache import FeatureCache, cache_key
 from training.heads.probe import L2_GRID, fit_linear_head, fit_probe
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def separable(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

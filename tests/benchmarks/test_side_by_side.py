@@ -8,14 +8,13 @@ import re
 import sys
 from pathlib import Path
 
-from conftest import tiny_config
-from test_pair import pair_rows
+from conftest import pair_rows, tiny_config
 
 from inference import Predictor
 from training.fitting.recipe import train
 from training.scoring.evaluation import evaluate
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the script imports its neighbour `common`
 SPEC = importlib.util.spec_from_file_location("side_by_side", ROOT / "benchmarks" / "side_by_side.py")
 side_by_side = importlib.util.module_from_spec(SPEC)
@@ -95,7 +94,7 @@ def test_a_run_fusing_no_tfidf_takes_its_tfidf_row_from_a_baseline_run(tmp_path,
 
 
 def test_a_run_of_two_datasets_gets_a_table_per_dataset_with_its_own_tasks(tmp_path, tiny_encoder_dir):
-    from test_multi_dataset import multi_overrides
+    from conftest import multi_overrides
 
     run = train(tiny_config(tmp_path, tiny_encoder_dir, [*multi_overrides(tmp_path), "training.epochs=1"]))
     page = tmp_path / "results.md"

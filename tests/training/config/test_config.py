@@ -25,7 +25,7 @@ from training.config import (
     save_config,
 )
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
 

@@ -26,7 +26,7 @@ from conftest import make_rows, tiny_config
 from training.config import save_config
 from training.runs.folders import last_complete_checkpoint
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 TIMEOUT = 300
 # 117 training articles in batches of 8: 15 steps an epoch, 45 in all. Checkpoints every 4 steps never
 # fall on an epoch's end, so resuming always starts mid-epoch (the Trainer skips the epoch's first

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_rows, raw_logits, tiny_config, write_jsonl
-from test_pair import CLAIMS, pair_rows
+from conftest import CLAIMS, MULTI_TASKS, make_rows, multi_overrides, pair_rows, raw_logits, tiny_config, write_jsonl
 
 from inference import Predictor
 from inference.model.windowing import article_text
@@ -20,22 +19,7 @@ from training.evaluate import main as evaluate_main
 from training.fitting.recipe import train
 from training.train import main as train_main
 
-ROOT = Path(__file__).parents[1]
-TASKS = (
-    "tasks=[{name: topic, label_column: topic}, {name: leaning, label_column: leaning},"
-    " {name: stance, label_column: stance, kind: pair, target_column: claim, dataset: claims}]"
-)
-
-
-def multi_overrides(tmp_path: Path) -> list[str]:
-    pairs = write_jsonl(tmp_path / "claims" / "pairs.jsonl", pair_rows())
-    return [
-        TASKS,
-        f"datasets.claims.train_file={pairs}",
-        "datasets.claims.text_fields=[content]",
-        "datasets.claims.split.column=split",
-        "training.epochs=3",
-    ]
+ROOT = Path(__file__).parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +30,10 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) 
 
 def test_tasks_name_their_dataset_and_every_dataset_holds_a_task(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"tasks\[2\]\.dataset: no dataset 'claim'; did you mean 'claims'\?"):
-        load_config(None, [TASKS.replace("dataset: claims", "dataset: claim"), "datasets.claims.train_file=x"])
+        load_config(None, [MULTI_TASKS.replace("dataset: claims", "dataset: claim"), "datasets.claims.train_file=x"])
     with pytest.raises(ConfigError, match=r"datasets: \['spare'\] hold no task"):
         load_config(None, ["datasets.spare.train_file=x"])
-    config = load_config(None, [TASKS, "datasets.claims.train_file=pairs.csv"])
+    config = load_config(None, [MULTI_TASKS, "datasets.claims.train_file=pairs.csv"])
     parts = config.parts()
     assert list(parts) == ["data", "claims"]
     assert [t.name for t in parts["data"].tasks] == ["topic", "leaning"]

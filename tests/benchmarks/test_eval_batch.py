@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location("eval_batch", ROOT / "benchmarks" / "eval_batch.py")
 bench = importlib.util.module_from_spec(SPEC)
 sys.modules[SPEC.name] = bench

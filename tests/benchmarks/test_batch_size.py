@@ -8,7 +8,7 @@ from pathlib import Path
 
 from inference.prediction.backends import default_batch_size
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location("batch_size", ROOT / "benchmarks" / "batch_size.py")
 bench = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bench)

@@ -29,7 +29,7 @@ from training.data import (
     read_table,
 )
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
 SMALL = [
     {"id": "a1", "title": "First", "content": "One.", "topic": "economy", "n": 1},

@@ -222,7 +222,7 @@ def test_text_fields_override_matches_predictor(tiny_model_dir: Path, data: Path
 
 
 def test_explicit_config(tiny_model_dir: Path, data: Path, baseline: dict[str, Any]) -> None:
-    default = Path(__file__).parents[1] / "configs" / "default.yaml"
+    default = Path(__file__).parents[3] / "configs" / "default.yaml"
     with_config = run_json(tiny_model_dir, data, "--config", default)
     assert with_config["tasks"] == baseline["tasks"]
 

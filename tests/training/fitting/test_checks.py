@@ -17,7 +17,7 @@ from training.config import Config, ConfigError, ModelConfig, load_config, rule_
 from training.fitting import checks
 from training.fitting.checks import check_config, check_ranges, config_fields
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
 NUMBER_TYPES = (int, float)
 

@@ -21,7 +21,7 @@ from inference.model.classifier import NewsClassifier
 from training.config import Config, load_config
 from training.runs.saving import model_card, save_model_folder
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[3]
 DEFAULT_YAML = ROOT / "configs" / "default.yaml"
 LABELS = {"topic": ["economy", "health", "sport"], "leaning": ["left", "center", "right"]}
 METRICS = {

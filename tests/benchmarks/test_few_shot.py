@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import TOPIC_WORDS
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SPEC = importlib.util.spec_from_file_location("few_shot", ROOT / "benchmarks" / "few_shot.py")
 few_shot = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(few_shot)
