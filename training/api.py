@@ -15,6 +15,7 @@ DataFrame, row 3"). Nothing of the caller's is changed: not the objects passed, 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -91,7 +92,7 @@ def fit(
     folder = Path(tempfile.mkdtemp(prefix="newsclf-runs-") if made else folder)
     try:
         with data_files({"train": train, "validation": validation, "test": test}) as files, logging_restored():
-            run_config = with_settings(run_config, _run_settings(run_config, files, settings, folder, name))
+            run_config = _with_run_files(run_config, files, settings, folder, name)
             run_dir = train_run(run_config, update_latest=False, quiet=not verbose)
     except BaseException:
         if made:
@@ -136,23 +137,24 @@ def task_entries(tasks: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any
     return entries
 
 
-def _run_settings(
+def _with_run_files(
     config: Config, files: dict[str, str | None], settings: Mapping[str, Any], folder: Path, name: str | None
-) -> dict[str, Any]:
-    """The data files, run folder and, for a seeded validation draw, split column the run is given."""
-    updates: dict[str, Any] = {
-        "data.train_file": files["train"],
-        "data.validation_file": files["validation"],
-        "data.test_file": files["test"],
-        "run.output_dir": str(folder),
-    }
-    if name is not None:
-        updates["run.name"] = name
+) -> Config:
+    """``config`` given the data files, the run folder and, for a seeded validation draw from data that names no
+    split, no split column."""
     split = config.data.split
     drawn = files["validation"] is None and not split.file and split.column and "data.split.column" not in settings
     if drawn and files["train"] is not None and split.column not in read_table(files["train"]).column_names:
-        updates["data.split.column"] = None  # the data names no split: draw validation_size of it, seeded
-    return updates
+        split = dataclasses.replace(split, column=None)  # the data names no split: draw validation_size of it
+    data = dataclasses.replace(
+        config.data,
+        train_file=files["train"],
+        validation_file=files["validation"],
+        test_file=files["test"],
+        split=split,
+    )
+    run = dataclasses.replace(config.run, output_dir=str(folder), name=config.run.name if name is None else name)
+    return dataclasses.replace(config, data=data, run=run)
 
 
 @contextlib.contextmanager

@@ -253,7 +253,7 @@ def test_a_temporary_run_folder_goes_with_its_model_and_a_saved_copy_stays(tmp_p
 
 
 def test_a_misnamed_label_column_fails_before_training(tmp_path, tiny_encoder_dir, monkeypatch):
-    monkeypatch.setattr(training.fitting.recipe, "fit", lambda *args: pytest.fail("training started"))
+    monkeypatch.setattr(training.fitting.recipe, "run_trainer", lambda *args: pytest.fail("training started"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     with pytest.raises(DataError, match=r"^the train DataFrame: no column 'topc'; did you mean 'topic'\?"):

@@ -204,7 +204,7 @@ def test_probe_then_finetune_starts_from_the_probe_heads(tmp_path, tiny_encoder_
     import training.fitting.recipe as train_module
 
     seen, fitted = {}, {}
-    real_fit, real_probe = train_module.fit, train_module.run_probe
+    real_fit, real_probe = train_module.run_trainer, train_module.run_probe
 
     def remember_heads(trainer, state, resume):
         seen.update({name: head.weight.detach().clone() for name, head in trainer.model.heads.items()})
@@ -215,7 +215,7 @@ def test_probe_then_finetune_starts_from_the_probe_heads(tmp_path, tiny_encoder_
         fitted.update(stage.heads)
         return stage
 
-    monkeypatch.setattr(train_module, "fit", remember_heads)
+    monkeypatch.setattr(train_module, "run_trainer", remember_heads)
     monkeypatch.setattr(train_module, "run_probe", remember_probe)
     config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe+finetune", "training.epochs=1"])
     run = train(config)
