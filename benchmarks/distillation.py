@@ -52,7 +52,15 @@ def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[st
     return lines
 
 
-def test_scores(run_dir: Path) -> dict[str, tuple[float, float]]:
+def named_run(item: str, option: str) -> tuple[str, Path]:
+    """``NAME=RUN_FOLDER`` as the name and the folder of a finished run."""
+    name, _, folder = item.partition("=")
+    if not name or not Path(folder, "metrics.json").is_file():
+        raise SystemExit(f"{option} {item!r}: expected NAME=RUN_FOLDER, a finished run folder")
+    return name, Path(folder)
+
+
+def scores_on_test(run_dir: Path) -> dict[str, tuple[float, float]]:
     """Each task's test accuracy and macro-F1 (in %) from a finished run's ``metrics.json``."""
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     if "test" not in metrics["splits"]:
@@ -62,7 +70,7 @@ def test_scores(run_dir: Path) -> dict[str, tuple[float, float]]:
 
 def seeds_table(groups: dict[str, list[Path]]) -> list[str]:
     """Per name: the runs' mean test accuracy / macro-F1 per task, their range, and the mean's gap to the first."""
-    scores = {name: [test_scores(folder) for folder in folders] for name, folders in groups.items()}
+    scores = {name: [scores_on_test(folder) for folder in folders] for name, folders in groups.items()}
     tasks = list(next(iter(scores.values()))[0])
     means = {
         name: {t: [sum(r[t][i] for r in runs) / len(runs) for i in (0, 1)] for t in tasks}
@@ -87,10 +95,8 @@ def seeds_table(groups: dict[str, list[Path]]) -> list[str]:
 def main_seeds(items: list[str], output: Path | None) -> int:
     groups: dict[str, list[Path]] = {}
     for item in items:
-        name, _, folder = item.partition("=")
-        if not name or not Path(folder, "metrics.json").is_file():
-            raise SystemExit(f"--seeds {item!r}: expected NAME=RUN_FOLDER, a finished run folder")
-        groups.setdefault(name, []).append(Path(folder))
+        name, folder = named_run(item, "--seeds")
+        groups.setdefault(name, []).append(folder)
     lines = [
         f"Command: `python {shlex.join(sys.argv)}`  ",
         f"Machine: {describe_machine()}; {date.today().isoformat()}. Test split, mean over each name's runs.",
@@ -118,12 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return main_seeds(args.seeds, args.output)
     if not args.run:
         parser.error("give --run (or --seeds)")
-    runs = {}
-    for item in args.run:
-        name, _, folder = item.partition("=")
-        if not name or not Path(folder, "metrics.json").is_file():
-            raise SystemExit(f"--run {item!r}: expected NAME=RUN_FOLDER, a finished run folder")
-        runs[name] = Path(folder)
+    runs = dict(named_run(item, "--run") for item in args.run)
     predictors = {name: Predictor.from_pretrained(folder / "model", backend="torch") for name, folder in runs.items()}
     first = next(iter(runs.values()))
     config = load_config(first / "model" / "training_config.yaml")

@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # imported where a model is loaded: checking a folder needs n
 logger = logging.getLogger("newsclf")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-# what marks a TF-IDF baseline folder (inference.prediction.tfidf), which has no config.json
 # Encoders whose position ids count from the padding index + 1 (fairseq's scheme, kept by transformers),
 # so that many of their max_position_embeddings are never used; MPNet fixes its padding index at 1.
 PADDING_OFFSET_TYPES = (
