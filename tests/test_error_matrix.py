@@ -24,7 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
 
 from inference.batch.cli import main as predict_main
 from inference.prediction.onnx_export import main as export_main

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from notebook_runs import notebook_env, printed, run_notebook, runner
+from testkit.notebooks import notebook_env, printed, run_notebook, runner
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 

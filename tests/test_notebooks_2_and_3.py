@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_runs import notebook_env, printed, run_notebook, runner
+from testkit.notebooks import notebook_env, printed, run_notebook, runner
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_rows, tiny_overrides, write_allsides_like, write_fnc1_like, write_jsonl
+from testkit.articles import make_rows, write_allsides_like, write_fnc1_like, write_jsonl
+from testkit.tiny import tiny_overrides
 
 from inference import Predictor
 from training.config import load_config

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import make_rows, tiny_config, tiny_overrides
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from testkit.articles import make_rows
+from testkit.tiny import tiny_config, tiny_overrides
 
 from inference import Predictor
 from inference.batch.cli import main as predict_main

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_allsides_like, write_fnc1_like
+from testkit.articles import write_allsides_like, write_fnc1_like
 
 from training.config import load_config
 from training.fitting.recipe import train

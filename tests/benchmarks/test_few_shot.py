@@ -7,7 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from conftest import TOPIC_WORDS
+from testkit.articles import TOPIC_WORDS
 
 ROOT = Path(__file__).parents[2]
 SPEC = importlib.util.spec_from_file_location("few_shot", ROOT / "benchmarks" / "few_shot.py")

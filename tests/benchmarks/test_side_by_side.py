@@ -8,7 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from conftest import pair_rows, tiny_config
+from testkit.articles import pair_rows
+from testkit.tiny import tiny_config
 
 from inference import Predictor
 from training.fitting.recipe import train
@@ -94,7 +95,7 @@ def test_a_run_fusing_no_tfidf_takes_its_tfidf_row_from_a_baseline_run(tmp_path,
 
 
 def test_a_run_of_two_datasets_gets_a_table_per_dataset_with_its_own_tasks(tmp_path, tiny_encoder_dir):
-    from conftest import multi_overrides
+    from testkit.tiny import multi_overrides
 
     run = train(tiny_config(tmp_path, tiny_encoder_dir, [*multi_overrides(tmp_path), "training.epochs=1"]))
     page = tmp_path / "results.md"

@@ -14,7 +14,7 @@ from typing import Any
 import datasets
 import pandas as pd
 import pytest
-from conftest import CLAIMS, make_rows, pair_rows, write_jsonl
+from testkit.articles import CLAIMS, make_rows, pair_rows, write_jsonl
 
 import training.fitting.recipe
 from inference import ModelFolderError, Predictor

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import kill_after_progress, make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
+from testkit.processes import kill_after_progress
 
 from inference import Predictor
 from inference.batch.cli import CHUNK, CHUNK_VARIABLE, main

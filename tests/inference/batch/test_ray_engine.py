@@ -12,7 +12,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_same_prediction_lines, assert_same_predictions, make_rows
+from testkit.articles import make_rows
+from testkit.same import assert_same_prediction_lines, assert_same_predictions
 
 from inference.batch.cli import main
 from inference.options import PredictOptions

@@ -13,7 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_same_prediction_lines, kill_after_progress, make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
+from testkit.processes import kill_after_progress
+from testkit.same import assert_same_prediction_lines
 
 from inference.batch.cli import main
 from inference.batch.workers import PredictorPool

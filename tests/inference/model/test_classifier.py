@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import TINY_ENCODER, tiny_classifier
+from testkit.tiny import TINY_ENCODER, tiny_classifier
 from transformers import BertConfig, BertModel
 
 from inference.model.classifier import NewsClassifier, NewsClassifierConfig, NewsClassifierOutput

@@ -101,7 +101,7 @@ def test_export_of_a_missing_folder_is_a_clear_error(tmp_path: Path, capsys: pyt
 def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
     tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ):
-    from conftest import tiny_config
+    from testkit.tiny import tiny_config
 
     from inference.prediction.fusion import read_calibration
     from training.fitting.recipe import train

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import make_rows
+from testkit.articles import make_rows
 
 import inference
 from inference import Predictor, load_model_folder
@@ -306,7 +306,7 @@ def test_one_line_predict(tiny_model_dir: Path, predictor: Predictor):
 
 
 def test_a_model_whose_windows_outrun_its_encoder_is_refused(minilm_path: Path):
-    from conftest import TINY_ENCODER, tiny_classifier
+    from testkit.tiny import TINY_ENCODER, tiny_classifier
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(minilm_path)
@@ -321,7 +321,7 @@ def test_a_model_whose_windows_outrun_its_encoder_is_refused(minilm_path: Path):
 def test_windows_of_long_articles_are_batched_by_length_and_pooled_per_article(
     predictor: Predictor, monkeypatch: pytest.MonkeyPatch
 ):
-    from conftest import raw_logits
+    from testkit.same import raw_logits
 
     articles = ["The coach praised the team after the match. " * 40, "Rates rise.", "Taxes dominate the debate."]
     widths = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_rows, tiny_config
+from testkit.articles import make_rows
+from testkit.tiny import tiny_config
 
 from inference import Predictor
 from inference.prediction.scrub import OutletScrubber, name_variants

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CLAIMS, call, pair_config, wait_ready
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testkit.articles import CLAIMS
+from testkit.processes import call, wait_ready
+from testkit.tiny import pair_config
 
 from inference import PredictOptions, Predictor
 from inference.service.app import ServeSettings, build_app

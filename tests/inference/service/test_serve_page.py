@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import wait_ready
+from testkit.processes import wait_ready
 
 from inference import PredictOptions, Predictor
 from inference.service.server import create_app, serve_in_background

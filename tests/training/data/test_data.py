@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
 
 from training.config import Config, ConfigError, load_config
 from training.data import (

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CLAIMS, MULTI_TASKS, make_rows, multi_overrides, pair_rows, raw_logits, tiny_config, write_jsonl
+from testkit.articles import CLAIMS, make_rows, pair_rows, write_jsonl
+from testkit.same import raw_logits
+from testkit.tiny import MULTI_TASKS, multi_overrides, tiny_config
 
 from inference import Predictor
 from inference.model.windowing import article_text

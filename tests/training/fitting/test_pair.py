@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CLAIMS, PAIR_TASK, pair_config, pair_rows, raw_logits, tiny_overrides, write_fnc1_like, write_jsonl
+from testkit.articles import CLAIMS, pair_rows, write_fnc1_like, write_jsonl
+from testkit.same import raw_logits
+from testkit.tiny import PAIR_TASK, pair_config, tiny_overrides
 
 from inference import Predictor, explain
 from inference.batch.cli import main as predict_main

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_rows, tiny_config
+from testkit.articles import make_rows
+from testkit.tiny import tiny_config
 
 from training.config import save_config
 from training.runs.folders import last_complete_checkpoint

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
 
 from training.config import ConfigError, load_config
 from training.fitting.search import parse_param

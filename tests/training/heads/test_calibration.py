@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_rows, tiny_config
 from scipy.special import softmax
+from testkit.articles import make_rows
+from testkit.tiny import tiny_config
 
 from inference import Predictor
 from inference.model.loading import ModelFolderError

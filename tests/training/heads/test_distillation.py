@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import make_rows, raw_logits, tiny_config
+from testkit.articles import make_rows
+from testkit.same import raw_logits
+from testkit.tiny import tiny_config
 
 from inference import Predictor
 from inference.model.classifier import NewsClassifierOutput

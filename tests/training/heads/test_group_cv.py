@@ -7,7 +7,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_rows, tiny_config
+from testkit.articles import make_rows
+from testkit.tiny import tiny_config
 
 from training.config import ConfigError
 from training.data import DataError

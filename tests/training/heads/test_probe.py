@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import FP32_TOLERANCE, make_rows, tiny_classifier, tiny_config
+from testkit.articles import make_rows
+from testkit.same import FP32_TOLERANCE
+from testkit.tiny import tiny_classifier, tiny_config
 
 from inference import Predictor
 from training.config import load_config

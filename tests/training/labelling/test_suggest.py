@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
 
 from training import fit
 from training.labelling.suggest import diverse_uncertain

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_same_predictions, call, pair_config, wait_ready
+from testkit.processes import call, wait_ready
+from testkit.same import assert_same_predictions
+from testkit.tiny import pair_config
 
 from inference import Predictor
 from inference.options import PredictOptions

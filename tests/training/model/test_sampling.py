@@ -66,7 +66,7 @@ def test_the_order_is_fixed_by_seed_and_epoch_and_changes_between_epochs():
 
 
 def test_the_trainer_draws_one_dataset_per_batch(tmp_path, tiny_encoder_dir):
-    from conftest import tiny_classifier
+    from testkit.tiny import tiny_classifier
     from transformers import AutoTokenizer, TrainingArguments
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_encoder_dir)

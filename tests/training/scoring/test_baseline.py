@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_rows, tiny_config, write_jsonl
+from testkit.articles import make_rows, write_jsonl
+from testkit.tiny import tiny_config
 
 from inference import ModelFolderError, Predictor, predict
 from inference.batch.cli import main as predict_main

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import make_rows, write_jsonl
+from testkit.articles import make_rows, write_jsonl
 
 from inference import Predictor
 from training.config import load_config

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
+NOTEBOOK_DIR = Path(__file__).parents[2] / "notebooks"
 _spec = importlib.util.spec_from_file_location("notebook_runner", NOTEBOOK_DIR / "execute.py")
 runner = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(runner)
