@@ -23,7 +23,7 @@ import tempfile
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import datasets
 import numpy as np
@@ -35,6 +35,7 @@ from inference.model.loading import check_model_folder, is_baseline_folder, veri
 from inference.model.windowing import Article
 from inference.prediction.predictor import Predictor
 from inference.prediction.results import as_batch
+from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, ConfigError, load_config, with_settings
 from training.data import DataError, quiet_datasets, read_table
 from training.fitting.recipe import train as train_run
@@ -43,7 +44,7 @@ from training.runs.logs import logging_restored
 from training.scoring.evaluation import dataset_config
 from training.scoring.evaluation import evaluate as evaluate_file
 
-Data = str | os.PathLike | pd.DataFrame | datasets.Dataset | Sequence[Mapping[str, Any]]
+Data: TypeAlias = str | os.PathLike | pd.DataFrame | datasets.Dataset | Sequence[Mapping[str, Any]]
 """Training data: a file training reads (CSV, TSV, JSON, JSONL, Parquet), a DataFrame, a Dataset or a list of dicts."""
 
 
@@ -89,7 +90,7 @@ def fit(
     run_config = with_settings(base, {"tasks": task_entries(tasks), **settings}, base_dir)
     folder = output_dir or settings.get("run.output_dir")
     made = folder is None
-    folder = Path(tempfile.mkdtemp(prefix="newsclf-runs-") if made else folder)
+    folder = Path(tempfile.mkdtemp(prefix="newsclf-runs-") if folder is None else folder)
     try:
         with data_files({"train": train, "validation": validation, "test": test}) as files, logging_restored():
             run_config = _with_run_files(run_config, files, settings, folder, name)
@@ -164,9 +165,10 @@ def data_files(inputs: Mapping[str, Data | None]) -> Iterator[dict[str, str | No
     with tempfile.TemporaryDirectory(prefix="newsclf-data-") as folder:
         files, names = {}, {}
         for role, data in inputs.items():
-            files[role], label = as_file(data, role, Path(folder))
-            if label:
-                names[files[role]] = label
+            file, label = as_file(data, role, Path(folder))
+            files[role] = file
+            if file is not None and label:  # as_file names data in memory only, and always gives its file
+                names[file] = label
         try:
             yield files
         except (ConfigError, DataError) as error:
@@ -197,7 +199,9 @@ def as_file(data: Data | None, role: str, folder: Path) -> tuple[str | None, str
     if kind == "list":
         return _write_rows(data, folder / f"{role}-list.jsonl", label), label
     try:
-        table = data if kind == "Dataset" else datasets.Dataset.from_pandas(data, preserve_index=False)
+        table: datasets.Dataset = (
+            data if kind == "Dataset" else datasets.Dataset.from_pandas(data, preserve_index=False)
+        )
         with quiet_datasets():
             table.to_parquet(folder / f"{role}-{kind}.parquet")
     except (ValueError, TypeError, pa.ArrowException) as error:
@@ -244,7 +248,7 @@ class TrainedModel:
         self.metrics: dict[str, dict[str, dict[str, Any]]] = (
             json.loads(metrics.read_text(encoding="utf-8"))["splits"] if metrics.is_file() else {}
         )
-        self._predictor: Predictor | None = None
+        self._predictor: Predictor | TfidfPredictor | None = None
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> TrainedModel:
@@ -273,8 +277,9 @@ class TrainedModel:
         return Path(shutil.copytree(self.path, path))
 
     @property
-    def predictor(self) -> Predictor:
-        """The saved model, loaded on first use in exact fp32 torch (as the run scored it)."""
+    def predictor(self) -> Predictor | TfidfPredictor:
+        """The saved model, loaded on first use in exact fp32 torch (as the run scored it); a TF-IDF folder's
+        :class:`~inference.prediction.tfidf.TfidfPredictor`."""
         if self._predictor is None:
             self._predictor = Predictor.from_pretrained(self.path, backend="torch", precision="fp32")
         return self._predictor
@@ -303,7 +308,9 @@ class TrainedModel:
         per task, accuracy, macro-F1, weighted F1, per-class scores and the confusion matrix."""
         config = dataset_config(load_config(self.path / TRAINING_CONFIG_FILE), None)
         with data_files({"evaluation": data}) as files:
-            return evaluate_file(self.predictor, config, files["evaluation"], split, unseen_label)["tasks"]
+            file = files["evaluation"]
+            assert file is not None  # as_file gives every data but None a file
+            return evaluate_file(self.predictor, config, file, split, unseen_label)["tasks"]
 
     def suggest(
         self,
@@ -331,7 +338,10 @@ class TrainedModel:
                 )
         excluded = {exclude} if isinstance(exclude, str) else set(map(str, exclude))  # one id, not its letters
         skip = [i for i, row in enumerate(articles) if isinstance(row, Mapping) and str(row.get("id")) in excluded]
-        return rows_to_label(self.predictor, articles, n, task, cache, skip=skip)
+        predictor = self.predictor
+        if not isinstance(predictor, Predictor):
+            raise ValueError("suggest needs a model written by newsclf-train (it reads the model's article vectors)")
+        return rows_to_label(predictor, articles, n, task, cache, skip=skip)
 
     def __repr__(self) -> str:
         scores = self.metrics.get("validation", {})

@@ -18,14 +18,15 @@ import json
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
     from ..prediction.predictor import Predictor
+    from ..prediction.tfidf import TfidfPredictor
     from .workers import PredictorPool
 from ..model.windowing import article_text
 
@@ -198,10 +199,12 @@ def output_line(article: Any, result: dict[str, Any]) -> str:
     return line + "\n"
 
 
-def predict_chunk(predictor: Predictor, chunk: list[Located]) -> list[dict[str, Any]]:
+def predict_chunk(predictor: Predictor | TfidfPredictor, chunk: Sequence[Located]) -> list[dict[str, Any]]:
     """Predicts a chunk; an article that cannot be read is named by its file and line."""
     try:
-        return predictor.predict([article for _, article in chunk])
+        results = predictor.predict([article for _, article in chunk])
+        assert isinstance(results, list)  # a list in, a list out
+        return results
     except (TypeError, ValueError):
         for where, article in chunk:
             try:
@@ -213,7 +216,11 @@ def predict_chunk(predictor: Predictor, chunk: list[Located]) -> list[dict[str, 
 
 
 def predicted_chunks(
-    predictor: Predictor, articles: Iterator[Located], size: int, done: int = 0, pool: PredictorPool | None = None
+    predictor: Predictor | TfidfPredictor,
+    articles: Iterator[Located],
+    size: int,
+    done: int = 0,
+    pool: PredictorPool | None = None,
 ) -> Iterator[str]:
     """The output lines of each chunk of ``size`` articles, one string a chunk, in input order, with a
     progress bar (articles/s); ``pool``: predicted by its worker processes instead of ``predictor``."""
@@ -228,13 +235,17 @@ def predicted_chunks(
             progress.update(len(chunk))
 
 
-def write_predictions(predictor: Predictor, articles: Iterator[Any], out: TextIO) -> int:
+def write_predictions(predictor: Predictor | TfidfPredictor, articles: Iterator[Any], out: TextIO) -> int:
     """Predicts chunk by chunk and writes one JSON line per article; returns how many."""
     return write_located(predictor, ((None, article) for article in articles), out, chunk_size())
 
 
 def write_located(
-    predictor: Predictor, articles: Iterator[Located], out: TextIO, size: int, pool: PredictorPool | None = None
+    predictor: Predictor | TfidfPredictor,
+    articles: Iterator[Located],
+    out: IO[str],
+    size: int,
+    pool: PredictorPool | None = None,
 ) -> int:
     count = 0
     for text in predicted_chunks(predictor, articles, size, pool=pool):

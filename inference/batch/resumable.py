@@ -25,6 +25,7 @@ from .articles import file_lines, input_file, parsed_articles, predicted_chunks
 
 if TYPE_CHECKING:
     from ..prediction.predictor import Predictor
+    from ..prediction.tfidf import TfidfPredictor
     from .workers import PredictorPool
 
 try:
@@ -70,7 +71,7 @@ class ResumableOutput:
 
     def run(
         self,
-        predictor: Predictor,
+        predictor: Predictor | TfidfPredictor,
         input_path: str | Path,
         model: str | Path,
         size: int,

@@ -23,8 +23,9 @@ from ..options import PredictOptions
 
 if TYPE_CHECKING:
     from ..prediction.predictor import Predictor
+    from ..prediction.tfidf import TfidfPredictor
 
-_worker_predictor: Predictor | None = None
+_worker_predictor: Predictor | TfidfPredictor | None = None
 
 
 def threads_per_worker(workers: int, threads: int | None = None) -> int:
@@ -56,7 +57,7 @@ def _exit_with(parent: Any) -> None:
     os._exit(1)
 
 
-def _run_in_worker(work: Callable[[Predictor, Any], Any], item: Any) -> Any:
+def _run_in_worker(work: Callable[[Predictor | TfidfPredictor, Any], Any], item: Any) -> Any:
     assert _worker_predictor is not None, "worker started without a model"
     return work(_worker_predictor, item)
 
@@ -87,7 +88,9 @@ class PredictorPool:
             initargs=(model, options),
         )
 
-    def map(self, work: Callable[[Predictor, Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    def map(
+        self, work: Callable[[Predictor | TfidfPredictor, Any], Any], items: Iterable[Any]
+    ) -> Iterator[tuple[Any, Any]]:
         """``(item, work(worker's predictor, item))`` for each item, in input order.
 
         ``work`` must be a module-level function (it is pickled to the workers); an error it raises

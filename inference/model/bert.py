@@ -22,14 +22,14 @@ torch.Size([1, 3, 8])
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 from torch.nn import functional
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": functional.gelu,
     "relu": functional.relu,
     "gelu_new": lambda x: functional.gelu(x, approximate="tanh"),

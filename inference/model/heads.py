@@ -46,6 +46,8 @@ class TaskHeads:
     ``dropout``, ``heads`` and ``config``, and an ``output_class`` to return)."""
 
     output_class: type = ClassifierOutput
+    config: TaskSpecs
+    encoder: nn.Module
 
     def init_task_heads(self, hidden: int) -> None:
         self.dropout = nn.Dropout(self.config.classifier_dropout)

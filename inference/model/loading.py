@@ -109,7 +109,10 @@ def explain_positions(encoder: Mapping[str, Any]) -> str:
     """Where :func:`encoder_positions` comes from, for error messages."""
     positions = encoder.get("max_position_embeddings")
     usable = encoder_positions(encoder)
-    offset = "" if usable is None or usable == positions else f", less {positions - usable} for its padding offset"
+    offset = ""
+    if usable is not None and usable != positions:
+        assert isinstance(positions, int)  # encoder_positions gives a number only for an int max_position_embeddings
+        offset = f", less {positions - usable} for its padding offset"
     return f"max_position_embeddings {positions} in its config.json{offset}"
 
 

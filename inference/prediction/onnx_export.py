@@ -91,7 +91,7 @@ def export_onnx(model: NewsClassifier, path: Path) -> None:
         model.encoder.set_attn_implementation("eager")
     input_ids = torch.ones((2, 8), dtype=torch.long)
     assignment = torch.eye(2)
-    inputs = (input_ids, torch.ones_like(input_ids), assignment)
+    inputs: tuple[torch.Tensor, ...] = (input_ids, torch.ones_like(input_ids), assignment)
     if model.config.reads_pairs:
         inputs += (torch.zeros_like(input_ids),)
     input_axes = {

@@ -90,8 +90,9 @@ class Predictor:
         fused = [task for task, c in self.calibration.items() if c.tfidf_weight > 0]
         if fused and (tfidf is None or set(fused) - set(tfidf.tasks)):
             raise ValueError(f"tasks {fused} fuse TF-IDF scores, but the sparse model given has no head for them")
-        is_backend = isinstance(model, (TorchBackend, OnnxBackend))
-        self.backend = model if is_backend else TorchBackend(model, device, precision)
+        self.backend = (
+            model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, device, precision)
+        )
         self.config = self.backend.config
         self.tokenizer = tokenizer
         self.window = self.config.window_config
@@ -281,7 +282,10 @@ class Predictor:
         model's scores of ``texts`` where the folder says so."""
         plain = TaskCalibration()
         fused = [task for task in logits if self.calibration.get(task, plain).tfidf_weight > 0]
-        sparse = self.tfidf.scores(texts, fused) if fused else {}
+        sparse: dict[str, np.ndarray] = {}
+        if fused:
+            assert self.tfidf is not None  # __init__ refuses tasks that fuse TF-IDF scores without a sparse model
+            sparse = self.tfidf.scores(texts, fused)
         return {
             task: fused_probabilities(values, self.calibration.get(task, plain), sparse.get(task))
             for task, values in logits.items()

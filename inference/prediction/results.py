@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from ..model.windowing import Article
+
+if TYPE_CHECKING:
+    import pandas
 
 TaskResult = dict[str, Any]
 
@@ -37,7 +40,7 @@ def as_batch(articles: Article | Iterable[Article]) -> tuple[bool, list[Article]
     return False, list(articles)
 
 
-def _is_data_frame(value: Any) -> bool:
+def _is_data_frame(value: Any) -> TypeGuard[pandas.DataFrame]:
     """A pandas ``DataFrame``, known without importing pandas (iterating one gives its column names)."""
     return any(cls.__name__ == "DataFrame" and cls.__module__.startswith("pandas") for cls in type(value).__mro__)
 

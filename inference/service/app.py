@@ -342,7 +342,9 @@ def _predict_items(model: _Model) -> Callable[[list], list]:
     def predict_items(items: list) -> list:
         articles = [article for article, _ in items]
         targets = [target for _, target in items]
-        return model.ready().predict(articles, target=None if targets[0] is None else targets)
+        results = model.ready().predict(articles, target=None if targets[0] is None else targets)
+        assert isinstance(results, list)  # a list in, a list out
+        return results
 
     return predict_items
 

@@ -84,6 +84,7 @@ class DynamicBatcher:
             await self._worker
         except asyncio.CancelledError:
             pass
+        assert self._executor is not None  # start() made it with the worker
         self._executor.shutdown(wait=True)
         self._worker = self._executor = None
 
@@ -114,6 +115,7 @@ class DynamicBatcher:
 
     async def _gather(self) -> list[_Job]:
         """The next batch: the first waiting job and those of its key that arrive within ``max_wait``."""
+        assert self._queue is not None  # the worker runs only after start() made the queue
         first = self._held.popleft() if self._held else await self._queue.get()
         jobs, count = [first], len(first.items)
         deadline = asyncio.get_running_loop().time() + self.max_wait

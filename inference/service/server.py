@@ -80,7 +80,12 @@ def create_app(
     folder = check_model_folder(model)
 
     def load() -> Predictor:
-        return Predictor.from_options(folder, options)
+        predictor = Predictor.from_options(folder, options)
+        if not isinstance(predictor, Predictor):  # baseline.json beside config.json loads the TF-IDF baseline
+            raise ModelFolderError(
+                f"{folder}: loads as a TF-IDF baseline; newsclf-serve serves models of newsclf-train"
+            )
+        return predictor
 
     return build_app(load, folder, settings)
 

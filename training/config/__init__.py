@@ -9,9 +9,9 @@ may start from another with ``extends: other.yaml`` (relative to itself). String
 ``${NEWSCLF_DATA:-../shared/data}``. Unknown keys and wrong types are errors that name the key, suggest the closest
 known key and say what was expected. Relative data paths are taken from the directory the command runs in.
 
-The package, top down: ``loading`` (files and overrides to a config) → ``schema`` (the sections and
-:class:`Config`) → ``training_section`` → ``fields`` (how a key is declared); ``default_yaml`` writes the
-commented defaults file from the schema.
+The package, top down: ``loading`` (files and overrides to a config) → ``validation`` (every rule on the values,
+run whenever a config is built) → ``schema`` (the sections and :class:`Config`) → ``training_section`` →
+``fields`` (how a key is declared); ``default_yaml`` writes the commented defaults file from the schema.
 """
 
 from training.config.default_yaml import default_yaml, write_default_yaml
@@ -27,9 +27,11 @@ from training.config.schema import (
     SplitConfig,
     TaskConfig,
 )
-from training.config.training_section import TrainingConfig
+from training.config.training_section import SUMMARY_METRICS, TrainingConfig
+from training.config.validation import check_article_fields, validate_config
 
 __all__ = [
+    "SUMMARY_METRICS",
     "Config",
     "ConfigError",
     "DataConfig",
@@ -40,12 +42,14 @@ __all__ = [
     "SplitConfig",
     "TaskConfig",
     "TrainingConfig",
+    "check_article_fields",
     "config_from_dict",
     "default_yaml",
     "load_config",
     "rule_of",
     "save_config",
     "setting",
+    "validate_config",
     "with_settings",
     "write_default_yaml",
 ]

@@ -17,7 +17,7 @@ class ConfigError(ValueError):
 
 def setting(default: Any, help: str, rule: Rule | None = None, *, written: bool = True) -> Any:
     """A config field with its schema: the default, the help that ``configs/default.yaml`` shows beside it, and
-    for a number the :class:`Rule` its range is checked by (:func:`training.fitting.checks.check_ranges`). A list, a
+    for a number the :class:`Rule` its range is checked by (:func:`training.config.validation.check_ranges`). A list, a
     mapping or a section is copied for every config. ``written=False``: set when loading, never in a file."""
     metadata = {"help": " ".join(help.split()), "rule": rule, "written": written}
     if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):

@@ -18,6 +18,7 @@ import yaml
 from inference.atomic import atomic_writer
 from training.config.fields import ConfigError
 from training.config.schema import Config
+from training.config.validation import validate_config
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -66,7 +67,7 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         if normalised not in args:
             raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
         return normalised
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, where)
     if origin is list:
         if not isinstance(value, list):
@@ -198,11 +199,14 @@ def with_settings(config: Config, settings: Mapping[str, Any], base: Path | None
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
-    """Builds a :class:`Config` from a plain mapping, checking every key and type."""
+    """Builds a :class:`Config` from a plain mapping, checking every key, type and value
+    (:func:`training.config.validation.validate_config`)."""
     tasks = data.get("tasks")
     if tasks is not None and not isinstance(tasks, list):
         raise ConfigError(f"tasks: expected a list of tasks, got {tasks!r}")
-    return _build(Config, data, "")
+    config = _build(Config, data, "")
+    validate_config(config)
+    return config
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:

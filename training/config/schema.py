@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from inference.model.ranges import DROPOUT, POSITIVE, SHARE, Rule, at_least
+from inference.model.windowing import WindowConfig
 from training.config.fields import ConfigError, setting, window_setting
 from training.config.training_section import TrainingConfig
 
@@ -225,6 +225,24 @@ class ModelConfig:
         DROPOUT,
     )
 
+    @property
+    def windowing(self) -> WindowConfig:
+        """The six window keys as the :class:`~inference.model.windowing.WindowConfig` the model folder keeps,
+        checked together (``stride`` below half of ``max_length``, ...), errors naming the keys."""
+        try:
+            return WindowConfig(
+                strategy=self.window,
+                max_length=self.max_length,
+                stride=self.stride,
+                max_windows=self.max_windows,
+                head_fraction=self.head_fraction,
+                max_target_tokens=self.max_target_tokens,
+            )
+        except ValueError as error:
+            raise ConfigError(
+                f"model: {error} (keys model.window, max_length, stride, max_windows, head_fraction, max_target_tokens)"
+            ) from None
+
 
 @dataclass
 class EvaluationConfig:
@@ -256,22 +274,6 @@ class Config:
     training: TrainingConfig = setting(TrainingConfig(), "")
     evaluation: EvaluationConfig = setting(EvaluationConfig(), "")
     source: str | None = setting(None, "the file this config came from (set when loading)", written=False)
-
-    def __post_init__(self) -> None:
-        names = [task.name for task in self.tasks]
-        if not names:
-            raise ConfigError("tasks: at least one task is needed")
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ConfigError(f"tasks: task names must be unique, repeated: {duplicates}")
-        for index, task in enumerate(self.tasks):
-            if task.dataset is not None and task.dataset not in self.datasets:
-                close = difflib.get_close_matches(task.dataset, list(self.datasets), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; datasets: {sorted(self.datasets)}"
-                raise ConfigError(f"tasks[{index}].dataset: no dataset {task.dataset!r}{hint}")
-        unused = sorted(set(self.datasets) - {task.dataset for task in self.tasks})
-        if unused:
-            raise ConfigError(f"datasets: {unused} hold no task (name them in tasks.N.dataset)")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

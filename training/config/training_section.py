@@ -8,6 +8,9 @@ from typing import Literal
 from inference.model.ranges import CLOSED_SHARE, NOT_NEGATIVE, POSITIVE, SHARE, Rule, at_least
 from training.config.fields import setting
 
+SUMMARY_METRICS = ("accuracy", "macro_f1", "weighted_f1")
+"""What every validation and test report gives per task and as their mean, so what ``training.metric`` may name."""
+
 
 @dataclass
 class TrainingConfig:

@@ -52,7 +52,7 @@ def write_articles(articles: list[dict[str, str]], path: Path) -> None:
     """
     with atomic_writer(path, binary=True) as raw:
         if path.name.lower().endswith(".gz"):
-            stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            stream: gzip.GzipFile | IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
         else:
             stream = raw
         try:

@@ -14,16 +14,22 @@ import json
 import lzma
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TypeAlias
 
 import datasets
 
 BIG_FILE_BYTES = 20_000_000
 FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 # the compressions whose bytes are checked here; .zst has no decoder in the standard library before Python 3.14
-DECOMPRESSORS = {".gz": ("gzip", gzip.open), ".bz2": ("bzip2", bz2.open), ".xz": ("xz", lzma.open)}
+BinaryReader: TypeAlias = gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile | io.BufferedReader
+"""What :func:`open_data` returns: a file's bytes, decompressed or as they are."""
+DECOMPRESSORS: dict[str, tuple[str, Callable[..., BinaryReader]]] = {
+    ".gz": ("gzip", gzip.open),
+    ".bz2": ("bzip2", bz2.open),
+    ".xz": ("xz", lzma.open),
+}
 # what reading a compressed file raises on bytes that are not of its kind or end too soon (gzip.BadGzipFile
 # and bz2's "Invalid data stream" are OSErrors)
 DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
@@ -58,7 +64,7 @@ def quiet_datasets(quiet: bool = True) -> Iterator[None]:
             datasets.disable_progress_bars()
 
 
-def open_data(file: Path) -> IO[bytes]:
+def open_data(file: Path) -> BinaryReader:
     """The file's bytes, decompressed when its suffix names one of :data:`DECOMPRESSORS`."""
     _, opener = DECOMPRESSORS.get(file.suffix.lower(), ("", open))
     return opener(file, "rb")
@@ -91,7 +97,7 @@ def check_utf8(file: Path) -> None:
         _check_utf8_bytes(file, handle)
 
 
-def _check_utf8_bytes(file: Path, handle: IO[bytes]) -> None:
+def _check_utf8_bytes(file: Path, handle: BinaryReader) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     line, line_start, offset = 1, 0, 0  # line_start: where the current line begins in the file
     for block in iter(lambda: handle.read(1 << 20), b""):
@@ -230,7 +236,7 @@ def _readable_here(file: Path) -> bool:
     return file.suffix.lower() in DECOMPRESSORS or file.suffix.lower() in FORMATS
 
 
-def require_columns(table: datasets.Dataset, columns: list[str], file: str | Path) -> None:
+def require_columns(table: datasets.Dataset, columns: list[str], file: str | Path | None) -> None:
     """Raises if any of ``columns`` is missing, suggesting the closest existing column."""
     for column in columns:
         if column not in table.column_names:

@@ -8,8 +8,8 @@ from typing import Any
 
 import datasets
 
-from inference.model.windowing import ARTICLE_FIELDS, TARGET_FIELD, article_text
-from training.config import Config, ConfigError, DataConfig, TaskConfig
+from inference.model.windowing import TARGET_FIELD, article_text
+from training.config import Config, DataConfig, TaskConfig
 from training.data.files import DataError, read_table, require_columns
 
 logger = logging.getLogger(__name__)
@@ -69,29 +69,6 @@ def field_columns(data: DataConfig) -> dict[str, str]:
     return {name: data.columns.get(name, name) for name in data.text_fields}
 
 
-def check_article_fields(config: Config) -> None:
-    """Refuses, in every dataset of ``config``, text fields other than the article fields every model reads
-    (``title``, ``content``), and ``columns`` for no text field. (Reading data accepts any column name as a
-    text field, as the configs saved with older models have them; a model to train needs the one format.)"""
-    for name, part in config.parts().items():
-        _check_fields(part.data, "data" if name == "data" else f"datasets.{name}")
-
-
-def _check_fields(data: DataConfig, where: str) -> None:
-    for name in data.text_fields:
-        if name not in ARTICLE_FIELDS:
-            raise ConfigError(
-                f"{where}.text_fields: {name!r} is not an article field; models read {' and '.join(ARTICLE_FIELDS)} "
-                f"(and {TARGET_FIELD}, for pair tasks): list the field the column holds and name the column in "
-                f"{where}.columns, e.g. text_fields: [content] and columns: {{content: {name}}}"
-            )
-    for name in data.columns:
-        if name == TARGET_FIELD:
-            raise ConfigError(f"{where}.columns.{name}: a pair task's target column is tasks.N.target_column")
-        if name not in data.text_fields:
-            raise ConfigError(f"{where}.columns.{name}: not one of {where}.text_fields {data.text_fields}")
-
-
 def _named_columns(config: Config) -> set[str]:
     """Data columns that keys other than the text fields and the target read."""
     data, split = config.data, config.data.split
@@ -129,6 +106,7 @@ def prepare(table: datasets.Dataset, config: Config, file: str | Path, labelled:
     target_column = next((t.target_column for t in config.tasks if t.kind == "pair"), None)
     if target_column:
         require_columns(table, [target_column], file)
+    labels: dict[str, list[str]]
     texts, targets, labels, keep = [], [], {task.name: [] for task in tasks}, []
     wanted = [
         *(sources[f] for f in fields),

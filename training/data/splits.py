@@ -36,6 +36,7 @@ SPLITS = ("train", "validation", "test")
 
 def _read_split_file(config: Config) -> dict[str, str]:
     split = config.data.split
+    assert split.file is not None  # split_rows reads a split file only where data.split.file names one
     path = Path(split.file)
     if not path.is_file():
         raise DataError(f"{path}: no such split file (data.split.file)")
@@ -45,6 +46,10 @@ def _read_split_file(config: Config) -> dict[str, str]:
         reader = csv.DictReader(handle)
         for column in (split.id_column, split.column):
             if column not in (reader.fieldnames or []):
+                if column is None:
+                    raise DataError(
+                        f"{path}: data.split.column is null; with a split file it names the file's split column"
+                    )
                 close = difflib.get_close_matches(column, reader.fieldnames or [], n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise DataError(f"{path}: no column {column!r}{hint} (columns: {', '.join(reader.fieldnames or [])})")

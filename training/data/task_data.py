@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import datasets
 
 from inference.model.windowing import TARGET_FIELD
-from training.config import Config
+from training.config import Config, check_article_fields
 from training.data.labels import check_eval_labels, fit_labels
-from training.data.rows import check_article_fields
 from training.data.splits import SPLITS, load_splits, scrub_splits
 
 logger = logging.getLogger(__name__)

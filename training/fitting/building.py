@@ -10,7 +10,6 @@ from tqdm.auto import tqdm
 from inference.model.classifier import NewsClassifier
 from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
 from training.config import Config
-from training.fitting.checks import window_config
 from training.model.encoders import resolve_encoder
 from training.model.trainer import ArticleDataset
 
@@ -46,7 +45,8 @@ def tokenize(
             for i, article in zip(singles, encode_articles(tokenizer, [part[i] for i in singles], window)):
                 encoded[i] = article
         if paired:
-            targets_read, texts_read = [part_targets[i] for i in paired], [part[i] for i in paired]
+            targets_read = [target for target in part_targets if target is not None]  # those of paired, in order
+            texts_read = [part[i] for i in paired]
             for i, article in zip(paired, encode_pairs(tokenizer, targets_read, texts_read, window)):
                 encoded[i] = article
         windows.extend(encoded)
@@ -62,7 +62,7 @@ def build_model(
         overrides["attention_probs_dropout_prob"] = config.model.attention_dropout
     if config.model.hidden_dropout is not None:
         overrides["hidden_dropout_prob"] = config.model.hidden_dropout
-    window = window_config(config)
+    window = config.model.windowing
     tasks = [{"name": t.name, "kind": t.kind, "labels": label_lists[t.name]} for t in config.tasks]
     return NewsClassifier.from_encoder(
         resolve_encoder(config.model.name),

@@ -67,7 +67,11 @@ def score_run(
     evaluated = [name for name in evaluated if name in prepared.datasets]
     tasks = list(prepared.label_lists)
     # the probe's (or the refit's) article vectors are what the encoder, as saved, gives those splits
-    cached = probe.features if config.training.mode == "probe" else (refit.features if refit else {})
+    if config.training.mode == "probe":
+        assert probe is not None  # every mode but finetune runs the probe stage
+        cached = probe.features
+    else:
+        cached = refit.features if refit else {}
     model = trainer.model.eval()
     logits = {
         split: model_logits(model, cached[split])
@@ -118,7 +122,10 @@ def held_out(probe: ProbeStage | None, train_labels: dict[str, list[int]]) -> He
     """The probe's out-of-fold logits of the training rows (``training.choose_on: groups``), to choose on."""
     if probe is None or probe.folds is None:
         return None
-    logits = {task: head.out_of_fold for task, head in probe.heads.items()}
+    logits = {}
+    for task, head in probe.heads.items():
+        assert head.out_of_fold is not None  # heads fitted with folds keep every training row's out-of-fold logits
+        logits[task] = head.out_of_fold
     return HeldOut(logits, train_labels, probe.folds)
 
 
@@ -166,6 +173,7 @@ def _print_example(model_dir: Path, row: dict[str, Any], config: Config) -> None
     if row.get("target") is not None:
         article["target"] = row["target"]
     result = predictor.predict(article)
+    assert isinstance(result, dict)  # one article in, its result out
     title = str(next(iter(article.values())) or "")[:100]  # the first text field the row has
     print(f"\nexample prediction (reloaded from {model_dir}) for: {title!r}")
     for task, outcome in result.items():

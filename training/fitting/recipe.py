@@ -104,6 +104,7 @@ def train(
                 log_lines_instead_of_bars(trainer)
             probe = probe_heads(config, prepared, trainer) if config.training.mode != "finetune" else None
             if config.training.mode == "probe":
+                assert probe is not None  # probe_heads ran: the mode is not finetune
                 result, seconds = TrainOutput(0, 0.0, {}), probe.seconds
             else:
                 result, seconds = run_trainer(trainer, state, resume)
@@ -233,7 +234,9 @@ def learn_from_teacher(config: Config, prepared: Prepared, bf16: bool) -> None:
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:
     """The frozen-feature stage (``training.mode`` probe or probe+finetune, and ``training.refit_heads`` after
     fine-tuning): heads fitted on the model's encoder as it is now, and put in the model."""
-    splits = {name: prepared.datasets[name] for name in ("train", "validation", "test") if name in prepared.datasets}
+    splits: dict[str, ArticleDataset] = {
+        name: prepared.datasets[name] for name in ("train", "validation", "test") if name in prepared.datasets
+    }
     if config.training.mode != "probe" or not config.evaluation.test:
         splits.pop("test", None)  # fine-tuning scores test with the fine-tuned encoder; nothing to embed it for
     return run_probe(
@@ -253,7 +256,7 @@ def training_folds(config: Config, prepared: Prepared) -> Folds | None:
     if config.training.choose_on != "groups":
         return None
     column, train_split = config.data.group_column, prepared.splits["train"]
-    if column not in train_split.column_names:
+    if column is None or column not in train_split.column_names:
         raise DataError(f"training.choose_on groups: the training split has no column {column!r} (data.group_column)")
     return split_by_group(train_split[column], config.training.group_folds, column)
 

@@ -83,7 +83,7 @@ def score_zero_shot(
 ) -> tuple[dict[str, Any], list[str], Any]:
     """Each labelled split's scores (after the temperatures fitted on validation), the reports and the
     calibration."""
-    evaluated = [name for name in ("validation", "test") if name in splits]
+    evaluated: list[str] = [name for name in ("validation", "test") if name in splits]
     evaluated = [name for name in evaluated if name == "validation" or config.evaluation.test]
     cache = FeatureCache(cache_folder(config), model, None, tokenizer.pad_token_id, bf16=False)
     window = model.config.window_config

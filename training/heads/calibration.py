@@ -13,6 +13,7 @@ expected calibration error (ECE, 15 equal-width confidence bins) is reported bef
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ def expected_calibration_error(probabilities: np.ndarray, truth: np.ndarray, bin
     return float(error)
 
 
-def temperature_support(truth: np.ndarray) -> str | None:
+def temperature_support(truth: Sequence[int] | np.ndarray) -> str | None:
     """Why validation cannot support a fitted temperature (too few labelled rows, or one class), else None:
     on a handful of rows that the model separates perfectly the log-loss falls as the temperature falls, and the
     fitted value would saturate every probability."""
@@ -101,6 +102,7 @@ def choose_tfidf_share(
             score = task_scores(truth, predicted, labels)["macro_f1"]
             if best is None or score > best[0] + 1e-9:
                 best = (score, candidate)
+    assert best is not None  # shares is never empty: TFIDF_WEIGHTS, or the one share the config fixes
     return best[1]
 
 
@@ -183,6 +185,8 @@ def calibrate_run(
             texts = tfidf_texts(splits["train"])
             choice_tfidf = out_of_fold_tfidf(result.tfidf.vectorizer, texts, held_out, result.tfidf_info["C"])
     for task, labels in label_lists.items():
+        # validation's logits, or held_out's (the early return above saw one of them); truth has the same splits
+        assert chosen_on is not None and choice_truth is not None
         calibration = calibrate_task(
             chosen_on[task],
             np.asarray(choice_truth[task]),

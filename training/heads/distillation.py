@@ -71,8 +71,13 @@ def teacher_probabilities(
     """
     from inference.prediction.predictor import Predictor
 
-    teacher = Predictor.from_pretrained(config.training.teacher, backend="torch", precision="fp32")
+    folder = config.training.teacher
+    assert folder is not None  # a run learns from a teacher only where training.teacher names one
+    teacher = Predictor.from_pretrained(folder, backend="torch", precision="fp32")
+    if not isinstance(teacher, Predictor):  # baseline.json beside config.json loads the TF-IDF baseline
+        raise ConfigError(f"training.teacher: {folder} loads as a TF-IDF baseline, not a model of newsclf-train")
     model, tokenizer = teacher.model, teacher.tokenizer
+    assert model is not None  # the torch backend keeps the model
     texts = list(split["text"])
     probabilities: dict[str, np.ndarray] = {}
     for kind in ("single", "pair"):
@@ -86,7 +91,10 @@ def teacher_probabilities(
         logits = model_logits(model, cache.vectors(windows, "train (teacher)"))
         fused = [task for task in wanted if teacher.calibration.get(task, TaskCalibration()).tfidf_weight > 0]
         sparse_texts = texts if kind == "single" else [pair_text(t, x) for t, x in zip(targets or [], texts)]
-        sparse = teacher.tfidf.scores(sparse_texts, fused) if fused else {}
+        sparse: dict[str, np.ndarray] = {}
+        if fused:
+            assert teacher.tfidf is not None  # Predictor refuses tasks that fuse TF-IDF scores without a sparse model
+            sparse = teacher.tfidf.scores(sparse_texts, fused)
         for task in wanted:
             calibration = teacher.calibration.get(task, TaskCalibration())
             if config.training.teacher_temperature is not None:

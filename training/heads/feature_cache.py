@@ -144,6 +144,7 @@ class FeatureCache:
         budget = default_batch_size(max(len(w) for a in articles for w in a))
         was_training = self.model.training
         self.model.eval()
+        batch: list[list[list[int]]]
         out, batch = [], []
         try:
             for article in [*articles, None]:

@@ -4,6 +4,7 @@ leaving out what was labelled before, and writing the suggestions as JSON lines.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ from inference.prediction.predictor import Predictor
 from training.labelling.suggest import rows_to_label
 
 
-def pool_articles(path: str | Path) -> list[dict[str, Any]]:
+def pool_articles(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The pool's articles as dicts, each with an ``id`` (``pool-N`` for the Nth article where it has none)."""
     articles = []
-    for number, (_, article) in enumerate(located_articles(str(path)), start=1):
+    for number, (_, article) in enumerate(located_articles(os.fspath(path)), start=1):
         row = dict(article) if isinstance(article, dict) else {"content": article}
         row.setdefault("id", f"pool-{number}")
         articles.append(row)
@@ -51,6 +52,8 @@ def write_suggestions(
     if len(skip) == len(articles):
         raise InputError(f"{pool}: every article's id is in {', '.join(map(str, exclude))}; nothing left to suggest")
     predictor = Predictor.from_pretrained(model, backend="torch")
+    if not isinstance(predictor, Predictor):
+        raise ValueError("suggest needs a model written by newsclf-train (it reads the model's article vectors)")
     rows = rows_to_label(predictor, articles, n, task, cache, candidates, skip)
     with atomic_writer(output) as out:
         out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)

@@ -104,8 +104,10 @@ def pool_vectors(predictor: Predictor, texts: list[str], cache: str | Path) -> n
 
 def task_probabilities(predictor: Predictor, task: str, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     """The task's probabilities from the article vectors, calibrated and fused as ``predict`` gives them."""
+    model = predictor.model
+    assert model is not None  # check_request refused a predictor without a torch model
     with torch.no_grad():
-        logits = predictor.model.classify(torch.from_numpy(vectors))[predictor.tasks.index(task)].numpy()
+        logits = model.classify(torch.from_numpy(vectors))[predictor.tasks.index(task)].numpy()
     return predictor.calibrated({task: logits}, texts)[task]
 
 
@@ -125,7 +127,7 @@ def diverse_uncertain(vectors: np.ndarray, margins: np.ndarray, n: int, candidat
     units = vectors[pool] / np.maximum(np.linalg.norm(vectors[pool], axis=1, keepdims=True), 1e-12)
     groups = KMeans(n_clusters=n, n_init=3, random_state=seed).fit_predict(units)
     # pool is sorted by margin, so each group's first row is its most uncertain
-    firsts = {}
+    firsts: dict[int, int] = {}
     for place, group in enumerate(groups):
         firsts.setdefault(int(group), int(pool[place]))
     return sorted(firsts.values(), key=lambda i: (margins[i], i))

@@ -81,7 +81,7 @@ class PerDatasetSampler(torch.utils.data.Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         generator = np.random.default_rng([self.seed, self.epoch])
-        runs = []
+        runs: list[np.ndarray] = []
         for rows, count in zip(self.rows, self.counts):
             needed = count * self.batch_size
             # whole shuffled passes until enough rows: a small dataset repeats, each pass in a new order

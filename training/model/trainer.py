@@ -9,7 +9,7 @@ weights.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,8 @@ class ArticleDataset(torch.utils.data.Dataset):
         seed: int = 0,
         soft_labels: dict[str, np.ndarray] | None = None,
     ) -> None:
-        for task, ids in [*labels.items(), *(soft_labels or {}).items()]:
+        counted: list[tuple[str, Sized]] = [*labels.items(), *(soft_labels or {}).items()]
+        for task, ids in counted:
             if len(ids) != len(windows):
                 raise ValueError(f"task {task!r}: {len(ids)} labels for {len(windows)} articles")
         if sources is not None and len(sources) != len(windows):
@@ -229,6 +230,7 @@ class MultiTaskTrainer(Trainer):
         soft = {task: inputs[f"teacher_{task}"] for task in self.task_names if f"teacher_{task}" in inputs}
         if soft:
             distilled = soft_target_loss(logits, soft, self.task_weights)
+            assert distilled is not None  # None only without a task, and soft has one
             share = self.distill_weight
             total = share * distilled if total is None else (1.0 - share) * total + share * distilled
         if total is None:  # a batch without labels still joins the backward pass (DDP waits for every process)

@@ -47,6 +47,7 @@ def evaluate_folder(
         output: where the caller will write the result: refused if it is one of the inputs.
     """
     refuse_overwriting_inputs([output], [data, config_file, model])
+    predictor: Predictor | TfidfPredictor
     if is_baseline_folder(model):
         predictor = TfidfPredictor.from_pretrained(model)
     else:
@@ -54,6 +55,8 @@ def evaluate_folder(
     config = dataset_config(load_config(config_file or Path(model) / TRAINING_CONFIG_FILE, overrides), dataset)
     data = data or config.data.train_file
     refuse_overwriting_inputs([output], [data, *dataset_files(config.data)])
+    if data is None:
+        raise DataError("no labelled file to score: none given, and the config's data.train_file is null")
     return evaluate(predictor, config, data, split, unseen_label)
 
 

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
-SUMMARY = ("accuracy", "macro_f1", "weighted_f1")
-
+from training.config import SUMMARY_METRICS
 
 FNC_RELATED = ("agree", "disagree", "discuss")
 
@@ -43,7 +42,10 @@ def fnc_score(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
 
 
 def task_scores(
-    y_true: Sequence[int], y_pred: Sequence[int], labels: list[str], untrained: Collection[int] = ()
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    labels: list[str],
+    untrained: Collection[int] = (),
 ) -> dict[str, Any]:
     """Accuracy, macro and weighted F1, per-class precision/recall/F1/support and the confusion matrix
     (and ``fnc_score``, the FNC-1 score's share of its maximum, for a task whose labels are FNC-1's stances).
@@ -87,9 +89,9 @@ def task_scores(
 def summarise(per_task: dict[str, dict[str, Any]], unranked: Collection[str] = ()) -> dict[str, float]:
     """Flat ``<task>_<metric>`` numbers plus each metric's mean over the tasks not ``unranked`` (the
     selection metric; an adversarial task is reported but should score low, so it is left out of the mean)."""
-    flat = {f"{task}_{name}": scores[name] for task, scores in per_task.items() for name in SUMMARY}
+    flat = {f"{task}_{name}": scores[name] for task, scores in per_task.items() for name in SUMMARY_METRICS}
     ranked = [scores for task, scores in per_task.items() if task not in unranked]
-    for name in SUMMARY:
+    for name in SUMMARY_METRICS:
         flat[name] = float(np.mean([scores[name] for scores in ranked]))
     return flat
 

@@ -56,7 +56,7 @@ def fit_tfidf(
             scores = {
                 cost: task_scores(truth, svm.predict(validation), labels)["macro_f1"] for cost, svm in fits.items()
             }
-            chosen[task] = max(COSTS, key=scores.get)  # the first of equals: the stronger penalty
+            chosen[task] = max(COSTS, key=scores.__getitem__)  # the first of equals: the stronger penalty
             svm = fits[chosen[task]]
         heads[task] = full_rank(svm)
     predictor = TfidfPredictor(vectorizer, heads, label_lists, list(text_fields), scrub_names)

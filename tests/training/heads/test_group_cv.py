@@ -12,7 +12,6 @@ from testkit.tiny import tiny_config
 
 from training.config import ConfigError
 from training.data import DataError
-from training.fitting.checks import check_config
 from training.fitting.recipe import train
 from training.heads.group_cv import split_by_group
 from training.heads.probe import L2_GRID, fit_linear_head, out_of_fold_heads
@@ -85,6 +84,5 @@ def test_a_fused_probe_chooses_its_penalty_share_and_temperature_over_outlet_fol
     ],
 )
 def test_choosing_over_groups_needs_a_probe_and_a_group_column(tmp_path, tiny_encoder_dir, overrides, words):
-    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.choose_on=groups", *overrides])
     with pytest.raises(ConfigError, match=words):
-        check_config(config)
+        tiny_config(tmp_path, tiny_encoder_dir, ["training.choose_on=groups", *overrides])

@@ -276,7 +276,6 @@ def test_refit_heads_fits_every_head_again_on_the_fine_tuned_encoder(tmp_path, t
 def test_refit_heads_is_refused_for_a_probe_run_before_any_work(tmp_path, tiny_encoder_dir):
     from training.config import ConfigError
 
-    config = tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", "training.refit_heads=true"])
     with pytest.raises(ConfigError, match=r"training\.refit_heads"):
-        train(config)
+        train(tiny_config(tmp_path, tiny_encoder_dir, ["training.mode=probe", "training.refit_heads=true"]))
     assert not (tmp_path / "runs" / "tiny").exists()
