@@ -15,6 +15,7 @@ matrix-product ceilings, measured in the same run, say how far each is from what
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -24,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from common import describe_machine, matmul_ceiling, publish, window_gflop
+from common import describe_machine, matmul_ceiling, publish, take_turns, window_gflop
 from prediction_speed import benchmark_articles
 from torch.profiler import ProfilerActivity, profile
 
 from inference import Predictor
+from inference.model.bert import BertEncoder
 from inference.model.heads import window_assignment
 from inference.model.loading import load_model_folder
 from inference.model.loss import multitask_loss
@@ -140,13 +142,42 @@ def window_batches(predictor: Predictor, windows: list[list[list[int]]]) -> list
     ]
 
 
-def profile_encoder(predictor: Predictor, articles: list[dict], batches: int) -> dict[str, float]:
+def profile_encoder(predictor: Predictor, articles: list[dict], batches: int, plain: bool = False) -> dict[str, float]:
+    """The encoder's operators over the first ``batches`` batches; ``plain``: through its unfused layers."""
     windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
     padded = [batch for _, batch in window_batches(predictor, windows)[:batches]]
+    if plain:
+        predictor.model.encoder.unfuse()
     with profile(activities=[ProfilerActivity.CPU]) as prof, predictor.backend.context():
         for batch in padded:
             predictor.model.encode_windows(batch["input_ids"], batch["attention_mask"])
+    if plain:
+        predictor.model.encoder.fuse(torch.bfloat16)
     return operator_shares(prof)
+
+
+def fused_against_plain(predictor: Predictor, articles: list[dict], rounds: int) -> dict[str, list[float]] | None:
+    """Seconds of the encoder over the articles' windows through its fused bf16 layers and through the plain ones
+    (:meth:`inference.model.bert.BertLayer.fuse`), in turns, with a bf16 ceiling probe in every round; None where
+    the model has no plain-torch BERT or does not run in bf16."""
+    encoder = predictor.model.encoder
+    if not isinstance(encoder, BertEncoder) or predictor.backend.precision != "bf16":
+        return None
+    windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
+    batches = [batch for _, batch in window_batches(predictor, windows)]
+    seconds: dict[str, list[float]] = {"fused": [], "plain": [], "ceiling": []}
+    for key in take_turns(list(seconds), rounds):
+        if key == "ceiling":
+            seconds[key].append(matmul_ceiling("bf16", repeats=3))
+            continue
+        encoder.fuse(torch.bfloat16) if key == "fused" else encoder.unfuse()
+        start = time.perf_counter()
+        with predictor.backend.context():
+            for batch in batches:
+                predictor.model.encode_windows(batch["input_ids"], batch["attention_mask"])
+        seconds[key].append(time.perf_counter() - start)
+    encoder.fuse(torch.bfloat16)
+    return seconds
 
 
 def training_profile(predictor: Predictor, articles: list[dict], args: argparse.Namespace) -> dict[str, Any]:
@@ -218,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-batch-size", type=int, default=32)
     parser.add_argument("--train-steps", type=int, default=4, help="timed training steps (two more are profiled)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="turns of the fused and plain encoder and a ceiling probe (bf16 only)"
+    )
     parser.add_argument("--section", default="profile", help="the docs section this run replaces")
     parser.add_argument("--output", help="markdown file whose section is replaced")
     args = parser.parse_args(argv)
@@ -232,14 +266,48 @@ def main(argv: list[str] | None = None) -> int:
     stages, counts = prediction_stages(predictor, articles)
     stages["Predictor's own overhead"] = max(whole - sum(stages.values()), 0.0)
     encoder_kinds = profile_encoder(predictor, articles, batches=4)
+    plain_kinds = None
+    if isinstance(predictor.model.encoder, BertEncoder) and args.precision == "bf16":
+        plain_kinds = profile_encoder(predictor, articles, batches=4, plain=True)
+    turns = fused_against_plain(predictor, articles, args.rounds)
     training = training_profile(predictor, articles, args)
-    section = report(args, ceiling, whole, stages, counts, encoder_kinds, training)
+    section = report(args, ceiling, whole, stages, counts, encoder_kinds, training, plain_kinds, turns)
     begin, end = f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->"
     publish(section, args.output, begin, end)
     return 0
 
 
-def report(args, ceiling, whole, stages, counts, encoder_kinds, training) -> str:
+def turns_lines(turns: dict[str, list[float]] | None, gflop: float) -> list[str]:
+    """The fused and plain encoder in turns, against the spread of the ceiling probes of the same rounds."""
+    if turns is None:
+        return []
+    fused, plain, probes = (statistics.median(turns[key]) for key in ("fused", "plain", "ceiling"))
+    ratios = [p / f for f, p in zip(turns["fused"], turns["plain"])]
+    best = max(turns["ceiling"])
+    return [
+        (
+            f"Fused against plain layers (`inference.model.bert`), the encoder alone over the same windows in turns, "
+            f"{len(ratios)} rounds, medians: fused {fused:.2f} s, plain {plain:.2f} s: **{plain / fused:.2f}×** "
+            f"(per round {min(ratios):.2f}–{max(ratios):.2f}×). The bf16 ceiling, probed in every round: best "
+            f"{best:.0f} GFLOP/s, median {probes:.0f}, spread {min(turns['ceiling']):.0f}–{best:.0f}; the fused "
+            f"encoder runs at {100 * gflop / fused / best:.0f}% of the best probe ({100 * gflop / fused / probes:.0f}% "
+            f"of the median), the plain one at {100 * gflop / plain / best:.0f}%."
+        ),
+        "",
+    ]
+
+
+def operators_side_by_side(fused: dict[str, float], plain: dict[str, float] | None) -> list[str]:
+    if plain is None:
+        return share_table("encoder operators (torch.profiler, self time)", fused)
+    lines = ["| encoder operators (torch.profiler, self time, 4 batches) | plain s | fused s |", "|---|---:|---:|"]
+    for name in sorted(set(fused) | set(plain), key=lambda name: -plain.get(name, 0.0)):
+        lines.append(f"| {name} | {plain.get(name, 0.0):.2f} | {fused.get(name, 0.0):.2f} |")
+    lines.append(f"| all | {sum(plain.values()):.2f} | {sum(fused.values()):.2f} |")
+    return lines
+
+
+def report(args, ceiling, whole, stages, counts, encoder_kinds, training, plain_kinds=None, turns=None) -> str:
     top = ceiling[args.precision]
     encoder_rate = counts["gflop"] / stages["encoder"]
     lines = [
@@ -263,7 +331,8 @@ def report(args, ceiling, whole, stages, counts, encoder_kinds, training) -> str
         "",
         *share_table("prediction stage", stages),
         "",
-        *share_table("encoder operators (torch.profiler, self time)", encoder_kinds),
+        *turns_lines(turns, counts["gflop"]),
+        *operators_side_by_side(encoder_kinds, plain_kinds),
         "",
         (
             f"Training step (batch {args.train_batch_size}, at most 2 windows an article, "

@@ -4,8 +4,9 @@ Why our own copy of the layer instead of transformers' class: building it import
 ``transformers.modeling_utils`` (two seconds of imports), so a fresh process loads a saved folder and
 predicts sooner (:class:`~inference.model.heads.FolderModel`).
 :class:`~inference.model.classifier.NewsClassifier` trains with the same layer, so prediction runs exactly the code
-training ran. It is no faster than transformers' class, nor slower (alternating A/B on 2 CPU cores,
-docs/history.md, "Close to the CPU's limit").
+training ran, except where a loaded folder predicts in bf16 on the CPU: there :meth:`BertEncoder.fuse` joins the query,
+key and value products, casts each weight once and keeps the states in bf16 between layers (docs/speed.md, the
+profile; equal to the plain layers within bf16's rounding, tests/inference/model/test_bert.py).
 
 Parameter names are ``BertModel``'s, so state dicts move between the two unchanged (a pretrained checkpoint
 loads as it is, and folders saved with either class load into the other). Encoders this module does not cover
@@ -78,17 +79,27 @@ class EncoderOutput(NamedTuple):
     last_hidden_state: torch.Tensor
 
 
+QKV = ("query", "key", "value")
+
+
 def _dense_with_norm(inputs: int, hidden: int, eps: float) -> nn.ModuleDict:
     return nn.ModuleDict({"dense": nn.Linear(inputs, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
 
 
 class BertLayer(nn.Module):
-    """One post-norm transformer layer: self-attention, then the feed-forward block."""
+    """One post-norm transformer layer: self-attention, then the feed-forward block.
+
+    :meth:`fuse` readies a faster path for prediction in one precision (bf16 on a CPU with native bf16): the
+    query, key and value projections in one matrix product, every weight cast once rather than on each call, and
+    the states between layers kept in that precision, so nothing is copied between products. It reads the
+    weights as they are when called, so it is for a model that no longer changes (a loaded folder); ``train()``
+    drops it.
+    """
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__()
         hidden, eps = settings["hidden_size"], settings["layer_norm_eps"]
-        projections = {name: nn.Linear(hidden, hidden) for name in ("query", "key", "value")}
+        projections = {name: nn.Linear(hidden, hidden) for name in QKV}
         self.attention = nn.ModuleDict(
             {"self": nn.ModuleDict(projections), "output": _dense_with_norm(hidden, hidden, eps)}
         )
@@ -98,12 +109,15 @@ class BertLayer(nn.Module):
         self.activation = ACTIVATIONS[settings["hidden_act"]]
         self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
         self.attention_dropout = settings["attention_probs_dropout_prob"]
+        self.fused_dtype: torch.dtype | None = None
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.fused_dtype is not None:
+            return self._fused_forward(states, mask)
         windows, tokens, hidden = states.shape
         query, key, value = (
             self.attention["self"][name](states).view(windows, tokens, self.heads, hidden // self.heads).transpose(1, 2)
-            for name in ("query", "key", "value")
+            for name in QKV
         )
         dropout = self.attention_dropout if self.training else 0.0
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
@@ -113,6 +127,53 @@ class BertLayer(nn.Module):
 
     def _add_and_norm(self, block: nn.ModuleDict, inputs: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         return block["LayerNorm"](self.dropout(block["dense"](inputs)) + residual)
+
+    def fuse(self, dtype: torch.dtype) -> None:
+        """Readies the prediction path in ``dtype`` (see the class). The fused weights are buffers that the state
+        dict leaves out, so a fused model saves and loads as before."""
+        linears = {
+            "qkv": [self.attention["self"][name] for name in QKV],
+            "attention_output": [self.attention["output"]["dense"]],
+            "intermediate": [self.intermediate["dense"]],
+            "output": [self.output["dense"]],
+        }
+        with torch.no_grad():
+            for name, parts in linears.items():
+                for kind in ("weight", "bias"):
+                    joined = torch.cat([getattr(part, kind) for part in parts]).to(dtype)
+                    self.register_buffer(f"fused_{name}_{kind}", joined, persistent=False)
+        self.fused_dtype = dtype
+
+    def unfuse(self) -> None:
+        """Back to the plain path (training mode does this itself)."""
+        for name in [name for name, _ in self.named_buffers(recurse=False) if name.startswith("fused_")]:
+            delattr(self, name)
+        self.fused_dtype = None
+
+    def train(self, mode: bool = True) -> BertLayer:
+        if mode:
+            self.unfuse()
+        return super().train(mode)
+
+    def _fused_forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        windows, tokens, hidden = states.shape
+        states = states.to(self.fused_dtype)
+        qkv = self._fused_linear("qkv", states).view(windows, tokens, 3, self.heads, hidden // self.heads)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+        context = context.transpose(1, 2).reshape(windows, tokens, hidden)
+        states = self._fused_norm(self.attention["output"], self._fused_linear("attention_output", context) + states)
+        inner = self.activation(self._fused_linear("intermediate", states))
+        return self._fused_norm(self.output, self._fused_linear("output", inner) + states)
+
+    def _fused_linear(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
+        return functional.linear(inputs, getattr(self, f"fused_{name}_weight"), getattr(self, f"fused_{name}_bias"))
+
+    @staticmethod
+    def _fused_norm(block: nn.ModuleDict, states: torch.Tensor) -> torch.Tensor:
+        """Layer norm of states in the fused precision, with its fp32 parameters, giving that precision back."""
+        norm = block["LayerNorm"]
+        return functional.layer_norm(states, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
 
 class BertEncoder(nn.Module):
@@ -165,3 +226,14 @@ class BertEncoder(nn.Module):
         for layer in self.encoder["layer"]:
             states = layer(states, mask)
         return EncoderOutput(states)
+
+    def fuse(self, dtype: torch.dtype = torch.bfloat16) -> BertEncoder:
+        """Readies every layer's fused prediction path in ``dtype`` (:meth:`BertLayer.fuse`); returns the encoder."""
+        for layer in self.encoder["layer"]:
+            layer.fuse(dtype)
+        return self
+
+    def unfuse(self) -> BertEncoder:
+        for layer in self.encoder["layer"]:
+            layer.unfuse()
+        return self

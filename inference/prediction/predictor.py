@@ -172,6 +172,8 @@ class Predictor:
         extras = {"batch_size": options.batch_size, **_calibration_files(folder)}
         if backend == "torch":
             model, tokenizer = load_for_prediction(folder, device=device, verify=False)  # checked above
+            if precision == "bf16" and device == "cpu":
+                _fuse_for_bf16(model)
             return cls(TorchBackend(model, device, precision, options.num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
@@ -417,3 +419,12 @@ def predict(
     >>> predict("Senate passes the budget bill", model="runs/default/model")  # doctest: +SKIP
     """
     return _cached_predictor(str(Path(model).resolve()), backend, precision).predict(articles, target=target)
+
+
+def _fuse_for_bf16(model: Any) -> None:
+    """A folder's plain-torch BERT predicts through its fused bf16 layers (:meth:`BertLayer.fuse`): the model was
+    loaded for this predictor alone, so nothing else sees the change."""
+    from ..model.heads import FolderModel
+
+    if isinstance(model, FolderModel):
+        model.encoder.fuse(torch.bfloat16)

@@ -15,7 +15,7 @@ profile = importlib.import_module("speed_profile")  # benchmarks/ is on pytest's
 def known_ceiling(monkeypatch):
     """A stand-in for the measured matrix-product ceiling: where bf16 is emulated (the AVX2 row of make
     test-matrix) measuring it takes minutes, and these tests check the report, not the CPU."""
-    monkeypatch.setattr(profile, "matmul_ceiling", lambda dtype="bf16": 600.0)
+    monkeypatch.setattr(profile, "matmul_ceiling", lambda dtype="bf16", **_: 600.0)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,14 @@ def test_a_small_run_reports_every_stage_and_the_ceiling(tiny_model_dir: Path, t
     shares = [int(share) for share in re.findall(r"\| (\d+)% \|", text.split("| encoder operators")[0])]
     assert 98 <= sum(shares) <= 102  # the stages of prediction add up to the whole
     assert "samples/s" in text
+
+
+def test_a_bf16_run_times_the_fused_layers_against_the_plain_ones_in_turns(tiny_model_dir: Path, tmp_path: Path):
+    output = tmp_path / "benchmarks.md"
+    argv = ["--model", str(tiny_model_dir), "--articles", "6", "--train-steps", "1", "--train-batch-size", "2"]
+    assert profile.main([*argv, "--threads", "1", "--precision", "bf16", "--rounds", "2", "--output", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    assert re.search(r"2 rounds, medians: fused \d+\.\d+ s, plain \d+\.\d+ s: \*\*\d+\.\d+×\*\*", text)
+    assert "spread 600–600" in text  # the stand-in ceiling, probed once a round
+    table = text.split("| encoder operators (torch.profiler, self time, 4 batches) | plain s | fused s |")[1]
+    assert "| matrix products |" in table.split("\n\n")[0]

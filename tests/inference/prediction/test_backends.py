@@ -66,6 +66,9 @@ def test_torch_bf16_stays_close_to_fp32(tiny_model_dir: Path):
     fp32 = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32")
     bf16 = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="bf16")
     assert (fp32.backend_name, bf16.backend_name) == ("torch-fp32", "torch-bf16")
+    # a folder read for bf16 predicts through the fused layers (inference.model.bert), one read for fp32 does not
+    assert {layer.fused_dtype for layer in bf16.model.encoder.encoder["layer"]} == {torch.bfloat16}
+    assert {layer.fused_dtype for layer in fp32.model.encoder.encoder["layer"]} == {None}
     exact, rounded = fp32.predict_proba(articles), bf16.predict_proba(articles)
     for task in fp32.tasks:
         assert rounded[task].dtype == np.float32
@@ -110,7 +113,7 @@ def test_a_bad_native_bf16_override_is_refused(monkeypatch: pytest.MonkeyPatch):
         cpu_has_native_bf16()
 
 
-def test_bf16_runs_under_autocast_and_leaves_the_weights_fp32(tiny_model_dir: Path):
+def test_bf16_runs_under_autocast_and_leaves_a_callers_model_as_it_was(tiny_model_dir: Path):
     model = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32").model
     predictor = Predictor(
         model, Predictor.from_pretrained(tiny_model_dir, precision="fp32").tokenizer, precision="bf16"
@@ -118,6 +121,7 @@ def test_bf16_runs_under_autocast_and_leaves_the_weights_fp32(tiny_model_dir: Pa
     predictor.predict_proba(["Inflation pushes the bank to act."])
     assert predictor.backend.autocast
     assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert {layer.fused_dtype for layer in model.encoder.encoder["layer"]} == {None}  # the caller's model: unfused
 
 
 @pytest.mark.parametrize(
