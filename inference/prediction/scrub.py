@@ -33,6 +33,24 @@ BOILERPLATE = re.compile(
     ),
     re.IGNORECASE,
 )
+# Every line with a sentence BOILERPLATE matches holds one of these once casefolded (IGNORECASE matches no letter
+# that casefold does not map to the keyword's, but the dotless i): most lines hold none, and a substring test is
+# far cheaper than the regex, so only the rest are searched.
+BOILERPLATE_WORDS = (
+    "contributed",
+    "sign",
+    "newsletter",
+    "follow",
+    "like",
+    "click here",
+    "copyright",
+    "caption",
+    "credit",
+    "©",
+    "all rights reserved",
+    "appeared",
+    "published",
+)
 BYLINE = re.compile(r"^\s*by\s+[A-Z][\w.'’-]*(?:\s+(?:and\s+)?[A-Z][\w.'’-]*){0,5}\s*(?:,.{0,80})?$", re.IGNORECASE)
 WIRE_DATELINE = re.compile(r"\s*\((?:AP|Reuters|AFP|UPI|CNN)\)")  # "WASHINGTON (AP) —"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -96,7 +114,10 @@ class OutletScrubber:
         for line in text.split("\n"):
             if BYLINE.match(line):
                 continue
-            sentences = [s for s in SENTENCE_END.split(line) if not BOILERPLATE.search(s)]
+            sentences = SENTENCE_END.split(line)
+            folded = line.casefold().replace("ı", "i")  # IGNORECASE also takes a dotless i for an i
+            if any(word in folded for word in BOILERPLATE_WORDS):
+                sentences = [s for s in sentences if not BOILERPLATE.search(s)]
             lines.append(" ".join(sentences))
         text = WIRE_DATELINE.sub("", "\n".join(lines))
         if self._names is not None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from testkit.articles import make_rows
 from testkit.tiny import tiny_config
 
 from inference import Predictor
+from inference.prediction import scrub as scrub_module
 from inference.prediction.scrub import OutletScrubber, name_variants
 from training.data import load_splits, scrub_splits
 from training.fitting.recipe import train
@@ -92,3 +96,42 @@ def test_scrub_names_are_saved_and_applied_by_the_predictor(tmp_path, tiny_encod
     with_name = f"{saved[0]} says {article}. Sign up for our newsletter."
     plain = f"says {article}."
     assert predictor.predict_proba(with_name)["topic"].tolist() == predictor.predict_proba(plain)["topic"].tolist()
+
+
+def _search_every_sentence(scrubber: OutletScrubber, text: str) -> str:
+    """The scrubber without its keyword filter: every sentence searched for boilerplate."""
+    with patch.object(scrub_module, "BOILERPLATE_WORDS", ("",)):  # "" is in every line
+        return scrubber(text)
+
+
+FRAGMENTS = [
+    "The vote failed.",
+    "Sign up for our newsletter!",
+    "SIGN-UP now.",
+    "Follow us on Twitter.",
+    "Reuters contributed to this report.",
+    "Copyright 2024 The Daily Planet.",
+    "© 2023 all rights reserved",
+    "Photo credit: AP.",
+    "This story originally appeared in Time.",
+    "The Daily Planet reported it.",
+    "Sıgn up today.",  # a dotless i, which IGNORECASE takes for an i
+    "ſign up here.",  # a long s, which IGNORECASE and casefold take for an s
+    "Click HERE to read more?",
+    "Lawmakers liked the plan.",
+    "By John Smith",
+    "WASHINGTON (AP) — Rates rose.",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from([" ", "  ", "\n", "\n\n", "\t"])), max_size=12))
+def test_the_keyword_filter_changes_no_scrubbed_text(pieces):
+    scrubber = OutletScrubber(["The Daily Planet (Web News)", "Time"])
+    text = "".join(fragment + gap for fragment, gap in pieces)
+    assert scrubber(text) == _search_every_sentence(scrubber, text)
+
+
+def test_the_keyword_filter_still_drops_boilerplate_written_with_unusual_letters():
+    scrubber = OutletScrubber()
+    assert scrubber("Rates rose. Sıgn up today. ſign up here. Markets fell.") == "Rates rose. Markets fell."
