@@ -119,29 +119,31 @@ def test_encoders_it_cannot_reproduce_are_left_to_transformers(change):
         BertEncoder({**SETTINGS, **change})
 
 
-def test_the_fused_layers_compute_the_plain_layers_sums_in_fp32():
-    """fuse(float32) joins the query, key and value products and keeps the states in fp32: the same sums."""
+def _plain_and_fused(dtype: torch.dtype) -> tuple[BertEncoder, BertEncoder]:
+    """Two encoders with the same weights, in eval mode: the plain layers, and the layers fused in ``dtype``."""
     _, plain = _pair()
     fused = BertEncoder(SETTINGS)
     fused.load_state_dict(plain.state_dict())
-    fused.eval().fuse(torch.float32)
+    return plain.eval(), fused.eval().fuse(dtype)
+
+
+def test_the_fused_layers_compute_the_plain_layers_sums_in_fp32():
+    """fuse(float32) joins the query, key and value products and keeps the states in fp32: the same sums."""
+    plain, fused = _plain_and_fused(torch.float32)
     input_ids, mask, segments = _batch()
     real = mask.bool()
     with torch.inference_mode():
-        expected = plain.eval()(input_ids, mask, segments).last_hidden_state
+        expected = plain(input_ids, mask, segments).last_hidden_state
         got = fused(input_ids, mask, segments).last_hidden_state
     torch.testing.assert_close(got[real], expected[real], atol=1e-5, rtol=1e-5)
 
 
 def test_the_fused_bf16_layers_stay_within_bf16_tolerance_of_the_plain_layers_under_autocast():
-    _, plain = _pair()
-    fused = BertEncoder(SETTINGS)
-    fused.load_state_dict(plain.state_dict())
-    fused.eval().fuse(torch.bfloat16)
+    plain, fused = _plain_and_fused(torch.bfloat16)
     input_ids, mask, _ = _batch()
     real = mask.bool()
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        expected = plain.eval()(input_ids, mask).last_hidden_state.float()
+        expected = plain(input_ids, mask).last_hidden_state.float()
         got = fused(input_ids, mask).last_hidden_state
     assert got.dtype == torch.bfloat16  # the states stay in the fused precision between layers
     difference = (got.float()[real] - expected[real]).abs()
@@ -150,10 +152,7 @@ def test_the_fused_bf16_layers_stay_within_bf16_tolerance_of_the_plain_layers_un
 
 
 def test_fusing_leaves_the_state_dict_alone_and_training_drops_it():
-    _, plain = _pair()
-    fused = BertEncoder(SETTINGS)
-    fused.load_state_dict(plain.state_dict())
-    fused.eval().fuse(torch.bfloat16)
+    plain, fused = _plain_and_fused(torch.bfloat16)
     assert {k: v.dtype for k, v in fused.state_dict().items()} == {k: v.dtype for k, v in plain.state_dict().items()}
     assert all(torch.equal(fused.state_dict()[k], v) for k, v in plain.state_dict().items())
     fused.train()
@@ -161,5 +160,5 @@ def test_fusing_leaves_the_state_dict_alone_and_training_drops_it():
     input_ids, mask, _ = _batch()
     with torch.inference_mode():
         torch.testing.assert_close(
-            fused.eval()(input_ids, mask).last_hidden_state, plain.eval()(input_ids, mask).last_hidden_state
+            fused.eval()(input_ids, mask).last_hidden_state, plain(input_ids, mask).last_hidden_state
         )
