@@ -167,7 +167,9 @@ def compare_arrays(old: np.ndarray, new: np.ndarray) -> tuple[bool, str]:
     if np.array_equal(old, new):
         return True, "identical"
     diff = np.abs(old.astype(np.float64) - new.astype(np.float64))
-    return False, f"DIFFERENT: max abs diff {np.nanmax(diff):.3g} ({np.count_nonzero(diff)} elements)"
+    changed = int(np.count_nonzero(old.argmax(-1) != new.argmax(-1)))
+    labels = "labels equal" if not changed else f"{changed} of {old.shape[0]} labels differ"
+    return False, f"DIFFERENT: max abs diff {np.nanmax(diff):.3g} ({np.count_nonzero(diff)} elements); {labels}"
 
 
 # ---------------------------------------------------------------- the steps
@@ -298,7 +300,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     default_data = Path(os.environ.get("NEWSCLF_DATA", ROOT.parent / "shared" / "data"))
     parser.add_argument("--data", type=Path, default=default_data, help="data folder; with fnc1/: a pair run too")
     parser.add_argument("--output", type=Path, help="also write the table as a section of this Markdown file")
-    parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="only compare two .npz files")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("OLD", "NEW"),
+        help="only compare two .npz files (of an earlier run; with --before and --output, write its section)",
+    )
     parser.add_argument("--probabilities", type=Path, help=argparse.SUPPRESS)  # hidden mode: the output .npz
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
@@ -333,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.probabilities is not None:
             return probabilities(args.probabilities, args.inputs, args.code, args.models)
         if args.compare is not None:
-            return compare(*args.compare)[0]
+            status, report = compare(*args.compare)
+            if args.output is not None and args.before:
+                write_section(args.output, args.before, report, argv)
+            return status
         status, commit, report = check(args.before, args.work, args.data)
         if args.output is not None:
             write_section(args.output, commit, report, argv)

@@ -47,6 +47,20 @@ def test_one_changed_element_fails_and_names_the_array(tmp_path, capsys):
     assert "2/3 arrays bit-identical" in out
     rows = [line for line in out.splitlines() if "DIFFERENT" in line]
     assert len(rows) == 1 and rows[0].startswith("| mean-chunks | onnx-fp32 | topic |")
+    assert rows[0].endswith("; labels equal |")
+
+
+def test_a_changed_label_is_counted_and_the_section_is_written_from_two_files(tmp_path):
+    changed = arrays()
+    topic = changed["mean-chunks|onnx-fp32|topic"]
+    topic[0] = topic[0][::-1].copy()  # the first row's probabilities reversed: its label moves
+    old, new = write(tmp_path / "old.npz", arrays()), write(tmp_path / "new.npz", changed)
+    page = tmp_path / "page.md"
+    page.write_text(f"intro\n{same.BEGIN}\nold\n{same.END}\n", encoding="utf-8")
+    argv = ["--compare", str(old), str(new), "--before", "abc1234", "--output", str(page)]
+    assert same.main(argv) == 1
+    text = page.read_text(encoding="utf-8")
+    assert f"1 of {len(topic)} labels differ |" in text and "commit `abc1234`" in text and "\nold\n" not in text
 
 
 def test_bf16_rows_of_one_side_are_left_out_but_other_missing_rows_fail(tmp_path):
