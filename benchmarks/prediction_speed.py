@@ -36,6 +36,7 @@ from common import describe_machine, matmul_ceiling, replace_section, take_turns
 
 from inference import Predictor, load_model_folder
 from inference.model.classifier import transformers_encoder
+from inference.model.folder_layout import CONFIG_FILE
 from inference.model.windowing import article_text, encode_articles
 
 ROWS = (
@@ -273,6 +274,16 @@ def _speed_cells(result: dict[str, Any], base: float | None, ceiling: float) -> 
     ]
 
 
+def _windowing(model: str) -> str:
+    """The folder's windowing in words, from its config.json (``chunks, at most 1 window of 128 tokens``)."""
+    window = json.loads((Path(model) / CONFIG_FILE).read_text(encoding="utf-8")).get("window", {})
+    strategy, length = window.get("strategy", "head"), window.get("max_length", "?")
+    if strategy != "chunks":
+        return f"{strategy}, one window of {length} tokens"
+    count = window.get("max_windows", "?")
+    return f"chunks, at most {count} window{'s' if count != 1 else ''} of {length} tokens"
+
+
 def report(args: argparse.Namespace, articles: list[dict], results: dict[str, dict[str, Any]]) -> str:
     tasks = list(next(iter(results.values()))["labels"]) if results else []
     base = results.get("pipelines", {}).get("articles_per_s")
@@ -288,6 +299,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         (
             f"`python benchmarks/prediction_speed.py --model {Path(args.model).name} --articles {len(articles)} "
             f"--latency {args.latency} --threads {args.threads}"
+            + (f" --rows {' '.join(args.rows)}" if list(args.rows) != list(ROWS) else "")
             + (f" --rounds {args.rounds}" if args.rounds > 1 else "")
             + (f" --batch-size {args.batch_size}`" if args.batch_size else "`")
         ),
@@ -312,10 +324,10 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
     lines += [
         "",
         "`pipelines` reads the head of each article (what truncation gives) while the Predictor rows read the",
-        "model's configured windows (here head+tail), so its agreement and macro-F1 differ by windowing as well;",
-        "those rows read one window per article, so the compute per article is equal except that `pipelines`",
-        "runs the encoder once per task; `-chunks` rows read the whole article (up to 8 windows, on a model",
-        "trained on head+tail: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
+        f"model's configured windows (here {_windowing(args.model)}), so its agreement and macro-F1 differ by",
+        "windowing as well; where those rows read one window per article, the compute per article is equal except",
+        "that `pipelines` runs the encoder once per task; `-chunks` rows read the whole article (up to the model's",
+        "`max_windows` windows: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
         f"Each row ran {args.rounds} time(s) in a fresh process, the rows taking turns (every other round in",
         "reverse order); a row's cells come from its run of median speed.",

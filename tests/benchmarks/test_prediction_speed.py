@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 from pathlib import Path
 
 import torch
@@ -26,18 +27,28 @@ def _result(speed: float, labels: list[str], windows: float = 1.0) -> dict:
     }
 
 
-def test_report_ratios_agreement_and_f1():
+def test_report_ratios_agreement_and_f1(tmp_path):
     articles = [{"gold_leaning": gold} for gold in ["left", "right", "left", "center"]]
     results = {
         "pipelines": _result(10.0, ["left", "left", "left", "center"]),
         "torch-fp32": _result(30.0, ["left", "right", "left", "center"]),
         "onnx-int8": _result(50.0, ["left", "right", "right", "center"], windows=2.0),
     }
-    args = argparse.Namespace(
-        model="runs/x/model", latency=5, threads=2, batch_size=None, rounds=1, ceiling={"bf16": 600.0, "fp32": 150.0}
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(
+        json.dumps({"window": {"strategy": "chunks", "max_length": 128, "max_windows": 1}})
     )
+    args = argparse.Namespace(
+        model=str(model), latency=5, threads=2, batch_size=None, rounds=1, ceiling={"bf16": 600.0, "fp32": 150.0}
+    )
+    args.rows = list(bench.ROWS)
     text = bench.report(args, articles, results)
-    assert "the Predictor's default batch" in text and "--batch-size" not in text
+    assert "the Predictor's default batch" in text and "--batch-size" not in text and "--rows" not in text
+    assert "(here chunks, at most 1 window of 128 tokens)" in text
+    args.rows = ["pipelines", "torch-bf16"]
+    assert " --rows pipelines torch-bf16`" in bench.report(args, articles, results)
+    args.rows = list(bench.ROWS)
     args.batch_size = 16
     assert "--batch-size 16`" in bench.report(args, articles, results)
     report = text.splitlines()
