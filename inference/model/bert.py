@@ -131,6 +131,8 @@ class BertLayer(nn.Module):
     def fuse(self, dtype: torch.dtype) -> None:
         """Readies the prediction path in ``dtype`` (see the class). The fused weights are buffers that the state
         dict leaves out, so a fused model saves and loads as before."""
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"fuse takes a floating-point torch dtype such as torch.bfloat16, got {dtype!r}")
         linears = {
             "qkv": [self.attention["self"][name] for name in QKV],
             "attention_output": [self.attention["output"]["dense"]],

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from testkit.articles import write_allsides_like, write_fnc1_like
+from testkit.tiny import allsides_like_overrides
 
 from training.config import load_config
 from training.fitting.recipe import train
@@ -24,18 +25,7 @@ def train_tiny_allsides(tmp_path: Path, encoder: Path, monkeypatch) -> Path:
     """Writes AllSides-shaped data under tmp_path, points NEWSCLF_DATA at it and fine-tunes a tiny model."""
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    overrides = [
-        f"model.name={encoder}",
-        f"run.output_dir={tmp_path / 'runs'}",
-        "run.name=ft",
-        "model.max_length=32",
-        "model.stride=4",
-        "training.epochs=1",
-        "training.bf16=false",
-        "evaluation.example=false",
-        "evaluation.confusion_matrices=false",
-    ]
-    return train(load_config(ROOT / "configs" / "allsides.yaml", overrides))
+    return train(load_config(ROOT / "configs" / "allsides.yaml", allsides_like_overrides(tmp_path, encoder, "ft")))
 
 
 def test_allsides_benchmark_writes_one_replaceable_section(tmp_path, tiny_encoder_dir, monkeypatch):

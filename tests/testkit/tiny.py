@@ -46,6 +46,22 @@ def tiny_config(
     return load_config(CONFIGS / "default.yaml", tiny_overrides(tmp_path, encoder_dir, data, overrides))
 
 
+def allsides_like_overrides(tmp_path: Path, encoder_dir: Path, run_name: str) -> list[str]:
+    """``--set`` overrides that train the tiny encoder for one quick epoch on the AllSides configs, with the data
+    that :func:`testkit.articles.write_allsides_like` writes (found through ``NEWSCLF_DATA``)."""
+    return [
+        f"model.name={encoder_dir}",
+        f"run.output_dir={tmp_path / 'runs'}",
+        f"run.name={run_name}",
+        "model.max_length=32",
+        "model.stride=4",
+        "training.epochs=1",
+        "training.bf16=false",
+        "evaluation.example=false",
+        "evaluation.confusion_matrices=false",
+    ]
+
+
 def tiny_overrides(tmp_path: Path, encoder_dir: Path, data: Path, overrides: list[str] | None = None) -> list[str]:
     """The ``--set`` overrides of :func:`tiny_config` (run ``tiny`` under ``tmp_path/runs``), for a command line."""
     base = [

@@ -33,7 +33,12 @@ def validate_config(config: Config) -> None:
 
     Raises:
         ConfigError: ``training.learning_rate: expected a positive number, got -1.0``.
+        TypeError: ``config`` is not a :class:`Config` (``load_config`` or ``config_from_dict`` makes one).
     """
+    if not isinstance(config, Config):
+        raise TypeError(
+            f"validate_config takes a Config (load_config or config_from_dict makes one), got {type(config).__name__}"
+        )
     _check_task_names(config)
     check_ranges(config)
     config.model.windowing  # noqa: B018 (WindowConfig checks the six window keys together)
@@ -169,8 +174,11 @@ def _check_fusion(config: Config) -> None:
 
 def _check_metric(config: Config) -> None:
     """The metric that picks the best epoch is one that is reported."""
-    metrics = SUMMARY_METRICS
-    names = ["loss", *metrics, *(f"{task.name}_{metric}" for task in config.tasks for metric in metrics)]
+    names = [
+        "loss",
+        *SUMMARY_METRICS,
+        *(f"{task.name}_{metric}" for task in config.tasks for metric in SUMMARY_METRICS),
+    ]
     if config.training.metric not in names:
         raise ConfigError(f"training.metric {config.training.metric!r} is not reported; choose one of {names}")
 

@@ -162,3 +162,9 @@ def test_fusing_leaves_the_state_dict_alone_and_training_drops_it():
         torch.testing.assert_close(
             fused.eval()(input_ids, mask).last_hidden_state, plain(input_ids, mask).last_hidden_state
         )
+
+
+@pytest.mark.parametrize("dtype", ["bf16", None, torch.int8])
+def test_fuse_refuses_what_is_not_a_floating_point_dtype(dtype):
+    with pytest.raises(TypeError, match="fuse takes a floating-point torch dtype"):
+        BertEncoder(SETTINGS).eval().fuse(dtype)

@@ -196,3 +196,8 @@ def test_the_window_keys_travel_as_one_checked_window_config():
     refused = r"^model: stride must be in \[0, max_length/2\), got 32 \(keys model\.window"
     with pytest.raises(ConfigError, match=refused):
         load_config(None, ["model.window=chunks", "model.max_length=64", "model.stride=32"])
+
+
+def test_validate_config_refuses_what_is_not_a_config():
+    with pytest.raises(TypeError, match=r"validate_config takes a Config .*got dict"):
+        validate_config({"training": {"epochs": 1}})

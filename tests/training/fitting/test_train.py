@@ -16,7 +16,7 @@ import pytest
 import torch
 from testkit.articles import make_rows, write_allsides_like, write_jsonl
 from testkit.same import FP32_TOLERANCE
-from testkit.tiny import tiny_config
+from testkit.tiny import allsides_like_overrides, tiny_config
 from transformers import AutoTokenizer, TrainerCallback
 
 from inference import Predictor
@@ -267,18 +267,7 @@ def test_allsides_configs_train_on_data_found_through_newsclf_data(
 ):
     write_allsides_like(tmp_path / "data" / "allsides")
     monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
-    overrides = [
-        f"model.name={tiny_encoder_dir}",
-        f"run.output_dir={tmp_path / 'runs'}",
-        "run.name=as",
-        "model.max_length=32",
-        "model.stride=4",
-        "training.epochs=1",
-        "training.bf16=false",
-        "evaluation.example=false",
-        "evaluation.confusion_matrices=false",
-    ]
-    config = load_config(ROOT / "configs" / config_name, overrides)
+    config = load_config(ROOT / "configs" / config_name, allsides_like_overrides(tmp_path, tiny_encoder_dir, "as"))
     run_dir = train(config)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     if config_name == "allsides.yaml":
