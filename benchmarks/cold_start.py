@@ -3,11 +3,11 @@
     python benchmarks/cold_start.py --model runs/latest/model --output docs/speed.md
 
 Each measurement is a new ``python`` process (the median of ``--repeats``): ``import inference`` alone;
-``newsclf-predict --help``; and ``predict("...", model=DIR)`` from nothing, split into its imports (torch,
-then the rest of newsclf), loading the folder and the prediction itself, and whether that process imported
-transformers' model classes (a BERT-family folder loads without them:
-:func:`inference.model.loading.load_for_prediction`).
-Wall-clock times include the interpreter's start and exit, as a user's script pays them.
+``newsclf-predict --help``; and, per backend (torch, and ONNX Runtime when the folder has an export), one clock
+for the first prediction: the wall time of a ``python -c`` process that loads the folder and predicts one
+article, as a user's script meets it, beside that same process's own breakdown (importing torch when the
+backend needs it, importing newsclf, loading the folder, predicting) and the rest, the interpreter's start and
+exit. It also says whether the process imported torch and transformers' model classes.
 """
 
 from __future__ import annotations
@@ -28,17 +28,19 @@ ARTICLE = "Senate passes the budget after a late-night vote"
 STAGES = """
 import json, sys, time
 marks = [time.perf_counter()]
-import torch
+if {backend!r} == "torch":
+    import torch
 marks.append(time.perf_counter())
 from inference.prediction.predictor import Predictor
 marks.append(time.perf_counter())
-predictor = Predictor.from_pretrained({model!r})
+predictor = Predictor.from_pretrained({model!r}, backend={backend!r})
 marks.append(time.perf_counter())
 predictor.predict({article!r})
 marks.append(time.perf_counter())
-print(json.dumps([[b - a for a, b in zip(marks, marks[1:])], "transformers.modeling_utils" in sys.modules]))
+stages = [b - a for a, b in zip(marks, marks[1:])]
+print(json.dumps([stages, "torch" in sys.modules, "transformers.modeling_utils" in sys.modules]))
 """
-STAGE_NAMES = ("import torch", "import the rest of newsclf", "load", "predict")
+STAGE_NAMES = ("import torch", "import newsclf", "load", "predict")
 
 
 def wall_seconds(command: list[str]) -> float:
@@ -51,42 +53,60 @@ def median_wall(command: list[str], repeats: int) -> float:
     return statistics.median(wall_seconds(command) for _ in range(repeats))
 
 
-def stage_seconds(model: str, repeats: int) -> tuple[list[float], bool]:
-    """The median of each stage over ``repeats`` fresh processes, and whether any imported transformers'
-    model classes."""
-    runs, heavy = [], False
+def first_prediction(model: str, backend: str, repeats: int) -> dict:
+    """Medians over ``repeats`` fresh processes of the wall time and each stage, all from the same processes."""
+    walls, stages, torch_loaded, heavy = [], [], False, False
     for _ in range(repeats):
+        started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", STAGES.format(model=model, article=ARTICLE)],
+            [sys.executable, "-c", STAGES.format(model=model, backend=backend, article=ARTICLE)],
             check=True,
             capture_output=True,
             text=True,
         )
-        seconds, imported = json.loads(done.stdout.strip().splitlines()[-1])
-        runs.append(seconds)
-        heavy = heavy or imported
-    return [statistics.median(column) for column in zip(*runs)], heavy
+        walls.append(time.perf_counter() - started)
+        seconds, imported_torch, imported_classes = json.loads(done.stdout.strip().splitlines()[-1])
+        stages.append(seconds)
+        torch_loaded, heavy = torch_loaded or imported_torch, heavy or imported_classes
+    return {
+        "wall": statistics.median(walls),
+        "interpreter": statistics.median(wall - sum(row) for wall, row in zip(walls, stages)),
+        "stages": [statistics.median(column) for column in zip(*stages)],
+        "torch": torch_loaded,
+        "transformers": heavy,
+    }
+
+
+def table(model: str, results: dict[str, dict]) -> list[str]:
+    """The first-prediction table: one column per backend, the user's clock on top."""
+    names = list(results)
+    yes_no = {True: "yes", False: "no"}
+    rows = [
+        ("**first `predict()`, `python -c` to the answer**", [f"**{r['wall']:.2f}**" for r in results.values()]),
+        ("interpreter start and exit", [f"{r['interpreter']:.2f}" for r in results.values()]),
+        *[(name, [f"{r['stages'][i]:.2f}" for r in results.values()]) for i, name in enumerate(STAGE_NAMES)],
+        ("torch imported", [yes_no[r["torch"]] for r in results.values()]),
+        ("transformers' model classes imported", [yes_no[r["transformers"]] for r in results.values()]),
+    ]
+    return [
+        f"| {Path(model).name}: seconds | {' | '.join(f'backend={name}' for name in names)} |",
+        "|---|" + "---:|" * len(names),
+        *[f"| {label} | {' | '.join(cells)} |" for label, cells in rows],
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a model folder")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--backends", nargs="+", choices=("torch", "onnx"), help="default: torch, and onnx when the folder has one"
+    )
     parser.add_argument("--output", help="markdown file whose cold-start section is replaced")
     args = parser.parse_args(argv)
     python = sys.executable
-    rows = [
-        ("`python -c 'import inference'`", median_wall([python, "-c", "import inference"], args.repeats)),
-        ("`newsclf-predict --help`", median_wall([python, "-m", "inference", "--help"], args.repeats)),
-        (
-            "`predict(article, model=DIR)` from a fresh process",
-            median_wall(
-                [python, "-c", f"from inference import predict; predict({ARTICLE!r}, model={args.model!r})"],
-                args.repeats,
-            ),
-        ),
-    ]
-    stages, heavy = stage_seconds(args.model, args.repeats)
+    backends = args.backends or ["torch", *(["onnx"] if (Path(args.model) / "onnx").is_dir() else [])]
+    results = {backend: first_prediction(args.model, backend, args.repeats) for backend in backends}
     lines = [
         "## Cold start: importing newsclf and predicting one article",
         "",
@@ -95,14 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| what | seconds |",
         "|---|---:|",
-        *[f"| {name} | {seconds:.2f} |" for name, seconds in rows],
+        f"| `python -c 'import inference'` | {median_wall([python, '-c', 'import inference'], args.repeats):.2f} |",
+        f"| `newsclf-predict --help` | {median_wall([python, '-m', 'inference', '--help'], args.repeats):.2f} |",
         "",
-        "| stage of the first prediction (in-process clock) | seconds |",
-        "|---|---:|",
-        *[f"| {name} | {seconds:.2f} |" for name, seconds in zip(STAGE_NAMES, stages)],
-        f"| total | {sum(stages):.2f} |",
+        *table(args.model, results),
         "",
-        f"transformers' model classes (`transformers.modeling_utils`) imported: {'yes' if heavy else 'no'}.",
+        "The breakdown is the same processes' own clock; the interpreter's start and exit are the rest of the wall.",
     ]
     publish("\n".join(lines), args.output, BEGIN, END)
     return 0

@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .ranges import CLOSED_SHARE, Rule, at_least
 
 if TYPE_CHECKING:  # imported where windows are padded, so reading articles needs no torch
@@ -247,16 +249,6 @@ def pair_special_tokens(tokenizer: Any) -> tuple[list[int], list[int], list[int]
     raise ValueError(f"cannot locate the two texts of a pair between {type(tokenizer).__name__}'s special tokens")
 
 
-def token_type_ids(input_ids: torch.Tensor, attention_mask: torch.Tensor, sep_token_id: int) -> torch.Tensor:
-    """Segment ids of padded windows: 1 after a window's first separator (the second text of a pair and
-    its closing separator), 0 elsewhere, so single-text windows are all 0."""
-    import torch
-
-    is_sep = (input_ids == sep_token_id).long()
-    after_first = (torch.cumsum(is_sep, dim=1) - is_sep) > 0
-    return (after_first & attention_mask.bool()).long()
-
-
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The ids a tokenizer puts before and after a single text (``[CLS]`` and ``[SEP]`` for BERT)."""
     plain = tokenizer("a", add_special_tokens=False)["input_ids"]
@@ -267,30 +259,49 @@ def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     raise ValueError(f"cannot locate the text between {type(tokenizer).__name__}'s special tokens")
 
 
-def collate_windows(
+def pad_windows(
     articles: Sequence[Sequence[Sequence[int]]], pad_token_id: int, sep_token_id: int | None = None
-) -> dict[str, torch.Tensor]:
-    """Pads the windows of a batch of articles to the longest window.
+) -> dict[str, np.ndarray]:
+    """Pads the windows of a batch of articles to the longest window, as int64 numpy arrays.
 
     Returns ``input_ids``, ``attention_mask`` and ``window_to_article`` (the index, within the
     batch, of the article each window belongs to), which is what the model's ``forward`` takes,
-    and, given ``sep_token_id``, ``token_type_ids`` for (target, text) pairs.
+    and, given ``sep_token_id``, ``token_type_ids`` for (target, text) pairs: 1 after a window's first
+    separator (the second text and its closing separator), 0 elsewhere.
     """
-    import torch
-
     windows = [window for article in articles for window in article]
     owners = [index for index, article in enumerate(articles) for _ in article]
     longest = max(len(window) for window in windows)
-    input_ids = torch.full((len(windows), longest), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(windows), longest), dtype=torch.long)
+    input_ids = np.full((len(windows), longest), pad_token_id, dtype=np.int64)
+    attention_mask = np.zeros((len(windows), longest), dtype=np.int64)
     for row, window in enumerate(windows):
-        input_ids[row, : len(window)] = torch.tensor(window, dtype=torch.long)
+        input_ids[row, : len(window)] = window
         attention_mask[row, : len(window)] = 1
-    batch = {
-        "input_ids": input_ids,
-        "attention_mask": attention_mask,
-        "window_to_article": torch.tensor(owners, dtype=torch.long),
-    }
+    owners_array = np.array(owners, dtype=np.int64)
+    batch = {"input_ids": input_ids, "attention_mask": attention_mask, "window_to_article": owners_array}
     if sep_token_id is not None:
-        batch["token_type_ids"] = token_type_ids(input_ids, attention_mask, sep_token_id)
+        is_sep = (input_ids == sep_token_id).astype(np.int64)
+        after_first = (np.cumsum(is_sep, axis=1) - is_sep) > 0
+        batch["token_type_ids"] = (after_first & (attention_mask == 1)).astype(np.int64)
     return batch
+
+
+def window_assignment_rows(window_to_article: np.ndarray) -> np.ndarray:
+    """The ``(articles, windows)`` 0/1 float32 matrix that pools windows into articles (numpy; the model's own is
+    :func:`inference.model.heads.window_assignment`).
+
+    >>> window_assignment_rows(np.array([0, 0, 1]))
+    array([[1., 1., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    articles = np.arange(int(window_to_article.max()) + 1)
+    return (window_to_article[None, :] == articles[:, None]).astype(np.float32)
+
+
+def collate_windows(
+    articles: Sequence[Sequence[Sequence[int]]], pad_token_id: int, sep_token_id: int | None = None
+) -> dict[str, torch.Tensor]:
+    """:func:`pad_windows` as torch tensors, for a torch model's ``forward``."""
+    import torch
+
+    return {key: torch.from_numpy(value) for key, value in pad_windows(articles, pad_token_id, sep_token_id).items()}

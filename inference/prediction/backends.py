@@ -1,8 +1,10 @@
-"""Where a batch of windows is scored: torch (fp32 or bf16 autocast) or ONNX Runtime (fp32 or int8).
+"""Which engine scores a batch of windows: torch (fp32 or bf16 autocast, :mod:`.torch_backend`) or ONNX Runtime
+(fp32 or int8, :mod:`.onnx_backend`), and the settings both share.
 
-Every backend takes the padded batch that :func:`~inference.model.windowing.collate_windows` builds and
+Every backend takes the padded batch that :func:`~inference.model.windowing.pad_windows` builds and
 returns one float32 ``(articles, labels)`` logits array per task, in the model's task order, so the
-:class:`~inference.prediction.predictor.Predictor` around it is the same whichever runs.
+:class:`~inference.prediction.predictor.Predictor` around it is the same whichever runs. Nothing here imports
+torch: a folder predicted through ONNX Runtime never loads it (1.5-2 s of a cold start, docs/speed.md).
 
 ``choose_backend`` turns ``backend="auto"`` into a concrete choice. On CPUs with native bf16 matrix
 units (AVX-512 BF16 or AMX) torch under bf16 autocast is both the fastest and the closest to fp32 of
@@ -17,23 +19,13 @@ has one, else torch fp32.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-import torch
-
-from ..model.heads import window_assignment
 from ..model.settings import TaskSpecs
-
-if TYPE_CHECKING:
-    from ..model.classifier import NewsClassifier
-    from ..model.heads import FolderModel
 
 BACKENDS = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -67,19 +59,21 @@ def cpu_has_native_bf16() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _detected_native_bf16() -> bool:
-    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
-        if getattr(torch.cpu, probe, lambda: False)():
-            return True
     try:
         flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    except OSError:  # not Linux: ask torch, which the torch backend imports anyway
+        import torch
+
+        probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
 def bf16_supported(device: str = "cpu") -> bool:
     """Whether bf16 autocast pays off on ``device`` (a bf16-capable GPU, or a CPU with native bf16)."""
     if device.startswith("cuda"):
+        import torch
+
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     return cpu_has_native_bf16()
 
@@ -106,37 +100,6 @@ def onnx_files(folder: str | Path) -> dict[str, Path]:
     """The exported ONNX models of a model folder, by precision (``fp32``, ``int8``)."""
     onnx_dir = Path(folder) / ONNX_FOLDER
     return {precision: onnx_dir / name for precision, name in ONNX_FILES.items() if (onnx_dir / name).is_file()}
-
-
-_THREAD_SETTING = threading.RLock()  # re-entrant: a scoped call may run inside another (training that predicts)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Runs a block on ``count`` torch CPU threads, then puts back the caller's setting (None: leaves it).
-
-    torch's thread count is one setting for the whole process, so a library call that changes it for
-    its own work must restore it; the lock keeps two such calls from restoring each other's value.
-
-    >>> before = torch.get_num_threads()
-    >>> with torch_threads(1):
-    ...     torch.get_num_threads()
-    1
-    >>> torch.get_num_threads() == before
-    True
-    """
-    if count is None:
-        yield
-        return
-    with _THREAD_SETTING:
-        before = torch.get_num_threads()
-        if count != before:
-            torch.set_num_threads(count)
-        try:
-            yield
-        finally:
-            if count != before:
-                torch.set_num_threads(before)
 
 
 def onnxruntime_available() -> bool:
@@ -190,118 +153,3 @@ def choose_backend(
     if precision == "auto":
         precision = "int8" if "int8" in onnx_files else "fp32"
     return "onnx", precision
-
-
-class TorchBackend:
-    """Runs a :class:`NewsClassifier` or :class:`~inference.model.heads.FolderModel` with torch, in fp32 or
-    under bf16 autocast (which leaves the model's own weights in fp32; casting the encoder to bf16 instead
-    measured no faster, docs/speed.md).
-
-    Args:
-        model: the model.
-        device: ``cpu`` or ``cuda``.
-        precision: ``fp32`` or ``bf16``.
-        num_threads: torch CPU threads for each call (the process's own setting is restored after);
-            ``None``: whatever the process uses.
-    """
-
-    name = "torch"
-
-    def __init__(
-        self,
-        model: NewsClassifier | FolderModel,
-        device: str = "cpu",
-        precision: str = "fp32",
-        num_threads: int | None = None,
-    ) -> None:
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"the torch backend runs fp32 or bf16, got {precision!r}")
-        if num_threads is not None and num_threads < 1:
-            raise ValueError(f"num_threads must be at least 1, got {num_threads}")
-        self.model = model.to(device).eval()
-        self.config: TaskSpecs = model.config
-        self.device = device
-        self.precision = precision
-        self.num_threads = num_threads
-
-    @property
-    def autocast(self) -> bool:
-        return self.precision == "bf16"
-
-    def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
-        inputs = {key: value.to(self.device) for key, value in batch.items()}
-        with self.context():
-            logits = self.model(**inputs).logits
-        return [task_logits.float().cpu().numpy() for task_logits in logits]
-
-    def window_vectors(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Each window's vector (fp32, on the CPU), for windows batched apart from their articles."""
-        inputs = {key: value.to(self.device) for key, value in batch.items() if key != "window_to_article"}
-        with self.context():
-            return self.model.encode_windows(**inputs).cpu()
-
-    def article_logits(self, vectors: torch.Tensor, window_to_article: torch.Tensor) -> list[np.ndarray]:
-        """Each task's logits for the articles whose windows' ``vectors`` are given (as :meth:`__call__`)."""
-        with self.context():
-            assignment = window_assignment(window_to_article.to(self.device))
-            logits = self.model.classify(self.model.pool_windows(vectors.to(self.device), assignment))
-        return [task_logits.float().cpu().numpy() for task_logits in logits]
-
-    def context(self) -> contextlib.ExitStack:
-        """The threads, inference mode and autocast every call runs under (for code that runs parts of the model)."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(torch_threads(self.num_threads))
-        stack.enter_context(torch.inference_mode())
-        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
-        stack.enter_context(torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.autocast))
-        return stack
-
-
-class OnnxBackend:
-    """Runs an exported ONNX model (see :mod:`inference.prediction.onnx_export`) with ONNX Runtime on the CPU.
-
-    Args:
-        path: the ``.onnx`` file.
-        config: the model's :class:`TaskSpecs` (tasks, labels, windowing).
-        precision: ``fp32`` or ``int8``, for reports.
-        num_threads: ONNX Runtime's intra-op threads; ``None`` lets it choose.
-    """
-
-    name = "onnx"
-
-    def __init__(
-        self, path: str | Path, config: TaskSpecs, precision: str = "fp32", num_threads: int | None = None
-    ) -> None:
-        try:
-            import onnxruntime
-        except ImportError as error:
-            raise ImportError(
-                "the ONNX backend needs onnxruntime: pip install 'newsclf[onnx]' (or backend='torch')"
-            ) from error
-        options = onnxruntime.SessionOptions()
-        if num_threads is not None:
-            options.intra_op_num_threads = num_threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        inputs = [node.name for node in self.session.get_inputs()]
-        outputs = [node.name for node in self.session.get_outputs()]
-        if inputs != onnx_inputs(config) or outputs != config.task_names:
-            raise ValueError(
-                f"{path}: takes {inputs} and gives {outputs}; expected {onnx_inputs(config)} and the model's tasks "
-                f"{config.task_names} (export it again with newsclf-export)"
-            )
-        self.config = config
-        self.precision = precision
-        self.path = Path(path)
-
-    def __call__(self, batch: Mapping[str, torch.Tensor]) -> list[np.ndarray]:
-        feeds = {
-            "input_ids": batch["input_ids"].numpy(),
-            "attention_mask": batch["attention_mask"].numpy(),
-            "assignment": window_assignment(batch["window_to_article"]).numpy(),
-        }
-        if self.config.reads_pairs:  # single texts (no segment ids in the batch) are all segment 0
-            segments = batch.get(PAIR_INPUT)
-            feeds[PAIR_INPUT] = np.zeros_like(feeds["input_ids"]) if segments is None else segments.numpy()
-        return [np.asarray(logits, dtype=np.float32) for logits in self.session.run(None, feeds)]

@@ -39,7 +39,8 @@ from ..model.folder_layout import MANIFEST
 from ..model.loading import ModelFolderError, load_model_folder
 from ..model.manifest import add_to_manifest
 from ..paths import refuse_overwriting_inputs
-from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, OnnxBackend, onnx_inputs
+from .backends import ONNX_FILES, ONNX_FOLDER, PAIR_INPUT, onnx_inputs
+from .onnx_backend import OnnxBackend
 from .predictor import Predictor
 
 OPSET = 17

@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..model.folder_layout import CALIBRATION_FILE, TFIDF_FOLDER
 from ..model.loading import (
@@ -25,10 +25,17 @@ from ..model.loading import (
     load_config_and_tokenizer,
     load_for_prediction,
 )
+from ..model.windowing import (
+    TARGET_FIELD,
+    Article,
+    article_text,
+    encode_articles,
+    encode_pairs,
+    pad_windows,
+    standard_fields,
+)
 from ..options import PredictOptions
 from .backends import (
-    OnnxBackend,
-    TorchBackend,
     bf16_supported,
     choose_backend,
     default_batch_size,
@@ -36,23 +43,15 @@ from .backends import (
     onnxruntime_available,
 )
 from .fusion import TaskCalibration, fused_probabilities, read_calibration
+from .onnx_backend import OnnxBackend
 from .results import TaskResult, as_batch, label_results, shaped_probabilities
 from .scrub import OutletScrubber
 from .tfidf import TfidfPredictor, pair_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported only where a torch model runs: an ONNX folder predicts without it
     from ..model.classifier import NewsClassifier
     from ..model.heads import FolderModel
-
-from ..model.windowing import (
-    TARGET_FIELD,
-    Article,
-    article_text,
-    collate_windows,
-    encode_articles,
-    encode_pairs,
-    standard_fields,
-)
+    from .torch_backend import TorchBackend
 
 POOLED_ARTICLES = 256  # articles whose window vectors are pooled together (bounds the assignment matrix)
 
@@ -90,9 +89,7 @@ class Predictor:
         fused = [task for task, c in self.calibration.items() if c.tfidf_weight > 0]
         if fused and (tfidf is None or set(fused) - set(tfidf.tasks)):
             raise ValueError(f"tasks {fused} fuse TF-IDF scores, but the sparse model given has no head for them")
-        self.backend = (
-            model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, device, precision)
-        )
+        self.backend = _as_backend(model, device, precision)
         self.config = self.backend.config
         self.tokenizer = tokenizer
         self.window = self.config.window_config
@@ -171,9 +168,11 @@ class Predictor:
         )
         extras = {"batch_size": options.batch_size, **_calibration_files(folder)}
         if backend == "torch":
+            from .torch_backend import TorchBackend, fuse_for_bf16
+
             model, tokenizer = load_for_prediction(folder, device=device, verify=False)  # checked above
             if precision == "bf16" and device == "cpu":
-                _fuse_for_bf16(model)
+                fuse_for_bf16(model)
             return cls(TorchBackend(model, device, precision, options.num_threads), tokenizer, **extras)
         if precision not in exported:
             raise ModelFolderError(
@@ -300,23 +299,22 @@ class Predictor:
         batch pads its windows only to the length of others like them (a chunked article's short last
         window is not padded to its full ones); their vectors are then pooled per article."""
         pad = self.tokenizer.pad_token_id
-        if not isinstance(self.backend, TorchBackend) or all(len(article) == 1 for article in windows):
+        if isinstance(self.backend, OnnxBackend) or all(len(article) == 1 for article in windows):
             for indices in _length_sorted_batches(windows, self.batch_size):
-                yield indices, self.backend(collate_windows([windows[i] for i in indices], pad, sep))
+                yield indices, self.backend(pad_windows([windows[i] for i in indices], pad, sep))
             return
         flat = [window for article in windows for window in article]
-        owners = torch.tensor([index for index, article in enumerate(windows) for _ in article])
+        owners = np.array([index for index, article in enumerate(windows) for _ in article])
         vectors: list[Any] = [None] * len(flat)
         for rows in length_sorted_windows(windows, self.batch_size):
-            encoded = self.backend.window_vectors(collate_windows([[flat[i]] for i in rows], pad, sep))
+            encoded = self.backend.window_vectors(pad_windows([[flat[i]] for i in rows], pad, sep))
             for row, vector in zip(rows, encoded):
                 vectors[row] = vector
-        stacked = torch.stack(vectors)
         first = 0
         for lo in range(0, len(windows), POOLED_ARTICLES):
             indices = list(range(lo, min(lo + POOLED_ARTICLES, len(windows))))
             last = first + sum(len(windows[i]) for i in indices)
-            yield indices, self.backend.article_logits(stacked[first:last], owners[first:last] - lo)
+            yield indices, self.backend.article_logits(vectors[first:last], owners[first:last] - lo)
             first = last
 
     def _with_standard_fields(self, article: Article) -> Article:
@@ -421,10 +419,14 @@ def predict(
     return _cached_predictor(str(Path(model).resolve()), backend, precision).predict(articles, target=target)
 
 
-def _fuse_for_bf16(model: Any) -> None:
-    """A folder's plain-torch BERT predicts through its fused bf16 layers (:meth:`BertLayer.fuse`): the model was
-    loaded for this predictor alone, so nothing else sees the change."""
-    from ..model.heads import FolderModel
+def _as_backend(
+    model: NewsClassifier | FolderModel | TorchBackend | OnnxBackend, device: str, precision: str
+) -> TorchBackend | OnnxBackend:
+    """A backend as given, or a torch model wrapped in one (a torch model exists only once torch is imported, so
+    asking costs an ONNX predictor nothing)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(model, torch.nn.Module):
+        return model  # a backend
+    from .torch_backend import TorchBackend
 
-    if isinstance(model, FolderModel):
-        model.encoder.fuse(torch.bfloat16)
+    return TorchBackend(model, device, precision)

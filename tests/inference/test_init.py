@@ -25,8 +25,9 @@ def test_the_command_line_parses_its_arguments_before_loading_torch():
     assert modules_loaded_by("import inference.batch.cli") == []
 
 
-def test_asking_for_the_predictor_loads_torch():
-    assert "torch" in modules_loaded_by("from inference import Predictor")
+def test_the_predictor_leaves_torch_to_the_torch_backend():
+    assert "torch" not in modules_loaded_by("from inference import Predictor, predict")
+    assert "torch" in modules_loaded_by("from inference.prediction.torch_backend import TorchBackend")
 
 
 @pytest.mark.parametrize("name", inference.__all__)

@@ -15,7 +15,7 @@ import transformers
 from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import TrainOutput
 
-from inference.prediction.backends import torch_threads
+from inference.prediction.torch_backend import torch_threads
 from training.config import Config, save_config
 from training.data import DataError, encode_labels, load_task_data, untrained_label_ids
 from training.fitting.building import Prepared, build_model, tokenize

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,41 @@ ARTICLES = [
     "",
     {"content": "Taxes, freedom and borders dominate the debate."},
 ]
+
+
+# Predicts in a fresh process in which importing torch fails, and prints the probabilities as JSON.
+WITHOUT_TORCH = """
+import json, sys
+
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("this process may not import " + name)
+
+sys.meta_path.insert(0, NoTorch())
+from inference import Predictor
+
+predictor = Predictor.from_pretrained(sys.argv[1], backend=sys.argv[3], precision="fp32")
+probabilities = predictor.predict_proba(json.loads(sys.argv[2]))
+print(json.dumps({task: values.tolist() for task, values in probabilities.items()}))
+"""
+
+
+def predicted_without_torch(folder: Path, backend: str = "onnx") -> dict[str, np.ndarray]:
+    command = [sys.executable, "-c", WITHOUT_TORCH, str(folder), json.dumps(ARTICLES), backend]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return {task: np.asarray(values) for task, values in json.loads(done.stdout).items()}
+
+
+def assert_onnx_needs_no_torch(folder: Path) -> None:
+    """The ONNX backend predicts the same as in this process (where torch is loaded) in one that cannot load torch."""
+    expected = Predictor.from_pretrained(folder, backend="onnx", precision="fp32").predict_proba(ARTICLES)
+    got = predicted_without_torch(folder)
+    assert set(got) == set(expected)
+    for task in expected:
+        np.testing.assert_array_equal(got[task].argmax(axis=1), expected[task].argmax(axis=1))
+        np.testing.assert_allclose(got[task], expected[task], atol=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +100,15 @@ def test_onnx_fp32_matches_torch(exported: Path):
         np.testing.assert_allclose(got[task], expected[task], atol=1e-4)
     single = onnx_predictor.predict(ARTICLES[2])
     assert single["topic"]["label"] == torch_predictor.predict(ARTICLES[2])["topic"]["label"]
+
+
+def test_the_onnx_backend_never_imports_torch(exported: Path):
+    assert_onnx_needs_no_torch(exported)
+
+
+def test_the_torch_free_check_fails_where_torch_is_needed(exported: Path):
+    with pytest.raises(AssertionError, match="may not import torch"):
+        predicted_without_torch(exported, backend="torch")
 
 
 def test_onnx_int8_gives_valid_probabilities(exported: Path):
@@ -117,3 +163,4 @@ def test_a_model_fused_with_tfidf_exports_and_every_backend_fuses_it(
     expected, got = torch_predictor.predict_proba(ARTICLES), onnx_predictor.predict_proba(ARTICLES)
     for task in torch_predictor.tasks:
         np.testing.assert_allclose(got[task], expected[task], atol=1e-4)
+    assert_onnx_needs_no_torch(folder)
