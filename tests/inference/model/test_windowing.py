@@ -6,6 +6,7 @@ import itertools
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -19,10 +20,12 @@ from inference.model.windowing import (
     collate_windows,
     encode_articles,
     encode_pairs,
+    pad_windows,
     pair_special_tokens,
     special_tokens,
     split_tokens,
     token_ids,
+    window_assignment_rows,
 )
 
 FIELDS = ("title", "content")
@@ -470,6 +473,26 @@ def test_token_type_ids_mark_the_second_segment_only(tokenizer):
     assert batch["token_type_ids"][1].sum() == 0
     assert (batch["token_type_ids"] * (1 - batch["attention_mask"])).sum() == 0
     assert "token_type_ids" not in collate_windows([pair[0]], tokenizer.pad_token_id)
+
+
+def test_padded_windows_are_int64_numpy_arrays_and_the_tensors_hold_the_same(tokenizer):
+    config = WindowConfig(strategy="chunks", max_length=16, stride=4, max_windows=3)
+    pairs = encode_pairs(tokenizer, ["claim", "another claim"], ["the body text " * 6, "short"], config)
+    padded = pad_windows(pairs, tokenizer.pad_token_id, tokenizer.sep_token_id)
+    tensors = collate_windows(pairs, tokenizer.pad_token_id, tokenizer.sep_token_id)
+    assert set(padded) == set(tensors) == {"input_ids", "attention_mask", "window_to_article", "token_type_ids"}
+    for key, array in padded.items():
+        assert isinstance(array, np.ndarray) and array.dtype == np.int64
+        assert tensors[key].dtype == torch.long and tensors[key].tolist() == array.tolist()
+
+
+def test_the_numpy_assignment_is_the_models():
+    from inference.model.heads import window_assignment
+
+    owners = np.array([0, 0, 1, 2, 2, 2])
+    rows = window_assignment_rows(owners)
+    assert rows.dtype == np.float32 and rows.sum(axis=1).tolist() == [2, 1, 3]
+    assert rows.tolist() == window_assignment(torch.from_numpy(owners)).tolist()
 
 
 WORDS = [
