@@ -172,7 +172,9 @@ def calibrate_run(
     result = RunCalibration()
     if config.training.fuse_tfidf:
         logger.info("fitting TF-IDF + linear SVM on %d articles to fuse with the encoder", len(splits["train"]))
-        result.tfidf, result.tfidf_info = fit_tfidf(splits, label_lists, config.data.text_fields, scrub_names)
+        result.tfidf, result.tfidf_info = fit_tfidf(
+            splits, label_lists, config.data.text_fields, scrub_names, config.training.num_threads
+        )
         result.tfidf_scores = {split: result.tfidf.scores(tfidf_texts(splits[split])) for split in logits}
     if result.tfidf is not None:
         logger.info("TF-IDF fitted in %.0f s (C per task: %s)", result.tfidf_info["seconds"], result.tfidf_info["C"])

@@ -69,7 +69,7 @@ def out_of_fold_tfidf(
         held_scores = np.zeros(logits.shape, dtype=np.float32)
         for fit_rows, held in held_out.folds:
             keep = fit_rows[y[fit_rows] != -100]
-            svm = LinearSVC(C=costs[task]).fit(features[keep], y[keep])
+            svm = LinearSVC(C=costs[task], random_state=0).fit(features[keep], y[keep])
             coef, intercept = full_rank(svm)
             decision = np.asarray(features[held] @ coef.T) + intercept
             # a class the fold's rows lack ranks last, below the row's lowest score (not -inf: the temperature

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -63,6 +64,17 @@ def test_reloaded_baseline_scores_like_the_fitted_one(tmp_path, tiny_encoder_dir
     for task in ("topic", "leaning"):
         np.testing.assert_allclose(before[task], after[task], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(after[task].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_svms_fitted_side_by_side_are_those_fitted_one_at_a_time(tmp_path, tiny_encoder_dir):
+    config = tiny_config(tmp_path, tiny_encoder_dir, rows=make_rows(per_cell=8))
+    alone, side_by_side = copy.deepcopy(config), copy.deepcopy(config)
+    alone.training.num_threads, side_by_side.training.num_threads = 1, 3
+    (one, one_metrics), (pool, pool_metrics) = fit_baseline(alone), fit_baseline(side_by_side)
+    assert one_metrics["train"]["C"] == pool_metrics["train"]["C"]
+    for task in ("topic", "leaning"):
+        for mine, theirs in zip(one.heads[task], pool.heads[task]):  # coefficients, intercepts
+            np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-7)
 
 
 def test_binary_task_keeps_one_row_per_class(tmp_path, tiny_encoder_dir):
