@@ -269,7 +269,10 @@ def pad_windows(
     and, given ``sep_token_id``, ``token_type_ids`` for (target, text) pairs: 1 after a window's first
     separator (the second text and its closing separator), 0 elsewhere.
     """
+    articles = list(articles)  # read twice below: a generator would leave the owners empty
     windows = [window for article in articles for window in article]
+    if not windows:
+        raise ValueError("pad_windows: the articles hold no windows to pad")
     owners = [index for index, article in enumerate(articles) for _ in article]
     longest = max(len(window) for window in windows)
     input_ids = np.full((len(windows), longest), pad_token_id, dtype=np.int64)

@@ -422,11 +422,23 @@ def predict(
 def _as_backend(
     model: NewsClassifier | FolderModel | TorchBackend | OnnxBackend, device: str, precision: str
 ) -> TorchBackend | OnnxBackend:
-    """A backend as given, or a torch model wrapped in one (a torch model exists only once torch is imported, so
-    asking costs an ONNX predictor nothing)."""
-    torch = sys.modules.get("torch")
-    if torch is None or not isinstance(model, torch.nn.Module):
-        return model  # a backend
-    from .torch_backend import TorchBackend
+    """A backend as given, or a torch model wrapped in one (a torch model or backend exists only once torch is
+    imported, so asking costs an ONNX predictor nothing).
 
-    return TorchBackend(model, device, precision)
+    Raises:
+        TypeError: ``model`` is neither (a folder's path, say).
+    """
+    if isinstance(model, OnnxBackend):
+        return model
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        from .torch_backend import TorchBackend
+
+        if isinstance(model, TorchBackend):
+            return model
+        if isinstance(model, torch.nn.Module):
+            return TorchBackend(model, device, precision)
+    raise TypeError(
+        f"Predictor takes a torch model or a backend, got {type(model).__name__}; "
+        "to load a model folder use Predictor.from_pretrained(path)"
+    )

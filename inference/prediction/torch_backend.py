@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..model.heads import window_assignment
+from ..model.heads import FolderModel, window_assignment
 from ..model.settings import TaskSpecs
 
 if TYPE_CHECKING:
     from ..model.classifier import NewsClassifier
-    from ..model.heads import FolderModel
 
 
 _THREAD_SETTING = threading.RLock()  # re-entrant: a scoped call may run inside another (training that predicts)
@@ -124,7 +123,5 @@ class TorchBackend:
 def fuse_for_bf16(model: Any) -> None:
     """A folder's plain-torch BERT predicts through its fused bf16 layers (:meth:`BertLayer.fuse`); call it only on a
     model loaded for one predictor alone, so nothing else sees the change."""
-    from ..model.heads import FolderModel
-
     if isinstance(model, FolderModel):
         model.encoder.fuse(torch.bfloat16)

@@ -486,6 +486,15 @@ def test_padded_windows_are_int64_numpy_arrays_and_the_tensors_hold_the_same(tok
         assert tensors[key].dtype == torch.long and tensors[key].tolist() == array.tolist()
 
 
+def test_padding_reads_a_generator_of_articles_and_refuses_no_windows():
+    articles = [[[101, 5, 102]], [[101, 6, 7, 102], [101, 8, 102]]]
+    from_generator = pad_windows((article for article in articles), pad_token_id=0)
+    assert from_generator["window_to_article"].tolist() == [0, 1, 1]
+    assert from_generator["input_ids"].tolist() == pad_windows(articles, pad_token_id=0)["input_ids"].tolist()
+    with pytest.raises(ValueError, match="no windows to pad"):
+        pad_windows([], pad_token_id=0)
+
+
 def test_the_numpy_assignment_is_the_models():
     from inference.model.heads import window_assignment
 

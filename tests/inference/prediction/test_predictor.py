@@ -341,3 +341,8 @@ def test_windows_of_long_articles_are_batched_by_length_and_pooled_per_article(
     for task in predictor.tasks:
         expected = fused_probabilities(whole[task], predictor.calibration[task])
         np.testing.assert_allclose(got[task], expected, atol=1e-5)
+
+
+def test_a_folder_path_given_as_the_model_is_refused_with_the_loader_named(tiny_model_dir: Path):
+    with pytest.raises(TypeError, match=r"got \w*Path; to load a model folder use Predictor.from_pretrained"):
+        Predictor(tiny_model_dir, tokenizer=None)
