@@ -45,6 +45,12 @@ class TrainingConfig:
     )
     gradient_accumulation: int = setting(1, "steps accumulated before each optimizer update", at_least(1))
     learning_rate: float = setting(1.0e-4, "peak learning rate (linear warm-up, then linear decay)", POSITIVE)
+    trainable_layers: int | None = setting(
+        None,
+        "fine-tuning trains only the encoder's top N transformer layers and the heads; the embeddings and the "
+        "layers below stay as pretrained (a cheaper step: no gradients below them); null: every layer",
+        at_least(1, "every layer"),
+    )
     head_learning_rate: float | None = setting(
         None, "peak learning rate of the task heads; null: learning_rate", POSITIVE
     )

@@ -1,5 +1,5 @@
 """A config against what it names outside itself, before any work: the encoder (its length, read from its
-config.json alone), the teacher's folder, the experiment trackers. The config's own values are checked when it is
+config.json alone) and its depth, the teacher's folder, the experiment trackers. The config's own values are checked when it is
 built (:mod:`training.config.validation`); :func:`check_config` checks them again, for a config made in code, and
 adds the one rule only a config to train must meet (its text fields are article fields).
 
@@ -37,6 +37,7 @@ def check_config(config: Config) -> None:
         check_article_fields(config)
         trackers(config.training.report_to)
         check_encoder_length(config)
+        check_trainable_layers(config)
         check_teacher(config)
     except ConfigError as error:
         if not config.source:
@@ -70,4 +71,24 @@ def check_encoder_length(config: Config) -> None:
         raise ConfigError(
             f"model.max_length: expected at most {limit}, the positions encoder {config.model.name!r} reads "
             f"({explain_positions(encoder)}), got {config.model.max_length}"
+        )
+
+
+def check_trainable_layers(config: Config) -> None:
+    """``training.trainable_layers`` is at most the encoder's depth, and asked for only where the model is
+    fine-tuned."""
+    layers = config.training.trainable_layers
+    if layers is None:
+        return
+    if config.training.mode not in ("finetune", "probe+finetune"):
+        raise ConfigError(
+            f"training.trainable_layers: only fine-tuning trains layers; training.mode is {config.training.mode!r} "
+            "(expected finetune or probe+finetune, or trainable_layers null)"
+        )
+    encoder = encoder_fields(config.model.name)
+    depth = encoder.get("num_hidden_layers") if isinstance(encoder, dict) else None
+    if isinstance(depth, int) and layers > depth:
+        raise ConfigError(
+            f"training.trainable_layers: expected at most {depth}, the layers of encoder {config.model.name!r}, "
+            f"got {layers}"
         )

@@ -27,6 +27,7 @@ from training.heads.group_cv import split_by_group
 from training.heads.probe import Folds, ProbeStage, run_probe
 from training.model.arguments import training_arguments
 from training.model.encoders import resolve_encoder
+from training.model.freezing import train_top_layers
 from training.model.trainer import (
     ArticleDataset,
     DrawWindowsEachEpoch,
@@ -163,6 +164,9 @@ def prepare_run(config: Config) -> Prepared:
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
     model = build_model(config, label_lists, data.scrub_names)
+    if config.training.trainable_layers is not None:
+        trained = train_top_layers(model, config.training.trainable_layers)
+        logger.info("fine-tuning the top %d encoder layers: %d parameters", config.training.trainable_layers, trained)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
     window = model.config.window_config
     pairs = model.config.reads_pairs
