@@ -1,5 +1,5 @@
-"""A config against what it names outside itself, before any work: the encoder (its length, read from its
-config.json alone) and its depth, the teacher's folder, the experiment trackers. The config's own values are checked when it is
+"""A config against what it names outside itself, before any work: the encoder (its length and depth, read from
+its config.json alone), the teacher's folder, the experiment trackers. The config's own values are checked when it is
 built (:mod:`training.config.validation`); :func:`check_config` checks them again, for a config made in code, and
 adds the one rule only a config to train must meet (its text fields are article fields).
 
