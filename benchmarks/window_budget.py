@@ -7,8 +7,9 @@
 Two questions, both on validation only (the test split is not touched):
 
 - ``--probe``: does the frozen encoder's article vector carry more when it averages more windows? Each budget is
-  ``configs/allsides-outlet.yaml`` as a probe (no fine-tuning, no TF-IDF) on the whole training split, its heads
-  fitted on the mean (``4-max``: the element-wise max) of up to that many windows' vectors. Vectors are cached
+  ``--config`` (``configs/allsides-outlet.yaml``; ``--set`` adds overrides) as a probe (no fine-tuning, no
+  TF-IDF) on the whole training split (or ``data.max_train_samples`` of it), its heads fitted on the mean
+  (``4-max``: the element-wise max) of up to that many windows' vectors. Vectors are cached
   (``training.feature_cache``), so a budget embedded once is read, not embedded, again.
 - ``--model``: does a fine-tuned folder gain from reading more windows than it was trained on? The same folder
   predicts validation at each budget (its heads unchanged), with articles/s at each.
@@ -32,7 +33,6 @@ from training.fitting.recipe import train
 from training.scoring.evaluation import labelled_rows, score_rows
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- windows:begin -->", "<!-- windows:end -->"
 PROBE = [
     "training.mode=probe",
     "training.refit_heads=false",
@@ -45,7 +45,7 @@ PROBE = [
 ]
 
 
-def probe_budget(budget: str, work: Path, cache: Path) -> dict[str, dict[str, float]]:
+def probe_budget(budget: str, work: Path, cache: Path, config: Path, extra: list[str]) -> dict[str, dict[str, float]]:
     """Validation scores of the frozen probe at ``budget`` ("4": mean of up to 4 windows, "4-max": their max),
     trained unless its run folder already holds them."""
     windows, _, pooling = budget.partition("-")
@@ -58,8 +58,9 @@ def probe_budget(budget: str, work: Path, cache: Path) -> dict[str, dict[str, fl
             f"run.name={run_dir.name}",
             f"run.output_dir={work}",
             f"training.feature_cache={cache}",
+            *extra,
         ]
-        train(load_config(ROOT / "configs" / "allsides-outlet.yaml", overrides))
+        train(load_config(config, overrides))
     return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["splits"]["validation"]
 
 
@@ -86,24 +87,34 @@ def cells(scores: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--probe", nargs="*", default=[], metavar="BUDGET", help="frozen-probe budgets: 1, 2, 4, 4-max")
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "configs" / "allsides-outlet.yaml", help="the probe runs' config"
+    )
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="more overrides of the probe runs")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "windows", help="where the probe runs go")
     parser.add_argument(
         "--feature-cache", type=Path, default=ROOT / "runs" / "feature-cache", help="the probe runs' vector cache"
     )
     parser.add_argument("--model", type=Path, help="a fine-tuned model folder to predict at each of --windows")
     parser.add_argument("--windows", nargs="+", type=int, default=[1, 2, 4], help="budgets for --model")
-    parser.add_argument("--output", type=Path, help="markdown file whose windows section is replaced")
+    parser.add_argument("--output", type=Path, help="markdown file whose --section is replaced")
+    parser.add_argument(
+        "--section", default="windows", help="the marked section of --output (<!-- NAME:begin --> to <!-- NAME:end -->)"
+    )
     args = parser.parse_args(argv)
     lines = [
-        f"Command: `python benchmarks/window_budget.py {' '.join(sys.argv[1:])}`  ",
+        f"Command: `python benchmarks/window_budget.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
         f"Machine: {describe_machine()}; {date.today().isoformat()}.  ",
         "Validation (outlets unseen in training), the encoder alone; accuracy / macro-F1 per task.",
         "",
     ]
-    probes = {budget: probe_budget(budget, args.work, args.feature_cache) for budget in args.probe}
+    probes = {
+        budget: probe_budget(budget, args.work, args.feature_cache, args.config, args.set) for budget in args.probe
+    }
     if probes:
         tasks = next(iter(probes.values()))
-        lines += ["| frozen MiniLM probe, windows | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+        encoder = load_config(args.config, args.set).model.name
+        lines += [f"| frozen {encoder} probe, windows | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
         lines += [f"| {budget} | {cells(scores)} |" for budget, scores in probes.items()]
     if args.model:
         results = model_budgets(args.model, args.windows)
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", f"| `{args.model}` predicting, windows | " + " | ".join(tasks) + " | articles/s |"]
         lines.append("|---" * (len(tasks) + 2) + "|")
         lines += [f"| {budget} | {cells(scores)} | {speed:.1f} |" for budget, (scores, speed) in results.items()]
-    publish("\n".join(lines), args.output, BEGIN, END)
+    publish("\n".join(lines), args.output, f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->")
     return 0
 
 

@@ -382,13 +382,35 @@ def test_window_budget_scores_one_folder_at_each_budget(tiny_model_dir: Path, tm
     import window_budget
 
     page = tmp_path / "results.md"
-    page.write_text(f"# Results\n\n{window_budget.BEGIN}\nold\n{window_budget.END}\n", encoding="utf-8")
+    page.write_text("# Results\n\n<!-- windows:begin -->\nold\n<!-- windows:end -->\n", encoding="utf-8")
     assert window_budget.main(["--model", str(tiny_model_dir), "--windows", "1", "3", "--output", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if line.startswith(("| 1 |", "| 3 |"))]
     assert "old" not in text and len(rows) == 2
     tasks = json.loads((tiny_model_dir / "config.json").read_text())["tasks"]
     assert all(len(row.split("|")) == len(tasks) + 4 for row in rows)  # budget, one cell per task, articles/s
+
+
+def test_window_budget_probes_the_config_it_is_given_into_its_own_section(tmp_path, tiny_encoder_dir, monkeypatch):
+    import window_budget
+
+    write_allsides_like(tmp_path / "data" / "allsides")
+    monkeypatch.setenv("NEWSCLF_DATA", str(tmp_path / "data"))
+    page = tmp_path / "results.md"
+    page.write_text(
+        "<!-- windows:begin -->\nkept\n<!-- windows:end -->\n<!-- tiny:begin -->\nSTALE\n<!-- tiny:end -->\n"
+    )
+    overrides = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "model.stride=4", "training.bf16=false"]
+    argv = ["--config", str(ROOT / "configs" / "allsides-outlet.yaml"), "--probe", "1", "2", "--set", *overrides]
+    argv += ["data.max_train_samples=40", "--work", str(tmp_path / "work"), "--output", str(page), "--section", "tiny"]
+    assert window_budget.main(argv) == 0
+    text = page.read_text()
+    assert "kept" in text and "STALE" not in text, text
+    assert f"frozen {tiny_encoder_dir} probe" in text, text
+    for budget in ("1", "2"):
+        config = load_config(tmp_path / "work" / f"probe-w{budget}" / "config.yaml")
+        assert config.model.max_windows == int(budget) and config.data.max_train_samples == 40
+        assert config.model.name == str(tiny_encoder_dir)
 
 
 def test_zero_shot_curve_grows_suggested_labels_round_by_round(tmp_path: Path):
