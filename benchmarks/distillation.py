@@ -40,7 +40,9 @@ def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[st
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     config = load_config(run_dir / "model" / "training_config.yaml")
     teacher = f", teacher `{config.training.teacher}`" if config.training.teacher else ""
-    what = f"{config.model.name}, {config.training.mode}{teacher}"
+    layers = config.training.trainable_layers
+    top = f", top {layers} layers" if layers is not None else ""
+    what = f"{config.model.name}, {config.training.mode}{top}{teacher}"
     lines = []
     for split, per_task in metrics["splits"].items():
         cells = [f"{100 * s['accuracy']:.1f} / {100 * s['macro_f1']:.1f}" for s in per_task.values()]
