@@ -101,12 +101,15 @@ def work_gflop(encoder: dict, lengths: list[int]) -> float:
     return sum(window_gflop(encoder, length) for length in lengths)
 
 
-def predictor_worker(model_dir: str, row: str, articles: list[dict], batch_size: int | None) -> tuple[Any, Any, Any]:
+def predictor_worker(
+    model_dir: str, row: str, articles: list[dict], batch_size: int | None, chunk_windows: int | None = None
+) -> tuple[Any, Any, Any]:
     backend, precision, *variant = row.split("-")
     options = {"batch_size": batch_size, "num_threads": torch.get_num_threads()}
     predictor = Predictor.from_pretrained(model_dir, backend=backend, precision=precision, **options)
     if "chunks" in variant:  # the whole article, whatever the model was trained on (speed, not accuracy)
-        predictor.window = replace(predictor.window, strategy="chunks")
+        windows = chunk_windows or predictor.window.max_windows
+        predictor.window = replace(predictor.window, strategy="chunks", max_windows=windows)
     if "transformers" in variant:  # the same weights in transformers' BertModel: what our encoder replaced
         predictor.model.encoder = transformers_encoder(predictor.model)
     texts = [article_text(article, predictor.text_fields) for article in articles]
@@ -127,7 +130,7 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker.startswith("pipelines"):
         run_all, run_one, work = pipelines_worker(args.model, articles, batch_size)
     else:
-        run_all, run_one, work = predictor_worker(args.model, args.worker, articles, batch_size)
+        run_all, run_one, work = predictor_worker(args.model, args.worker, articles, batch_size, args.chunk_windows)
     run_one(0)  # warm-up
     start = time.perf_counter()
     labels = run_all()
@@ -181,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size", type=int, help="windows (pipelines: texts) a forward pass; default: the Predictor's default"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--chunk-windows", type=int, help="windows the -chunks rows read at most; default: the folder's max_windows"
+    )
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
     parser.add_argument(
         "--rounds", type=int, default=1, help="runs of every row, in turn; the table gives each row's median run"
@@ -216,6 +222,7 @@ def run_worker(args: argparse.Namespace, row: str, input_file: str) -> dict[str,
     command = [sys.executable, __file__, "--worker", row, "--input", input_file, "--model", args.model]
     command += ["--latency", str(args.latency), "--threads", str(args.threads)]
     command += ["--batch-size", str(args.batch_size)] if args.batch_size else []
+    command += ["--chunk-windows", str(args.chunk_windows)] if args.chunk_windows else []
     print(f"{row} ...", file=sys.stderr, flush=True)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
@@ -321,13 +328,16 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         speeds = result.get("all_articles_per_s", [result["articles_per_s"]])
         cells.append(", ".join(f"{speed:.1f}" for speed in speeds))
         lines.append("| " + " | ".join(cells) + " |")
+    chunks = getattr(args, "chunk_windows", None)
+    chunk_reach = f"{chunks} windows" if chunks else "the model's `max_windows` windows"
     lines += [
         "",
         "`pipelines` reads the head of each article (what truncation gives) while the Predictor rows read the",
         f"model's configured windows (here {_windowing(args.model)}), so its agreement and macro-F1 differ by",
         "windowing as well; where those rows read one window per article, the compute per article is equal except",
-        "that `pipelines` runs the encoder once per task; `-chunks` rows read the whole article (up to the model's",
-        "`max_windows` windows: their scores say nothing of chunk training). Agreement is with `torch-fp32`",
+        "that `pipelines` runs the encoder once per task; `-chunks` rows read the whole article (up to "
+        + chunk_reach
+        + ": their scores say nothing of chunk training). Agreement is with `torch-fp32`",
         "labels. The ceiling share counts the FLOPs of the tokens read (no padding) against the bf16 ceiling.",
         f"Each row ran {args.rounds} time(s) in a fresh process, the rows taking turns (every other round in",
         "reverse order); a row's cells come from its run of median speed.",

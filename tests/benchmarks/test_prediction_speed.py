@@ -119,3 +119,12 @@ def test_pipelines_default_to_the_predictors_batch_and_agree_at_any(tiny_model_d
     articles = [{"title": "Rates", "content": "inflation market wages " * 20}, {"title": "Cup", "content": "goal"}]
     labels = [bench.pipelines_worker(str(tiny_model_dir), articles, size)[0]() for size in (None, 1)]
     assert labels[0] == labels[1] and len(labels[0]["leaning"]) == len(articles)
+
+
+def test_chunk_rows_read_as_many_windows_as_asked(tiny_model_dir: Path):
+    articles = [{"title": "Rates", "content": "inflation market wages " * 80}]
+    counts = {}
+    for windows in (1, 3):
+        _, _, work = bench.predictor_worker(str(tiny_model_dir), "torch-fp32-chunks", articles, 4, windows)
+        counts[windows] = work["windows"]
+    assert counts == {1: 1, 3: 3}
