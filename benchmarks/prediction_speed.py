@@ -300,6 +300,8 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         + " | ".join(f"{t} agree % | {t} macro-F1" for t in tasks)
         + " | articles/s of each round |"
     )
+    chunks = getattr(args, "chunk_windows", None)
+    chunk_reach = f"{chunks} windows" if chunks else "the model's `max_windows` windows"
     lines = [
         "## Inference speed (AllSides validation)",
         "",
@@ -308,6 +310,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
             f"--latency {args.latency} --threads {args.threads}"
             + (f" --rows {' '.join(args.rows)}" if list(args.rows) != list(ROWS) else "")
             + (f" --rounds {args.rounds}" if args.rounds > 1 else "")
+            + (f" --chunk-windows {chunks}" if chunks else "")
             + (f" --batch-size {args.batch_size}`" if args.batch_size else "`")
         ),
         (
@@ -328,8 +331,6 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         speeds = result.get("all_articles_per_s", [result["articles_per_s"]])
         cells.append(", ".join(f"{speed:.1f}" for speed in speeds))
         lines.append("| " + " | ".join(cells) + " |")
-    chunks = getattr(args, "chunk_windows", None)
-    chunk_reach = f"{chunks} windows" if chunks else "the model's `max_windows` windows"
     lines += [
         "",
         "`pipelines` reads the head of each article (what truncation gives) while the Predictor rows read the",
