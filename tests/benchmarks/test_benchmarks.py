@@ -402,7 +402,8 @@ def test_window_budget_probes_the_config_it_is_given_into_its_own_section(tmp_pa
     )
     overrides = [f"model.name={tiny_encoder_dir}", "model.max_length=32", "model.stride=4", "training.bf16=false"]
     argv = ["--config", str(ROOT / "configs" / "allsides-outlet.yaml"), "--probe", "1", "2", "--set", *overrides]
-    argv += ["data.max_train_samples=40", "--work", str(tmp_path / "work"), "--output", str(page), "--section", "tiny"]
+    argv += ["data.max_train_samples=40", "--work", str(tmp_path / "work"), "--feature-cache", str(tmp_path / "cache")]
+    argv += ["--output", str(page), "--section", "tiny"]
     assert window_budget.main(argv) == 0
     text = page.read_text()
     assert "kept" in text and "STALE" not in text, text
