@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.paths import InputOverwriteError, refuse_overwriting_inputs
-
 from training.config import Config, DataConfig
 
 __all__ = ["InputOverwriteError", "config_inputs", "dataset_files", "refuse_run_folder_over_inputs"]
