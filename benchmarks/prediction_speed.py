@@ -300,7 +300,7 @@ def report(args: argparse.Namespace, articles: list[dict], results: dict[str, di
         + " | ".join(f"{t} agree % | {t} macro-F1" for t in tasks)
         + " | articles/s of each round |"
     )
-    chunks = getattr(args, "chunk_windows", None)
+    chunks = args.chunk_windows
     chunk_reach = f"{chunks} windows" if chunks else "the model's `max_windows` windows"
     lines = [
         "## Inference speed (AllSides validation)",

@@ -42,6 +42,7 @@ def test_report_ratios_agreement_and_f1(tmp_path):
     args = argparse.Namespace(
         model=str(model), latency=5, threads=2, batch_size=None, rounds=1, ceiling={"bf16": 600.0, "fp32": 150.0}
     )
+    args.chunk_windows = None
     args.rows = list(bench.ROWS)
     text = bench.report(args, articles, results)
     assert "the Predictor's default batch" in text and "--batch-size" not in text and "--rows" not in text

@@ -36,8 +36,9 @@ def check_config(config: Config) -> None:
         validate_config(config)
         check_article_fields(config)
         trackers(config.training.report_to)
-        check_encoder_length(config)
-        check_trainable_layers(config)
+        encoder = encoder_fields(config.model.name)
+        check_encoder_length(config, encoder)
+        check_trainable_layers(config, encoder)
         check_teacher(config)
     except ConfigError as error:
         if not config.source:
@@ -61,9 +62,9 @@ def encoder_fields(name: str) -> dict[str, Any] | None:
         return None
 
 
-def check_encoder_length(config: Config) -> None:
-    """``model.max_length`` fits the encoder's position embeddings (longer windows crash the encoder)."""
-    encoder = encoder_fields(config.model.name)
+def check_encoder_length(config: Config, encoder: dict[str, Any] | None) -> None:
+    """``model.max_length`` fits the encoder's position embeddings (longer windows crash the encoder); ``encoder``:
+    its :func:`encoder_fields`."""
     if not isinstance(encoder, dict):
         return
     limit = exceeded_limit(encoder, config.model.max_length)
@@ -74,9 +75,9 @@ def check_encoder_length(config: Config) -> None:
         )
 
 
-def check_trainable_layers(config: Config) -> None:
-    """``training.trainable_layers`` is at most the encoder's depth, and asked for only where the model is
-    fine-tuned."""
+def check_trainable_layers(config: Config, encoder: dict[str, Any] | None) -> None:
+    """``training.trainable_layers`` is at most the encoder's depth (``encoder``: its :func:`encoder_fields`), and
+    asked for only where the model is fine-tuned."""
     layers = config.training.trainable_layers
     if layers is None:
         return
@@ -85,7 +86,6 @@ def check_trainable_layers(config: Config) -> None:
             f"training.trainable_layers: only fine-tuning trains layers; training.mode is {config.training.mode!r} "
             "(expected finetune or probe+finetune, or trainable_layers null)"
         )
-    encoder = encoder_fields(config.model.name)
     depth = encoder.get("num_hidden_layers") if isinstance(encoder, dict) else None
     if isinstance(depth, int) and layers > depth:
         raise ConfigError(
