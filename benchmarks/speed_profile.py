@@ -84,6 +84,8 @@ def load_predictor(args: argparse.Namespace) -> Predictor:
     )
     if args.window:  # read the articles another way than the model was trained to (speed only)
         predictor.window = replace(predictor.window, strategy=args.window)
+    if args.max_windows:
+        predictor.window = replace(predictor.window, max_windows=args.max_windows)
     return predictor
 
 
@@ -242,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=256, help="validation articles predicted")
     parser.add_argument("--data", help="JSON lines of articles (prediction_speed.py --save-data); default: validation")
     parser.add_argument("--window", choices=["head", "head+tail", "chunks"], help="default: the model's own")
+    parser.add_argument(
+        "--max-windows", type=int, help="windows a chunks article is read as, at most; default: the model's"
+    )
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16" if bf16_supported() else "fp32")
     parser.add_argument(
         "--batch-size", type=int, help="windows per forward pass in prediction; default: the Predictor's default"
@@ -315,6 +320,7 @@ def report(args, ceiling, whole, stages, counts, encoder_kinds, training, plain_
         "",
         f"`python benchmarks/speed_profile.py --model {Path(args.model).name} --articles {args.articles}"
         + (f" --window {args.window}" if args.window else "")
+        + (f" --max-windows {args.max_windows}" if args.max_windows else "")
         + f" --precision {args.precision} --threads {args.threads}`  ",
         f"on {describe_machine()}, {args.threads} threads, torch {torch.__version__}, {date.today().isoformat()}.",
         "",

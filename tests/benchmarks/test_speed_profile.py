@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import re
 from pathlib import Path
@@ -60,3 +61,13 @@ def test_a_bf16_run_times_the_fused_layers_against_the_plain_ones_in_turns(tiny_
     assert "spread 600–600" in text  # the stand-in ceiling, probed once a round
     table = text.split("| encoder operators (torch.profiler, self time, 4 batches) | plain s | fused s |")[1]
     assert "| matrix products |" in table.split("\n\n")[0]
+
+
+def test_max_windows_reads_whole_articles_as_more_windows_than_the_folder(tiny_model_dir: Path):
+    options = {"model": str(tiny_model_dir), "precision": "fp32", "batch_size": None, "threads": 1}
+    own = profile.load_predictor(argparse.Namespace(**options, window=None, max_windows=None))
+    wider = profile.load_predictor(
+        argparse.Namespace(**options, window="chunks", max_windows=own.window.max_windows + 3)
+    )
+    assert wider.window.strategy == "chunks"
+    assert wider.window.max_windows == own.window.max_windows + 3
