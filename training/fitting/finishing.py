@@ -50,54 +50,20 @@ def score_run(
     """The run's metrics (training, then each evaluated split, scored as the saved model predicts) and the
     reports printed at the end; the main process also fits the calibration (and the fused TF-IDF model) on
     validation and writes the reports into the run folder. A probe-only run scores its cached vectors."""
-    metrics: dict[str, Any] = {
-        "train": {
-            "seconds": round(seconds, 1),
-            "samples_per_second": result.metrics.get("train_samples_per_second"),
-            "steps": trainer.state.global_step,
-            "processes": trainer.args.world_size,
-            "loss": result.metrics.get("train_loss"),
-            "best_checkpoint": trainer.state.best_model_checkpoint,
-            "mode": config.training.mode,
-        },
-        "splits": {},
-        "summary": {},
-    }
+    metrics: dict[str, Any] = {"train": training_summary(trainer, config, result, seconds, probe, refit)}
     evaluated = ["validation"] + (["test"] if config.evaluation.test else [])
     evaluated = [name for name in evaluated if name in prepared.datasets]
-    tasks = list(prepared.label_lists)
-    # the probe's (or the refit's) article vectors are what the encoder, as saved, gives those splits
-    if config.training.mode == "probe":
-        assert probe is not None  # every mode but finetune runs the probe stage
-        cached = probe.features
-    else:
-        cached = refit.features if refit else {}
-    model = trainer.model.eval()
-    logits = {
-        split: model_logits(model, cached[split])
-        if split in cached
-        else split_logits(trainer, prepared.datasets[split], tasks)
-        for split in evaluated
-    }
-    for name, stage in (("probe", probe), ("refit", refit)):
-        if stage is not None:
-            metrics["train"][name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
+    logits = evaluated_logits(trainer, config, prepared, evaluated, probe, refit)
     truth = {split: prepared.datasets[split].labels for split in evaluated}
-    untrained = untrained_label_ids(prepared.datasets["train"].labels, prepared.label_lists)
     unranked = [task.name for task in adversarial_tasks(config)]
     predicted = {task: labels for task, labels in prepared.label_lists.items() if task not in unranked}
     calibration = RunCalibration()
     if main:
-        calibration = calibrate_run(
-            config,
-            prepared.splits,
-            truth,
-            predicted,
-            prepared.model.config.scrub_names,
-            logits,
-            held_out(probe, prepared.datasets["train"].labels),
-        )
-    printed = []
+        scrub_names = prepared.model.config.scrub_names
+        held = held_out(probe, prepared.datasets["train"].labels)
+        calibration = calibrate_run(config, prepared.splits, truth, predicted, scrub_names, logits, held)
+    untrained = untrained_label_ids(prepared.datasets["train"].labels, prepared.label_lists)
+    metrics["splits"], metrics["summary"], printed = {}, {}, []
     for split in evaluated:
         per_task = {
             task: task_scores(
@@ -116,6 +82,55 @@ def score_run(
         metrics["calibration"] = calibration_report(calibration, logits, truth, predicted)
         metrics["train"]["tfidf"] = calibration.tfidf_info or None
     return metrics, printed, calibration
+
+
+def training_summary(
+    trainer: MultiTaskTrainer,
+    config: Config,
+    result: Any,
+    seconds: float,
+    probe: ProbeStage | None,
+    refit: ProbeStage | None,
+) -> dict[str, Any]:
+    """What training cost and did: time, speed, steps, the best checkpoint, and each probe stage's penalties."""
+    summary: dict[str, Any] = {
+        "seconds": round(seconds, 1),
+        "samples_per_second": result.metrics.get("train_samples_per_second"),
+        "steps": trainer.state.global_step,
+        "processes": trainer.args.world_size,
+        "loss": result.metrics.get("train_loss"),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "mode": config.training.mode,
+    }
+    for name, stage in (("probe", probe), ("refit", refit)):
+        if stage is not None:
+            summary[name] = {"seconds": round(stage.seconds, 1), "heads": probe_summary(stage.heads)}
+    return summary
+
+
+def evaluated_logits(
+    trainer: MultiTaskTrainer,
+    config: Config,
+    prepared: Prepared,
+    evaluated: list[str],
+    probe: ProbeStage | None,
+    refit: ProbeStage | None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each evaluated split's logits per task, as the saved model gives them: from the probe's (or the refit's)
+    cached article vectors where the encoder is still the one that made them, else from a pass of the model."""
+    if config.training.mode == "probe":
+        assert probe is not None  # every mode but finetune runs the probe stage
+        cached = probe.features
+    else:
+        cached = refit.features if refit else {}
+    model = trainer.model.eval()
+    tasks = list(prepared.label_lists)
+    return {
+        split: model_logits(model, cached[split])
+        if split in cached
+        else split_logits(trainer, prepared.datasets[split], tasks)
+        for split in evaluated
+    }
 
 
 def held_out(probe: ProbeStage | None, train_labels: dict[str, list[int]]) -> HeldOut | None:
