@@ -52,6 +52,7 @@ ROWS = (
     "torch-fp32-chunks",
     "onnx-fp32",
     "onnx-int8",
+    "onnx-int8-chunks",
 )
 BEGIN, END = "<!-- inference:begin -->", "<!-- inference:end -->"
 
