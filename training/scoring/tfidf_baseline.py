@@ -71,11 +71,12 @@ def fit_tfidf(
 def fit_svms(
     rows: dict[str, tuple[Any, np.ndarray]], costs: dict[str, tuple[float, ...]], threads: int | None
 ) -> dict[str, dict[float, LinearSVC]]:
-    """One SVM per task and each of its ``costs``, on that task's ``(features, labels)`` rows, fitted in a pool of
-    threads (liblinear lets go of the interpreter lock). Each has the same fixed ``random_state``, so the order the
-    threads run in changes nothing."""
+    """One SVM per task and each of its ``costs``, on that task's ``(features, labels)`` rows, fitted side by side
+    on ``threads`` worker processes. Processes, not threads: liblinear draws its coordinate order from one
+    process-wide random generator, which SVMs fitted in threads of one process would share and interleave, so
+    the same ``random_state`` would not give the same SVM."""
     jobs = [(task, cost) for task in rows for cost in costs[task]]
-    fitted = Parallel(n_jobs=threads or -1, prefer="threads")(
+    fitted = Parallel(n_jobs=threads or -1, prefer="processes")(
         delayed(LinearSVC(C=cost, random_state=0).fit)(*rows[task]) for task, cost in jobs
     )
     fits: dict[str, dict[float, LinearSVC]] = {task: {} for task in rows}
