@@ -89,7 +89,9 @@ class TrainingConfig:
     logging_steps: int = setting(10, "log the training loss every N steps", at_least(1))
     save_total_limit: int = setting(2, "checkpoints kept on disk (the best one is always kept)", at_least(1))
     num_threads: int | None = setting(
-        None, "torch CPU threads; null: torch's default (all cores)", at_least(1, "torch's default")
+        None,
+        "torch CPU threads, and the processes fitting the fused TF-IDF SVMs; null: all cores",
+        at_least(1, "torch's default"),
     )
     dataloader_workers: int = setting(0, "background processes preparing batches", at_least(0))
     group_by_length: bool = setting(

@@ -40,11 +40,11 @@ def fit_tfidf(
     label_lists: dict[str, list[str]],
     text_fields: list[str],
     scrub_names: list[str] | None,
-    threads: int | None = None,
+    workers: int | None = None,
 ) -> tuple[TfidfPredictor, dict[str, Any]]:
     """Fits the vectorizer on the training split and one SVM per task, its cost C chosen on validation
     macro-F1 (cross-validated on training without one); returns the model and ``{"seconds", "C", "features"}``.
-    The SVMs of every task and cost are fitted side by side on ``threads`` threads (None: every core)."""
+    The SVMs of every task and cost are fitted side by side in ``workers`` processes (None: one per core)."""
     started = time.perf_counter()
     vectorizer = TfidfVectorizer(**VECTORIZER)
     train_features = vectorizer.fit_transform(tfidf_texts(splits["train"]))
@@ -53,7 +53,7 @@ def fit_tfidf(
         y = np.array(label_ids(splits["train"][f"label_{task}"], labels))
         rows[task] = train_features[y != -100], y[y != -100]
     if "validation" in splits:
-        fits = fit_svms(rows, {task: COSTS for task in rows}, threads)
+        fits = fit_svms(rows, {task: COSTS for task in rows}, workers)
         validation = vectorizer.transform(tfidf_texts(splits["validation"]))
         chosen = {
             task: chosen_cost(fits[task], validation, label_ids(splits["validation"][f"label_{task}"], labels), labels)
@@ -61,7 +61,7 @@ def fit_tfidf(
         }
     else:
         chosen = {task: cross_validated_cost(*rows[task]) for task in label_lists}
-        fits = fit_svms(rows, {task: (cost,) for task, cost in chosen.items()}, threads)
+        fits = fit_svms(rows, {task: (cost,) for task, cost in chosen.items()}, workers)
     heads = {task: full_rank(fits[task][cost]) for task, cost in chosen.items()}
     predictor = TfidfPredictor(vectorizer, heads, label_lists, list(text_fields), scrub_names)
     info = {"seconds": round(time.perf_counter() - started, 1), "C": chosen, "features": len(vectorizer.vocabulary_)}
@@ -69,14 +69,14 @@ def fit_tfidf(
 
 
 def fit_svms(
-    rows: dict[str, tuple[Any, np.ndarray]], costs: dict[str, tuple[float, ...]], threads: int | None
+    rows: dict[str, tuple[Any, np.ndarray]], costs: dict[str, tuple[float, ...]], workers: int | None
 ) -> dict[str, dict[float, LinearSVC]]:
     """One SVM per task and each of its ``costs``, on that task's ``(features, labels)`` rows, fitted side by side
-    on ``threads`` worker processes. Processes, not threads: liblinear draws its coordinate order from one
+    in ``workers`` processes (None: one per core). Processes, not threads: liblinear draws its coordinate order from one
     process-wide random generator, which SVMs fitted in threads of one process would share and interleave, so
     the same ``random_state`` would not give the same SVM."""
     jobs = [(task, cost) for task in rows for cost in costs[task]]
-    fitted = Parallel(n_jobs=threads or -1, prefer="processes")(
+    fitted = Parallel(n_jobs=workers or -1, prefer="processes")(
         delayed(LinearSVC(C=cost, random_state=0).fit)(*rows[task]) for task, cost in jobs
     )
     fits: dict[str, dict[float, LinearSVC]] = {task: {} for task in rows}

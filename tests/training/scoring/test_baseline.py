@@ -216,7 +216,7 @@ def test_svms_fitted_side_by_side_are_bit_for_bit_those_fitted_one_at_a_time():
     features = scipy.sparse.random(3000, 5000, density=0.01, format="csr", random_state=0)
     labels = np.random.default_rng(0).integers(0, 5, 3000)
     rows, costs = {"a": (features, labels), "b": (features, labels)}, {"a": (0.1, 1.0), "b": (0.3, 1.0)}
-    one, pool = fit_svms(rows, costs, threads=1), fit_svms(rows, costs, threads=4)
+    one, pool = fit_svms(rows, costs, workers=1), fit_svms(rows, costs, workers=4)
     for task, fits in one.items():
         for cost, svm in fits.items():
             np.testing.assert_array_equal(svm.coef_, pool[task][cost].coef_)
