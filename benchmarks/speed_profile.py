@@ -30,7 +30,7 @@ from prediction_speed import benchmark_articles
 from torch.profiler import ProfilerActivity, profile
 
 from inference import Predictor
-from inference.model.bert import BertEncoder
+from inference.model.bert import PlainEncoder
 from inference.model.heads import window_assignment
 from inference.model.loading import load_model_folder
 from inference.model.loss import multitask_loss
@@ -163,7 +163,7 @@ def fused_against_plain(predictor: Predictor, articles: list[dict], rounds: int)
     (:meth:`inference.model.bert.BertLayer.fuse`), in turns, with a bf16 ceiling probe in every round; None where
     the model has no plain-torch BERT or does not run in bf16."""
     encoder = predictor.model.encoder
-    if not isinstance(encoder, BertEncoder) or predictor.backend.precision != "bf16":
+    if not isinstance(encoder, PlainEncoder) or predictor.backend.precision != "bf16":
         return None
     windows = encode_articles(predictor.tokenizer, texts_of(predictor, articles), predictor.window)
     batches = [batch for _, batch in window_batches(predictor, windows)]
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     stages["Predictor's own overhead"] = max(whole - sum(stages.values()), 0.0)
     encoder_kinds = profile_encoder(predictor, articles, batches=4)
     plain_kinds = None
-    if isinstance(predictor.model.encoder, BertEncoder) and args.precision == "bf16":
+    if isinstance(predictor.model.encoder, PlainEncoder) and args.precision == "bf16":
         plain_kinds = profile_encoder(predictor, articles, batches=4, plain=True)
     turns = fused_against_plain(predictor, articles, args.rounds)
     training = training_profile(predictor, articles, args)

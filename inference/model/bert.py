@@ -9,8 +9,9 @@ key and value products, casts each weight once and keeps the states in bf16 betw
 profile; equal to the plain layers within bf16's rounding, tests/inference/model/test_bert.py).
 
 Parameter names are ``BertModel``'s, so state dicts move between the two unchanged (a pretrained checkpoint
-loads as it is, and folders saved with either class load into the other). Encoders this module does not cover
-(:func:`supports`: other model types, relative positions, decoders) stay with transformers.
+loads as it is, and folders saved with either class load into the other). The layer and :class:`PlainEncoder` are
+shared with :mod:`.mpnet`, which renames the layer's parts; :mod:`.native` chooses between the two, and any other
+encoder (:func:`supports`: other model types, relative positions, decoders) stays with transformers.
 
 >>> settings = {"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
 ...             "intermediate_size": 16, "vocab_size": 20}
@@ -82,12 +83,26 @@ class EncoderOutput(NamedTuple):
 QKV = ("query", "key", "value")
 
 
+class LayerParts(NamedTuple):
+    """The weights of one post-norm layer, whatever the family names them (BERT's or MPNet's)."""
+
+    projections: tuple[nn.Linear, nn.Linear, nn.Linear]  # query, key, value
+    attention_output: nn.Linear
+    attention_norm: nn.LayerNorm
+    intermediate: nn.Linear
+    output: nn.Linear
+    output_norm: nn.LayerNorm
+
+
 def _dense_with_norm(inputs: int, hidden: int, eps: float) -> nn.ModuleDict:
     return nn.ModuleDict({"dense": nn.Linear(inputs, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
 
 
 class BertLayer(nn.Module):
     """One post-norm transformer layer: self-attention, then the feed-forward block.
+
+    ``mask`` is what :func:`~torch.nn.functional.scaled_dot_product_attention` takes: ``None``, a boolean mask
+    (True: attend) or a float bias added to the scores (MPNet's relative positions, :mod:`.mpnet`).
 
     :meth:`fuse` readies a faster path for prediction in one precision (bf16 on a CPU with native bf16): the
     query, key and value projections in one matrix product, every weight cast once rather than on each call, and
@@ -98,6 +113,15 @@ class BertLayer(nn.Module):
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__()
+        self.build(settings)
+        self.heads = settings["num_attention_heads"]
+        self.activation = ACTIVATIONS[settings["hidden_act"]]
+        self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
+        self.attention_dropout = settings["attention_probs_dropout_prob"]
+        self.fused_dtype: torch.dtype | None = None
+
+    def build(self, settings: dict[str, Any]) -> None:
+        """The layer's modules, under ``BertLayer``'s parameter names."""
         hidden, eps = settings["hidden_size"], settings["layer_norm_eps"]
         projections = {name: nn.Linear(hidden, hidden) for name in QKV}
         self.attention = nn.ModuleDict(
@@ -105,44 +129,50 @@ class BertLayer(nn.Module):
         )
         self.intermediate = nn.ModuleDict({"dense": nn.Linear(hidden, settings["intermediate_size"])})
         self.output = _dense_with_norm(settings["intermediate_size"], hidden, eps)
-        self.heads = settings["num_attention_heads"]
-        self.activation = ACTIVATIONS[settings["hidden_act"]]
-        self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
-        self.attention_dropout = settings["attention_probs_dropout_prob"]
-        self.fused_dtype: torch.dtype | None = None
+
+    def parts(self) -> LayerParts:
+        attention = self.attention
+        return LayerParts(
+            (attention["self"]["query"], attention["self"]["key"], attention["self"]["value"]),
+            attention["output"]["dense"],
+            attention["output"]["LayerNorm"],
+            self.intermediate["dense"],
+            self.output["dense"],
+            self.output["LayerNorm"],
+        )
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if self.fused_dtype is not None:
             return self._fused_forward(states, mask)
+        parts = self.parts()
         windows, tokens, hidden = states.shape
         query, key, value = (
-            self.attention["self"][name](states).view(windows, tokens, self.heads, hidden // self.heads).transpose(1, 2)
-            for name in QKV
+            projection(states).view(windows, tokens, self.heads, hidden // self.heads).transpose(1, 2)
+            for projection in parts.projections
         )
         dropout = self.attention_dropout if self.training else 0.0
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
         context = context.transpose(1, 2).reshape(windows, tokens, hidden)
-        states = self._add_and_norm(self.attention["output"], context, states)
-        return self._add_and_norm(self.output, self.activation(self.intermediate["dense"](states)), states)
-
-    def _add_and_norm(self, block: nn.ModuleDict, inputs: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return block["LayerNorm"](self.dropout(block["dense"](inputs)) + residual)
+        states = parts.attention_norm(self.dropout(parts.attention_output(context)) + states)
+        inner = self.activation(parts.intermediate(states))
+        return parts.output_norm(self.dropout(parts.output(inner)) + states)
 
     def fuse(self, dtype: torch.dtype) -> None:
         """Readies the prediction path in ``dtype`` (see the class). The fused weights are buffers that the state
         dict leaves out, so a fused model saves and loads as before."""
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"fuse takes a floating-point torch dtype such as torch.bfloat16, got {dtype!r}")
+        parts = self.parts()
         linears = {
-            "qkv": [self.attention["self"][name] for name in QKV],
-            "attention_output": [self.attention["output"]["dense"]],
-            "intermediate": [self.intermediate["dense"]],
-            "output": [self.output["dense"]],
+            "qkv": parts.projections,
+            "attention_output": (parts.attention_output,),
+            "intermediate": (parts.intermediate,),
+            "output": (parts.output,),
         }
         with torch.no_grad():
-            for name, parts in linears.items():
+            for name, pieces in linears.items():
                 for kind in ("weight", "bias"):
-                    joined = torch.cat([getattr(part, kind) for part in parts]).to(dtype)
+                    joined = torch.cat([getattr(piece, kind) for piece in pieces]).to(dtype)
                     self.register_buffer(f"fused_{name}_{kind}", joined, persistent=False)
         self.fused_dtype = dtype
 
@@ -158,27 +188,48 @@ class BertLayer(nn.Module):
         return super().train(mode)
 
     def _fused_forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        parts = self.parts()
         windows, tokens, hidden = states.shape
         states = states.to(self.fused_dtype)
+        if mask is not None and mask.is_floating_point():
+            mask = mask.to(self.fused_dtype)  # attention takes a float bias only in the states' precision
         qkv = self._fused_linear("qkv", states).view(windows, tokens, 3, self.heads, hidden // self.heads)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
         context = context.transpose(1, 2).reshape(windows, tokens, hidden)
-        states = self._fused_norm(self.attention["output"], self._fused_linear("attention_output", context) + states)
+        states = _fused_norm(parts.attention_norm, self._fused_linear("attention_output", context) + states)
         inner = self.activation(self._fused_linear("intermediate", states))
-        return self._fused_norm(self.output, self._fused_linear("output", inner) + states)
+        return _fused_norm(parts.output_norm, self._fused_linear("output", inner) + states)
 
     def _fused_linear(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         return functional.linear(inputs, getattr(self, f"fused_{name}_weight"), getattr(self, f"fused_{name}_bias"))
 
-    @staticmethod
-    def _fused_norm(block: nn.ModuleDict, states: torch.Tensor) -> torch.Tensor:
-        """Layer norm of states in the fused precision, with its fp32 parameters, giving that precision back."""
-        norm = block["LayerNorm"]
-        return functional.layer_norm(states, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+
+def _fused_norm(norm: nn.LayerNorm, states: torch.Tensor) -> torch.Tensor:
+    """Layer norm of states in the fused precision, with its fp32 parameters, giving that precision back."""
+    return functional.layer_norm(states, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
 
-class BertEncoder(nn.Module):
+class PlainEncoder(nn.Module):
+    """What the plain-torch encoders share: a stack of :class:`BertLayer` at ``encoder.layer`` (as transformers
+    names it in BERT and MPNet), fused and unfused together."""
+
+    encoder: nn.ModuleDict
+    settings: dict[str, Any]
+
+    def fuse(self, dtype: torch.dtype = torch.bfloat16) -> PlainEncoder:
+        """Readies every layer's fused prediction path in ``dtype`` (:meth:`BertLayer.fuse`); returns the encoder."""
+        for layer in self.encoder["layer"]:
+            layer.fuse(dtype)
+        return self
+
+    def unfuse(self) -> PlainEncoder:
+        for layer in self.encoder["layer"]:
+            layer.unfuse()
+        return self
+
+
+class BertEncoder(PlainEncoder):
     """A BERT encoder with ``BertModel``'s parameter names (the pooler is kept, unused, for the same reason).
 
     Args:
@@ -228,14 +279,3 @@ class BertEncoder(nn.Module):
         for layer in self.encoder["layer"]:
             states = layer(states, mask)
         return EncoderOutput(states)
-
-    def fuse(self, dtype: torch.dtype = torch.bfloat16) -> BertEncoder:
-        """Readies every layer's fused prediction path in ``dtype`` (:meth:`BertLayer.fuse`); returns the encoder."""
-        for layer in self.encoder["layer"]:
-            layer.fuse(dtype)
-        return self
-
-    def unfuse(self) -> BertEncoder:
-        for layer in self.encoder["layer"]:
-            layer.unfuse()
-        return self

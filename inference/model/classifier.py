@@ -2,7 +2,7 @@
 
 Pooling, heads and loss live in :mod:`inference.model.heads` (torch alone), shared with the plain-torch
 model that prediction loads; this module adds transformers' config and saving, and the encoders
-transformers has that :mod:`inference.model.bert` does not reproduce. The config carries the encoder's own
+transformers has that :mod:`inference.model.native` does not reproduce. The config carries the encoder's own
 config, so a saved folder rebuilds the whole model without the pretrained checkpoint it started from.
 
 >>> config = NewsClassifierConfig(
@@ -24,7 +24,8 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from . import bert as native
+from . import native
+from .bert import PlainEncoder
 from .heads import TaskHeads
 from .settings import SETTING_KEYS, TaskSpecs
 
@@ -46,7 +47,7 @@ def pretrained_config(fields: dict[str, Any]) -> PretrainedConfig:
 def transformers_encoder(model: nn.Module, **options: Any) -> PreTrainedModel:
     """transformers' own class for ``model``'s encoder, holding the same weights and in the same train/eval mode
     (``options``, e.g. ``attn_implementation``, go to ``AutoModel.from_config``): what ONNX export traces, and the
-    baseline the plain-torch :class:`~inference.model.bert.BertEncoder` is measured against."""
+    baseline the plain-torch encoders of :mod:`inference.model.native` are measured against."""
     encoder = AutoModel.from_config(pretrained_config(model.config.encoder), **options)
     encoder.load_state_dict(model.encoder.state_dict())
     return encoder.train(model.encoder.training)
@@ -109,7 +110,7 @@ class NewsClassifier(TaskHeads, PreTrainedModel):
         super().__init__(config)
         encoder = config.encoder_config()
         if native.supports(encoder):
-            self.encoder = native.BertEncoder(encoder)
+            self.encoder = native.native_encoder(encoder)
         else:
             self.encoder = AutoModel.from_config(encoder)
         self.init_task_heads(encoder.hidden_size)
@@ -146,7 +147,7 @@ class NewsClassifier(TaskHeads, PreTrainedModel):
             init.normal_(module.weight, mean=0.0, std=0.02)
             init.zeros_(module.bias)
         elif module is not self and hasattr(self, "encoder") and module is not self.encoder:
-            if isinstance(self.encoder, native.BertEncoder):
+            if isinstance(self.encoder, PlainEncoder):
                 super()._init_weights(module)  # BERT's own scheme: normal weights, zero biases, unit norms
             else:
                 self.encoder._init_weights(module)

@@ -9,8 +9,8 @@ Two classes are built from these parts. :class:`~inference.model.classifier.News
 ``PreTrainedModel`` (training, saving, ONNX export, any encoder transformers has). :class:`FolderModel` is a
 plain ``nn.Module`` that loads a saved folder with torch, ``safetensors`` and ``tokenizers`` alone
 (:func:`inference.model.loading.load_for_prediction`), so a fresh process predicts without importing transformers'
-model classes; it covers the BERT encoders of :mod:`inference.model.bert`. Both compute the same logits from the
-same weights.
+model classes; it covers the BERT and MPNet encoders of :mod:`inference.model.native`. Both compute the same logits
+from the same weights.
 
 >>> from inference.model.settings import ModelSettings
 >>> settings = ModelSettings(
@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from .bert import BertEncoder
 from .loss import multitask_loss, reverse_gradient
+from .native import native_encoder
 from .settings import TaskSpecs
 
 
@@ -141,7 +141,7 @@ class TaskHeads:
 
 
 class FolderModel(TaskHeads, nn.Module):
-    """A saved model rebuilt in plain torch for prediction: the :class:`~inference.model.bert.BertEncoder` and
+    """A saved model rebuilt in plain torch for prediction: the encoder (:mod:`~inference.model.native`) and
     the heads, with :class:`~inference.model.classifier.NewsClassifier`'s parameter names and logits.
 
     Args:
@@ -151,7 +151,7 @@ class FolderModel(TaskHeads, nn.Module):
     def __init__(self, config: TaskSpecs) -> None:
         super().__init__()
         self.config = config
-        self.encoder = BertEncoder(config.encoder)
+        self.encoder = native_encoder(config.encoder)
         self.init_task_heads(self.encoder.settings["hidden_size"])
 
 

@@ -191,15 +191,15 @@ def load_model_folder(path: str | Path, device: str = "cpu", verify: bool = True
 def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = True) -> tuple[Any, Any]:
     """The model (in eval mode) and tokenizer a :class:`~inference.prediction.predictor.Predictor` runs.
 
-    Where the folder's encoder is one :mod:`inference.model.bert` reproduces and its tokenizer one
+    Where the folder's encoder is one :mod:`inference.model.native` reproduces and its tokenizer one
     :mod:`inference.model.tokenizer` reads, they are rebuilt with torch, ``safetensors`` and ``tokenizers`` alone
     (:class:`~inference.model.heads.FolderModel`), so a fresh process never imports transformers' model
     classes; otherwise they are transformers' own (:func:`load_model_folder`). Both compute the same logits.
     """
     from safetensors.torch import load_file
 
-    from .bert import supports
     from .heads import FolderModel
+    from .native import supports
     from .tokenizer import FolderTokenizer, folder_tokenizer_supported
 
     folder = check_model_folder(path, verify)

@@ -27,7 +27,14 @@ from typing import Any
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG = "tokenizer_config.json"
 # tokenizer classes whose ids are tokenizer.json's alone (transformers' fast tokenizers of the BERT family)
-PLAIN_FAST_CLASSES = ("BertTokenizer", "BertTokenizerFast", "TokenizersBackend", "PreTrainedTokenizerFast")
+PLAIN_FAST_CLASSES = (
+    "BertTokenizer",
+    "BertTokenizerFast",
+    "MPNetTokenizer",
+    "MPNetTokenizerFast",
+    "TokenizersBackend",
+    "PreTrainedTokenizerFast",
+)
 
 
 def folder_tokenizer_supported(folder: str | Path) -> bool:

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from ..atomic import default_permissions
-from ..model.bert import BertEncoder
+from ..model.bert import PlainEncoder
 from ..model.classifier import NewsClassifier, transformers_encoder
 from ..model.folder_layout import MANIFEST
 from ..model.loading import ModelFolderError, load_model_folder
@@ -86,7 +86,7 @@ def export_onnx(model: NewsClassifier, path: Path) -> None:
     ONNX Runtime's BERT optimizer recognises and fuses; ``model`` itself is changed (pass a copy).
     """
     model = model.float().eval()
-    if isinstance(model.encoder, BertEncoder):
+    if isinstance(model.encoder, PlainEncoder):
         model.encoder = transformers_encoder(model, attn_implementation="eager")
     else:
         model.encoder.set_attn_implementation("eager")
