@@ -201,18 +201,25 @@ def load_for_prediction(path: str | Path, device: str = "cpu", verify: bool = Tr
     from .heads import FolderModel
     from .native import supports
     from .tokenizer import FolderTokenizer, folder_tokenizer_supported
+    from .uninitialized import uninitialized_layers
 
     folder = check_model_folder(path, verify)
     settings = _settings(folder)
     if not (supports(settings.encoder) and folder_tokenizer_supported(folder)):
         return load_model_folder(folder, device=device, verify=False)
     try:
-        model = FolderModel(settings)  # on the CPU: building on the meta device would import torch._dynamo (0.8 s)
-        model.load_state_dict(load_file(folder / WEIGHTS_FILE))
+        with uninitialized_layers():  # not the meta device: building on it imports torch._dynamo (1.3 s)
+            model = FolderModel(settings)
+        model.load_state_dict(_float32(load_file(folder / WEIGHTS_FILE)), assign=True)  # strict: every weight
         tokenizer = FolderTokenizer.from_folder(folder)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
         raise ModelFolderError(f"{folder}: cannot load the model: {error}") from error
     return model.to(device).eval(), tokenizer
+
+
+def _float32(weights: dict[str, Any]) -> dict[str, Any]:
+    """The folder's tensors in the precision the plain-torch model computes in (fp32: its floats are saved so)."""
+    return {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in weights.items()}
 
 
 def load_config_and_tokenizer(path: str | Path, verify: bool = True) -> tuple[Any, Any]:
