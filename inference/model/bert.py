@@ -55,10 +55,20 @@ DEFAULTS = {
 }
 
 
-def _settings(config: Any) -> dict[str, Any]:
-    """An encoder config (a mapping, or transformers' ``BertConfig``) as a dict, defaults filling its gaps."""
+def with_defaults(config: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """An encoder config (a mapping, or transformers' config object) as a dict, ``defaults`` filling its gaps."""
     fields = dict(config) if isinstance(config, Mapping) else config.to_dict()
-    return {**DEFAULTS, **{key: value for key, value in fields.items() if value is not None}}
+    return {**defaults, **{key: value for key, value in fields.items() if value is not None}}
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    return with_defaults(config, DEFAULTS)
+
+
+def layer_computes(fields: Mapping[str, Any]) -> bool:
+    """Whether :class:`BertLayer` computes a layer of these settings: an activation it knows, and heads that
+    split the width evenly."""
+    return fields["hidden_act"] in ACTIVATIONS and fields["hidden_size"] % fields["num_attention_heads"] == 0
 
 
 def supports(config: Any) -> bool:
@@ -67,10 +77,9 @@ def supports(config: Any) -> bool:
     return (
         fields.get("model_type") == "bert"
         and fields.get("position_embedding_type", "absolute") == "absolute"
-        and fields["hidden_act"] in ACTIVATIONS
         and not fields.get("is_decoder", False)
         and not fields.get("add_cross_attention", False)
-        and fields["hidden_size"] % fields["num_attention_heads"] == 0
+        and layer_computes(fields)
     )
 
 

@@ -22,13 +22,12 @@ torch.Size([1, 4, 8])
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
-from .bert import ACTIVATIONS, BertLayer, EncoderOutput, LayerParts, PlainEncoder
+from .bert import BertLayer, EncoderOutput, LayerParts, PlainEncoder, layer_computes, with_defaults
 
 # MPNetConfig's defaults, for keys a saved encoder config leaves out
 DEFAULTS = {
@@ -51,18 +50,13 @@ LONGEST_DISTANCE = 128
 
 
 def _settings(config: Any) -> dict[str, Any]:
-    fields = dict(config) if isinstance(config, Mapping) else config.to_dict()
-    return {**DEFAULTS, **{key: value for key, value in fields.items() if value is not None}}
+    return with_defaults(config, DEFAULTS)
 
 
 def supports(config: Any) -> bool:
-    """Whether :class:`MPNetEncoder` reproduces this encoder config (an MPNet whose activation it knows)."""
+    """Whether :class:`MPNetEncoder` reproduces this encoder config (an MPNet whose layer BERT's computes)."""
     fields = _settings(config)
-    return (
-        fields.get("model_type") == "mpnet"
-        and fields["hidden_act"] in ACTIVATIONS
-        and fields["hidden_size"] % fields["num_attention_heads"] == 0
-    )
+    return fields.get("model_type") == "mpnet" and layer_computes(fields)
 
 
 def relative_buckets(tokens: int, buckets: int, device: torch.device | None = None) -> torch.Tensor:

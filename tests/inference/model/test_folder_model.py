@@ -69,10 +69,12 @@ def test_predictor_loads_the_plain_torch_model_and_predicts_as_transformers_woul
         assert abs(ours - theirs).max() < 1e-5
 
 
-def test_predicting_imports_no_transformers_model_classes(tiny_model_dir: Path):
+@pytest.mark.parametrize("folder", ["tiny_model_dir", "tiny_mpnet_model_dir"])
+def test_predicting_imports_no_transformers_model_classes(folder: str, request: pytest.FixtureRequest):
+    model_dir = request.getfixturevalue(folder)
     code = (
         "import sys; from inference import predict; "
-        f"predict('the market and wages', model={str(tiny_model_dir)!r}); "
+        f"predict('the market and wages', model={str(model_dir)!r}); "
         "print(sorted(m for m in sys.modules if m.startswith('transformers')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
