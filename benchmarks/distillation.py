@@ -31,8 +31,10 @@ from inference import Predictor
 from training.config import load_config
 from training.scoring.evaluation import labelled_rows
 
-BEGIN, END = "<!-- distillation:begin -->", "<!-- distillation:end -->"
-SEEDS_BEGIN, SEEDS_END = "<!-- distillation-seeds:begin -->", "<!-- distillation-seeds:end -->"
+
+def markers(section: str) -> tuple[str, str]:
+    """The comments that open and close ``section`` of ``--output``."""
+    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
 
 
 def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[str]:
@@ -94,7 +96,7 @@ def seeds_table(groups: dict[str, list[Path]]) -> list[str]:
     return lines
 
 
-def main_seeds(items: list[str], output: Path | None) -> int:
+def main_seeds(items: list[str], output: Path | None, section: str) -> int:
     groups: dict[str, list[Path]] = {}
     for item in items:
         name, folder = named_run(item, "--seeds")
@@ -105,7 +107,7 @@ def main_seeds(items: list[str], output: Path | None) -> int:
         "",
         *seeds_table(groups),
     ]
-    publish("\n".join(lines), output, SEEDS_BEGIN, SEEDS_END)
+    publish("\n".join(lines), output, *markers(section))
     return 0
 
 
@@ -120,10 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--articles", type=int, default=256, help="validation articles each speed round predicts")
     parser.add_argument("--rounds", type=int, default=3, help="speed rounds per folder, taken in turns")
-    parser.add_argument("--output", type=Path, help="markdown file whose distillation section is replaced")
+    parser.add_argument("--output", type=Path, help="markdown file whose --section is replaced")
+    parser.add_argument(
+        "--section",
+        help="the marked section of --output (<!-- NAME:begin --> to <!-- NAME:end -->); "
+        "default: distillation, or distillation-seeds with --seeds",
+    )
     args = parser.parse_args(argv)
     if args.seeds:
-        return main_seeds(args.seeds, args.output)
+        return main_seeds(args.seeds, args.output, args.section or "distillation-seeds")
     if not args.run:
         parser.error("give --run (or --seeds)")
     runs = dict(named_run(item, "--run") for item in args.run)
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, folder in runs.items():
         lines += run_line(name, folder, speed[name], baseline)
-    publish("\n".join(lines), args.output, BEGIN, END)
+    publish("\n".join(lines), args.output, *markers(args.section or "distillation"))
     return 0
 
 

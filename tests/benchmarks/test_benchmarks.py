@@ -341,7 +341,8 @@ def test_distillation_table_holds_each_runs_splits_and_its_speed_against_the_fir
     import distillation
 
     page = tmp_path / "results.md"
-    page.write_text(f"# Results\n\n{distillation.BEGIN}\nold\n{distillation.END}\n", encoding="utf-8")
+    begin, end = distillation.markers("distillation")
+    page.write_text(f"# Results\n\n{begin}\nold\n{end}\n", encoding="utf-8")
     runs = [f"student={tiny_model_dir.parent}", f"teacher={tiny_mpnet_model_dir.parent}"]
     assert distillation.main(["--run", *runs, "--articles", "8", "--rounds", "1", "--output", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
@@ -363,9 +364,12 @@ def test_distillation_seeds_table_holds_each_names_mean_range_and_gap_to_the_fir
         return str(folder)
 
     page = tmp_path / "results.md"
-    page.write_text(f"{distillation.SEEDS_BEGIN}\nold\n{distillation.SEEDS_END}\n", encoding="utf-8")
+    begin, end = distillation.markers("distillation-seeds")
+    other_begin, other_end = distillation.markers("more-seeds")
+    page.write_text(f"{begin}\nold\n{end}\n{other_begin}\nkept\n{other_end}\n", encoding="utf-8")
     seeds = [f"alone={run('a1', 0.46)}", f"alone={run('a2', 0.48)}", f"student={run('s1', 0.49)}"]
     assert distillation.main(["--seeds", *seeds, "--output", str(page)]) == 0
+    assert "kept" in page.read_text(encoding="utf-8") and "old" not in page.read_text(encoding="utf-8")
     rows = [line.split(" | ") for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| alone")]
     rows += [
         line.split(" | ") for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| student")
@@ -373,6 +377,8 @@ def test_distillation_seeds_table_holds_each_names_mean_range_and_gap_to_the_fir
     assert [row[1] for row in rows] == ["2", "1"]
     assert rows[0][3] == "50.0 / 47.0 (46.0–48.0)" and rows[1][3] == "50.0 / 49.0 (49.0–49.0)"
     assert rows[0][4] == "+0.0 / +0.0 |" and rows[1][4] == "+0.0 / +2.0 |"
+    assert distillation.main(["--seeds", *seeds, "--output", str(page), "--section", "more-seeds"]) == 0
+    assert "kept" not in page.read_text(encoding="utf-8")
     (tmp_path / "a1" / "metrics.json").write_text(json.dumps({"splits": {"validation": {}}}))
     with pytest.raises(SystemExit, match="no test split"):
         distillation.main(["--seeds", *seeds])
