@@ -45,7 +45,7 @@ DEFAULTS = {
 }
 # MPNet pads with id 1 and numbers positions from it whatever the config's pad_token_id says (as transformers does)
 PADDING_INDEX = 1
-# distances of up to this many tokens get buckets of their own; beyond, buckets grow logarithmically
+# where the log-spaced buckets end: keys further away than this share the last bucket of their side
 LONGEST_DISTANCE = 128
 
 
