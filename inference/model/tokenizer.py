@@ -26,7 +26,7 @@ from typing import Any
 
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_CONFIG = "tokenizer_config.json"
-# tokenizer classes whose ids are tokenizer.json's alone (transformers' fast tokenizers of the BERT family)
+# tokenizer classes whose ids are tokenizer.json's alone (transformers' fast tokenizers of BERT and MPNet)
 PLAIN_FAST_CLASSES = (
     "BertTokenizer",
     "BertTokenizerFast",
