@@ -63,6 +63,11 @@ def replace_section(path: str | Path, begin: str, end: str, section: str) -> Non
         out.write(text)
 
 
+def markers(section: str) -> tuple[str, str]:
+    """The comments that open and close the page section named ``section`` (``<!-- NAME:begin -->`` ...)."""
+    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
+
+
 def publish(section: str, output: str | Path | None, begin: str, end: str) -> None:
     """Prints a report's section and, given ``output``, writes it there between its markers."""
     print(section)

@@ -25,16 +25,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, publish, time_turns
+from common import describe_machine, markers, publish, time_turns
 
 from inference import Predictor
 from training.config import load_config
 from training.scoring.evaluation import labelled_rows
-
-
-def markers(section: str) -> tuple[str, str]:
-    """The comments that open and close ``section`` of ``--output``."""
-    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
 
 
 def run_line(name: str, run_dir: Path, speed: float, baseline: float) -> list[str]:

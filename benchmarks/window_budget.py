@@ -25,7 +25,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import describe_machine, publish
+from common import describe_machine, markers, publish
 
 from inference import Predictor
 from training.config import load_config
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", f"| `{args.model}` predicting, windows | " + " | ".join(tasks) + " | articles/s |"]
         lines.append("|---" * (len(tasks) + 2) + "|")
         lines += [f"| {budget} | {cells(scores)} | {speed:.1f} |" for budget, (scores, speed) in results.items()]
-    publish("\n".join(lines), args.output, f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->")
+    publish("\n".join(lines), args.output, *markers(args.section))
     return 0
 
 

@@ -111,7 +111,8 @@ class BertLayer(nn.Module):
     """One post-norm transformer layer: self-attention, then the feed-forward block.
 
     ``mask`` is what :func:`~torch.nn.functional.scaled_dot_product_attention` takes: ``None``, a boolean mask
-    (True: attend) or a float bias added to the scores (MPNet's relative positions, :mod:`.mpnet`).
+    (True: attend) or a float bias added to the scores (MPNet's relative positions, :mod:`.mpnet`), which the fused
+    path takes in its own precision.
 
     :meth:`fuse` readies a faster path for prediction in one precision (bf16 on a CPU with native bf16): the
     query, key and value projections in one matrix product, every weight cast once rather than on each call, and
@@ -200,8 +201,6 @@ class BertLayer(nn.Module):
         parts = self.parts()
         windows, tokens, hidden = states.shape
         states = states.to(self.fused_dtype)
-        if mask is not None and mask.is_floating_point():
-            mask = mask.to(self.fused_dtype)  # attention takes a float bias only in the states' precision
         qkv = self._fused_linear("qkv", states).view(windows, tokens, 3, self.heads, hidden // self.heads)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)

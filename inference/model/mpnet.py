@@ -154,6 +154,9 @@ class MPNetEncoder(PlainEncoder):
         bias = self.encoder["relative_attention_bias"](buckets).permute(2, 0, 1).unsqueeze(0)  # (1, heads, q, k)
         if attention_mask is not None and not bool(attention_mask.all()):
             bias = bias.masked_fill(~attention_mask[:, None, None, :].bool(), -math.inf)
+        fused = self.encoder["layer"][0].fused_dtype
+        if fused is not None:
+            bias = bias.to(fused)  # once for every layer: a fused layer takes a float bias in its own precision
         for layer in self.encoder["layer"]:
             states = layer(states, bias)
         return EncoderOutput(states)
