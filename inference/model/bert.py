@@ -37,6 +37,8 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu_new": lambda x: functional.gelu(x, approximate="tanh"),
     "gelu_pytorch_tanh": lambda x: functional.gelu(x, approximate="tanh"),
 }
+# torch's oneDNN linear with a fused activation or sum (what inductor calls on the CPU); None in builds without oneDNN
+ONEDNN_LINEAR = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if torch.backends.mkldnn.is_available() else None
 # BertConfig's defaults, for keys a saved encoder config leaves out
 DEFAULTS = {
     "vocab_size": 30522,
@@ -125,7 +127,8 @@ class BertLayer(nn.Module):
         super().__init__()
         self.build(settings)
         self.heads = settings["num_attention_heads"]
-        self.activation = ACTIVATIONS[settings["hidden_act"]]
+        self.activation_name = settings["hidden_act"]
+        self.activation = ACTIVATIONS[self.activation_name]
         self.dropout = nn.Dropout(settings["hidden_dropout_prob"])
         self.attention_dropout = settings["attention_probs_dropout_prob"]
         self.fused_dtype: torch.dtype | None = None
@@ -200,17 +203,33 @@ class BertLayer(nn.Module):
     def _fused_forward(self, states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         parts = self.parts()
         windows, tokens, hidden = states.shape
-        states = states.to(self.fused_dtype)
+        states = states.to(self.fused_dtype).reshape(windows * tokens, hidden)
         qkv = self._fused_linear("qkv", states).view(windows, tokens, 3, self.heads, hidden // self.heads)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
-        context = context.transpose(1, 2).reshape(windows, tokens, hidden)
-        states = _fused_norm(parts.attention_norm, self._fused_linear("attention_output", context) + states)
-        inner = self.activation(self._fused_linear("intermediate", states))
-        return _fused_norm(parts.output_norm, self._fused_linear("output", inner) + states)
+        context = context.transpose(1, 2).reshape(windows * tokens, hidden)
+        states = _fused_norm(parts.attention_norm, self._fused_linear("attention_output", context, residual=states))
+        inner = self._fused_linear("intermediate", states, activate=True)
+        states = _fused_norm(parts.output_norm, self._fused_linear("output", inner, residual=states))
+        return states.view(windows, tokens, hidden)
 
-    def _fused_linear(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
-        return functional.linear(inputs, getattr(self, f"fused_{name}_weight"), getattr(self, f"fused_{name}_bias"))
+    def _fused_linear(
+        self, name: str, inputs: torch.Tensor, residual: torch.Tensor | None = None, activate: bool = False
+    ) -> torch.Tensor:
+        """``inputs`` through the fused weights ``name``, then the residual added or the activation applied: on the
+        CPU in the same oneDNN call as the product where torch has it (the sum or activation is done on the
+        product's tile while it is in cache, not in another pass over memory)."""
+        weight, bias = getattr(self, f"fused_{name}_weight"), getattr(self, f"fused_{name}_bias")
+        onednn = ONEDNN_LINEAR if inputs.is_cpu else None
+        if residual is not None:
+            if onednn is not None:
+                return onednn.binary(inputs, residual, weight, bias, "add")
+            return functional.linear(inputs, weight, bias) + residual
+        if activate:
+            if onednn is not None and self.activation_name == "gelu":
+                return onednn(inputs, weight, bias, "gelu", [], "none")  # erf's GELU, as functional.gelu
+            return self.activation(functional.linear(inputs, weight, bias))
+        return functional.linear(inputs, weight, bias)
 
 
 def _fused_norm(norm: nn.LayerNorm, states: torch.Tensor) -> torch.Tensor:

@@ -13,8 +13,8 @@ text is tokenized without special tokens, then cut into windows:
 * ``chunks``: overlapping windows over the whole article (``stride`` tokens of overlap), at most
   ``max_windows`` of them, evenly spread when the article is longer; the model pools them.
 
-Under ``head`` and ``head+tail`` only the ends of a long text are tokenized (:func:`token_ids`), when the
-tokenizer splits words at spaces before it looks at them, so the windows are the same as from the whole
+Under ``head`` only the start of a long text is tokenized, under ``head+tail`` its two ends (:func:`token_ids`),
+when the tokenizer splits words at spaces before it looks at them, so the windows are the same as from the whole
 text at a fraction of the tokenizing.
 
 >>> article_text({"title": "Rates rise", "content": "The bank acted."}, ("title", "content"))
@@ -168,22 +168,22 @@ PLAIN_TOKENS = {"add_special_tokens": False, "truncation": False, "verbose": Fal
 
 
 def token_ids(tokenizer: Any, texts: Sequence[str], config: WindowConfig) -> list[list[int]]:
-    """Each text's token ids (no special tokens), or, where the windows read only its start and end (``head``,
-    ``head+tail``, ``chunks`` of one window: the first), those of a long text's start and end alone: at least
-    ``max_length`` tokens of each, joined, which :func:`split_tokens` cuts into the same windows as all of the
-    text's tokens."""
+    """Each text's token ids (no special tokens), or, where the windows read only a long text's start (``head``,
+    ``chunks`` of one window) or its start and end (``head+tail``), those parts alone: at least ``max_length``
+    tokens of each, joined, which :func:`split_tokens` cuts into the same windows as all of the text's tokens."""
     texts = list(texts)
     span = CHARACTERS_PER_TOKEN * config.max_length
     long = [i for i, text in enumerate(texts) if len(text) > 2 * span]
     reads_all = config.strategy == "chunks" and config.max_windows > 1
     if reads_all or not long or not _splits_at_spaces(tokenizer):
         return tokenizer(texts, **PLAIN_TOKENS)["input_ids"]
-    ends = [_ends(texts[i], span) for i in long]
-    ids = tokenizer([part for pair in ends for part in pair], **PLAIN_TOKENS)["input_ids"]
-    shortened = {i: (ids[2 * n], ids[2 * n + 1]) for n, i in enumerate(long)}
+    parts_per_text = 2 if config.strategy == "head+tail" else 1
+    parts = [part for i in long for part in _ends(texts[i], span)[:parts_per_text]]
+    ids = iter(tokenizer(parts, **PLAIN_TOKENS)["input_ids"])
+    shortened = {i: [next(ids) for _ in range(parts_per_text)] for i in long}
     whole = [i for i, text in enumerate(texts) if i not in shortened or min(map(len, shortened[i])) < config.max_length]
     encoded = dict(zip(whole, tokenizer([texts[i] for i in whole], **PLAIN_TOKENS)["input_ids"])) if whole else {}
-    return [encoded[i] if i in encoded else shortened[i][0] + shortened[i][1] for i in range(len(texts))]
+    return [encoded[i] if i in encoded else [t for part in shortened[i] for t in part] for i in range(len(texts))]
 
 
 def _ends(text: str, span: int) -> tuple[str, str]:

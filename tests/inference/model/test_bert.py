@@ -4,6 +4,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
+from inference.model import bert
 from inference.model.bert import BertEncoder, supports
 
 SETTINGS = {
@@ -149,6 +150,44 @@ def test_the_fused_bf16_layers_stay_within_bf16_tolerance_of_the_plain_layers_un
     difference = (got.float()[real] - expected[real]).abs()
     assert difference.max() < 0.1 and difference.mean() < 0.01  # bf16 keeps ~3 significant digits
     assert difference.max() > 0  # the fused path ran: bf16 states round differently from the plain path's fp32
+
+
+class _CountingLinear:
+    """Stands in for torch's oneDNN linear, counting the calls of each kind before passing them on."""
+
+    def __init__(self, op):
+        self.op, self.calls = op, {"activation": 0, "sum": 0}
+
+    def __call__(self, *args):
+        self.calls["activation"] += 1
+        return self.op(*args)
+
+    def binary(self, *args):
+        self.calls["sum"] += 1
+        return self.op.binary(*args)
+
+
+@pytest.mark.skipif(bert.ONEDNN_LINEAR is None, reason="this torch build has no oneDNN")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_onednns_fused_products_give_the_composed_products_states(monkeypatch, dtype):
+    """On the CPU the fused layers add the residual and apply GELU inside oneDNN's product; the same layers
+    composed of separate torch ops give the same states (fp32: within 1e-5; bf16: within its rounding)."""
+    _, fused = _plain_and_fused(dtype)
+    input_ids, mask, _ = _batch()
+    real = mask.bool()
+    counting = _CountingLinear(bert.ONEDNN_LINEAR)
+    monkeypatch.setattr(bert, "ONEDNN_LINEAR", counting)
+    with torch.inference_mode():
+        inside = fused(input_ids, mask).last_hidden_state.float()
+        monkeypatch.setattr(bert, "ONEDNN_LINEAR", None)
+        composed = fused(input_ids, mask).last_hidden_state.float()
+    layers = SETTINGS["num_hidden_layers"]
+    assert counting.calls == {"activation": layers, "sum": 2 * layers}  # oneDNN did the work in the first pass
+    if dtype == torch.float32:
+        torch.testing.assert_close(inside[real], composed[real], atol=1e-5, rtol=1e-5)
+    else:
+        difference = (inside[real] - composed[real]).abs()
+        assert difference.max() < 0.1 and difference.mean() < 0.01
 
 
 def test_fusing_leaves_the_state_dict_alone_and_training_drops_it():

@@ -557,9 +557,18 @@ def test_a_long_text_is_tokenized_only_at_its_ends(tokenizer):
     assert ids[:32] == whole[:32] and ids[-32:] == whole[-32:]
 
 
+def test_a_head_window_tokenizes_only_a_long_texts_start(tokenizer):
+    text = " ".join(f"word{i}" for i in range(20_000))
+    whole = tokenizer(text, add_special_tokens=False)["input_ids"]
+    for strategy in ("head", "chunks"):  # chunks of one window read the first, as head does
+        config = WindowConfig(strategy=strategy, max_length=32, stride=8, max_windows=1)
+        ids = token_ids(tokenizer, [text], config)
+        assert 32 <= len(ids[0]) < len(whole) / 20 and ids[0] == whole[: len(ids[0])]
+
+
 def test_chunks_of_several_windows_tokenize_the_whole_text_and_of_one_only_its_ends(tokenizer):
     text = " ".join(f"word{i}" for i in range(3_000))
     whole = tokenizer(text, add_special_tokens=False)["input_ids"]
     assert token_ids(tokenizer, [text], WindowConfig(strategy="chunks", max_length=32, stride=8))[0] == whole
     one = token_ids(tokenizer, [text], WindowConfig(strategy="chunks", max_length=32, stride=8, max_windows=1))[0]
-    assert one[:32] == whole[:32] and len(one) < len(whole) / 10
+    assert one == whole[: len(one)] and len(one) < len(whole) / 10
