@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="rows whose label the model does not know: error (default) | drop the row | ignore (keep the row; that "
         "task's label counts as missing), as data.unseen_label in a config",
     )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="score a seeded draw of N of the rows (the same N rows every time), e.g. a look at a large training split",
+    )
     parser.add_argument("--output", help="write the JSON metrics to this file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     add_predictor_arguments(parser, backend="torch", precision="fp32")  # exact scores unless asked otherwise
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             args.split,
             args.unseen_label,
             args.output,
+            args.sample,
         )
         if args.output:
             write_json(args.output, result)

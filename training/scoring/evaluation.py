@@ -21,6 +21,14 @@ from training.data import DataError, join_columns, label_ids, prepare, read_rows
 from training.runs.overwrite import dataset_files
 from training.scoring.metrics import summarise, task_scores
 
+SAMPLE_SEED = 0  # the draw of ``sample`` rows: the same rows on every call
+
+
+def check_sample(sample: int | None) -> None:
+    """Refuses a ``sample`` of rows that is not a positive number."""
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+        raise ValueError(f"sample: expected a positive number of rows, got {sample!r}")
+
 
 def evaluate_folder(
     model: str | Path,
@@ -32,6 +40,7 @@ def evaluate_folder(
     split: str | None = None,
     unseen_label: str = "error",
     output: str | Path | None = None,
+    sample: int | None = None,
 ) -> dict[str, Any]:
     """:func:`evaluate` for a model folder (a TF-IDF baseline's too) and a file, as ``newsclf-evaluate`` runs it.
 
@@ -45,7 +54,9 @@ def evaluate_folder(
         split: score only this split of the file.
         unseen_label: ``error``, ``drop`` or ``ignore`` rows whose label the model does not know.
         output: where the caller will write the result: refused if it is one of the inputs.
+        sample: score a seeded draw of at most this many of the rows (None: all).
     """
+    check_sample(sample)  # before the model loads
     refuse_overwriting_inputs([output], [data, config_file, model])
     predictor: Predictor | TfidfPredictor
     if is_baseline_folder(model):
@@ -57,7 +68,7 @@ def evaluate_folder(
     refuse_overwriting_inputs([output], [data, *dataset_files(config.data)])
     if data is None:
         raise DataError("no labelled file to score: none given, and the config's data.train_file is null")
-    return evaluate(predictor, config, data, split, unseen_label)
+    return evaluate(predictor, config, data, split, unseen_label, sample)
 
 
 def evaluate(
@@ -66,10 +77,14 @@ def evaluate(
     data: str | Path,
     split: str | None = None,
     unseen_label: str = "error",
+    sample: int | None = None,
 ) -> dict[str, Any]:
-    """Predicts every row of ``data`` (or of one of its splits) and scores the model's tasks on it (``config`` is
-    left as it is)."""
+    """Predicts every row of ``data`` (or of one of its splits, or a seeded draw of ``sample`` of them) and scores
+    the model's tasks on it (``config`` is left as it is)."""
+    check_sample(sample)
     rows, tasks = labelled_rows(predictor, config, data, split, unseen_label)
+    if sample is not None and sample < len(rows):
+        rows = rows.shuffle(seed=SAMPLE_SEED).select(range(sample))
     per_task = score_rows(predictor, rows, tasks)
     return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
 

@@ -236,3 +236,20 @@ def test_evaluate_leaves_the_callers_config_as_it_is(
     result = evaluate(predictor, config, write_jsonl(tmp_path / "topic.jsonl", rows))
     assert set(result["tasks"]) == {"topic"}
     assert config == before
+
+
+def test_a_sample_scores_the_same_seeded_rows_every_time(tiny_model_dir: Path, data: Path) -> None:
+    first = run_json(tiny_model_dir, data, "--split", "train", "--sample", 7)
+    again = run_json(tiny_model_dir, data, "--split", "train", "--sample", 7)
+    whole = run_json(tiny_model_dir, data, "--split", "train")
+    assert first["articles"] == 7 == first["tasks"]["topic"]["support"]
+    assert first == again
+    assert whole["articles"] == len(ROWS) - len(VALIDATION)
+    assert run_json(tiny_model_dir, data, "--split", "train", "--sample", 10_000) == whole  # more than there are
+
+
+@pytest.mark.parametrize("sample", ["0", "-3"])
+def test_a_sample_of_no_rows_is_refused_before_the_model_loads(tmp_path: Path, data: Path, sample: str) -> None:
+    code, out, err = run("--model", tmp_path / "no-model-here", "--data", data, "--sample", sample)
+    assert code == 2 and out == ""
+    assert f"sample: expected a positive number of rows, got {int(sample)}" in err
