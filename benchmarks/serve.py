@@ -194,7 +194,8 @@ def measure_round(args: argparse.Namespace, articles: list[dict]) -> dict[str, A
     """One round: the offline rate, then each server under load, then its lone client."""
     offline, backend = offline_speed(args.model, articles, args.threads)
     threads = [] if args.threads is None else ["--threads", str(args.threads)]
-    servers = {name: measure_server(args, articles, [*threads, *extra]) for name, extra in SERVERS.items()}
+    workers = ["--workers", str(args.workers)]
+    servers = {name: measure_server(args, articles, [*threads, *workers, *extra]) for name, extra in SERVERS.items()}
     return {"offline": offline, "backend": backend, "servers": servers}
 
 
@@ -268,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=8, help="requests per client, one article each")
     parser.add_argument("--single", type=int, default=50, help="requests of the lone client (0: none)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of the Predictor and the server")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (newsclf-serve --workers); offline is one process"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="offline and both servers measured this many times")
     parser.add_argument("--output", type=Path, help="markdown file whose serve section is replaced")
     parser.add_argument("--screenshot", type=Path, help="also save the page, an article classified, as this PNG")

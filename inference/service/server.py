@@ -11,7 +11,8 @@ Or mount the app in a service of your own (it needs ``pip install 'newsclf[serve
 >>> app = create_app("runs/latest/model")  # doctest: +SKIP
 >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
 
-The model loads in the background once the app starts; ``/health`` answers 503 until it is ready.
+The model loads in the background once the app starts; ``/health`` answers 503 until it is ready. With
+``--workers N`` each of N processes loads its own copy before it takes requests from the shared port.
 Concurrent requests share forward passes (:mod:`inference.service.dynamic_batcher`), which run off the event loop.
 SIGTERM (or Ctrl-C) stops taking connections, lets the requests in flight finish, then exits.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import logging
 import os
 import sys
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from ..prediction.predictor import Predictor
 
 API_KEY_VARIABLE = "NEWSCLF_API_KEY"
+WORKER_ARGUMENTS = "NEWSCLF_SERVE_ARGUMENTS"  # newsclf-serve's arguments, for the processes of --workers
 INSTALL_HINT = "newsclf-serve needs FastAPI and uvicorn: pip install 'newsclf[serve]'"
 
 
@@ -52,6 +55,7 @@ def create_app(
     max_wait_ms: float = 0.0,
     limits: Limits | None = None,
     api_key: str | None = None,
+    load_now: bool = False,
 ) -> FastAPI:
     """The FastAPI app serving a model folder (or a loaded :class:`~inference.prediction.predictor.Predictor`).
 
@@ -63,6 +67,9 @@ def create_app(
             none; requests that arrive while the model is busy share the next pass either way).
         limits: body size and JSON nesting, articles per request, characters per article, sentences to explain.
         api_key: when set, the API routes need it (``Authorization: Bearer <key>`` or ``X-API-Key``).
+        load_now: load the model before returning, so the app never answers 503 while it loads (one of several
+            workers sharing a port, which must not take requests before it can answer them); by default it loads
+            in the background once the app starts.
 
     Raises:
         ModelFolderError: the folder is missing, incomplete or fails its checksums.
@@ -87,6 +94,9 @@ def create_app(
             )
         return predictor
 
+    if load_now:
+        loaded = load()
+        return build_app(lambda: loaded, folder, settings)
     return build_app(load, folder, settings)
 
 
@@ -135,6 +145,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         flag = "--" + limit.name.replace("_", "-")
         parser.add_argument(flag, type=int, default=limit.default, help=f"request limit (default: {limit.default})")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, each with its own copy of the model and the CPU's threads shared out among them "
+        "(default: 1). On a CPU of a few cores, one per core keeps the cores busy under many clients: while one "
+        "process reads and answers requests, another computes (docs/speed.md)",
+    )
+    parser.add_argument(
         "--graceful-timeout", type=float, default=30.0, help="seconds to finish requests on SIGTERM (default: 30)"
     )
     parser.add_argument(
@@ -150,15 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvicorn
 
-        limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
-        app = create_app(
-            args.model,
-            options=options_from_args(args),
-            max_batch=args.max_batch,
-            max_wait_ms=args.max_wait_ms,
-            limits=limits,
-            api_key=args.api_key,
-        )
+        if args.workers < 1:
+            raise ValueError(f"--workers must be 1 or more, got {args.workers}")
+        # one process builds the app here, checking everything first; several check the folder here, then each
+        # builds its own app from the same arguments (WORKER_ARGUMENTS), since uvicorn starts them by import
+        app: FastAPI | str = _app_from_args(args) if args.workers == 1 else _check_for_workers(args, argv)
     except ImportError as error:
         print(f"error: {INSTALL_HINT} ({error})", file=sys.stderr)
         return 2
@@ -171,12 +185,46 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(
         app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=args.graceful_timeout,
     )
     return 0
+
+
+def _app_from_args(args: argparse.Namespace, load_now: bool = False) -> FastAPI:
+    limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+    return create_app(
+        args.model,
+        options=options_from_args(args),
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
+        limits=limits,
+        api_key=args.api_key,
+        load_now=load_now,
+    )
+
+
+def _check_for_workers(args: argparse.Namespace, argv: list[str] | None) -> str:
+    """Checks the model folder and the options once, before any worker starts, and hands the workers the
+    command's arguments; returns the import string of :func:`worker_app`."""
+    check_model_folder(args.model)
+    options_from_args(args)
+    Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if args.threads is None:  # the cores shared out, so the workers' threads do not contend for them
+        arguments += ["--threads", str(max(1, (os.cpu_count() or 1) // args.workers))]
+    os.environ[WORKER_ARGUMENTS] = json.dumps(arguments)
+    return "inference.service.server:worker_app"
+
+
+def worker_app() -> FastAPI:
+    """The app of one of ``newsclf-serve --workers N``'s processes, built from the command's arguments, its model
+    loaded before it takes its first request."""
+    return _app_from_args(_parse_args(json.loads(os.environ[WORKER_ARGUMENTS])), load_now=True)
 
 
 def _is_loopback(host: str) -> bool:

@@ -357,3 +357,50 @@ def test_sigterm_lets_the_request_in_flight_finish(tiny_model_dir: Path):
 def test_the_command_refuses_a_missing_model_before_serving(tmp_path: Path, capsys):
     assert main(["--model", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.is_file() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts worker processes through /proc")
+def test_several_workers_each_answer_as_the_model_does_and_all_stop_on_sigterm(tiny_model_dir: Path):
+    port = free_port()
+    command = [sys.executable, "-m", "inference.service.server", "--model", str(tiny_model_dir), "--port", str(port)]
+    command += ["--backend", "torch", "--precision", "fp32", "--workers", "2", "--log-level", "warning"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url)
+        workers = [
+            child for child in _children(server.pid) if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text()
+        ]
+        assert len(workers) == 2
+        articles = [{**ARTICLE, "title": f"{ARTICLE['title']} {n}"} for n in range(12)]
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda article: call(url, "/predict", {"articles": article}), articles))
+        expected = Predictor.from_pretrained(tiny_model_dir, backend="torch", precision="fp32").predict(articles)
+        assert [status for status, _ in answers] == [200] * len(articles)
+        for (_, got), want in zip(answers, expected):
+            assert {task: got[task]["label"] for task in want} == {task: want[task]["label"] for task in want}
+            for task in want:
+                assert got[task]["score"] == pytest.approx(want[task]["score"], abs=1e-4)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+        assert not [worker for worker in workers if Path(f"/proc/{worker}").exists()]  # no worker left behind
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait()
+
+
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_workers_below_one_are_refused_before_serving(tiny_model_dir: Path, capsys, workers: str):
+    assert main(["--model", str(tiny_model_dir), "--workers", workers]) == 2
+    assert f"--workers must be 1 or more, got {workers}" in capsys.readouterr().err
+
+
+def test_several_workers_refuse_a_missing_model_before_any_starts(tmp_path: Path, capsys):
+    assert main(["--model", str(tmp_path / "nowhere"), "--workers", "2"]) == 2
+    assert "nowhere" in capsys.readouterr().err
