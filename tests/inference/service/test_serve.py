@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -333,14 +334,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_sigterm_lets_the_request_in_flight_finish(tiny_model_dir: Path):
+@contextmanager
+def serve_command(model: Path, *options: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``newsclf-serve`` on ``model`` (fp32 torch) as a process of its own, ready; yields it and its URL."""
     port = free_port()
-    command = [sys.executable, "-m", "inference.service.server", "--model", str(tiny_model_dir), "--port", str(port)]
-    command += ["--backend", "torch", "--precision", "fp32", "--max-wait-ms", "1500", "--log-level", "warning"]
+    command = [sys.executable, "-m", "inference.service.server", "--model", str(model), "--port", str(port)]
+    command += ["--backend", "torch", "--precision", "fp32", "--log-level", "warning", *options]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url)
+        yield server, url
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait()
+
+
+def test_sigterm_lets_the_request_in_flight_finish(tiny_model_dir: Path):
+    with serve_command(tiny_model_dir, "--max-wait-ms", "1500") as (server, url):
         with ThreadPoolExecutor(1) as pool:
             answer = pool.submit(call, url, "/predict", {"articles": ARTICLE})  # waits 1.5 s for company
             time.sleep(0.5)
@@ -348,10 +360,6 @@ def test_sigterm_lets_the_request_in_flight_finish(tiny_model_dir: Path):
             status, result = answer.result(timeout=30)
         assert status == 200 and set(result) == set(Predictor.from_pretrained(tiny_model_dir).tasks)
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it is done
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
 
 
 def test_the_command_refuses_a_missing_model_before_serving(tmp_path: Path, capsys):
@@ -366,16 +374,9 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts worker processes through /proc")
 def test_several_workers_each_answer_as_the_model_does_and_all_stop_on_sigterm(tiny_model_dir: Path):
-    port = free_port()
-    command = [sys.executable, "-m", "inference.service.server", "--model", str(tiny_model_dir), "--port", str(port)]
-    command += ["--backend", "torch", "--precision", "fp32", "--workers", "2", "--log-level", "warning"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(url)
-        workers = [
-            child for child in _children(server.pid) if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text()
-        ]
+    with serve_command(tiny_model_dir, "--workers", "2") as (server, url):
+        children = _children(server.pid)
+        workers = [child for child in children if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text()]
         assert len(workers) == 2
         articles = [{**ARTICLE, "title": f"{ARTICLE['title']} {n}"} for n in range(12)]
         with ThreadPoolExecutor(6) as pool:
@@ -389,10 +390,6 @@ def test_several_workers_each_answer_as_the_model_does_and_all_stop_on_sigterm(t
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) in (0, -signal.SIGTERM)
         assert not [worker for worker in workers if Path(f"/proc/{worker}").exists()]  # no worker left behind
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
 
 
 @pytest.mark.parametrize("workers", ["0", "-1"])
