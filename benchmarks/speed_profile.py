@@ -15,13 +15,13 @@ matrix-product ceilings, measured in the same run, say how far each is from what
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import sys
 import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -126,9 +126,14 @@ def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[
         logits = [task.float().numpy() for task in model.classify(pooled)]
     stages["pool and heads"] = clock() - start
     stages["pad batches"] = counts.pop("padding seconds")
+    calibrations = {task: predictor.calibration.get(task, TaskCalibration()) for task in predictor.tasks}
+    fused = [task for task, calibration in calibrations.items() if calibration.tfidf_weight > 0]
+    start = clock()
+    sparse = predictor.tfidf.scores(texts, fused) if fused and predictor.tfidf is not None else {}
+    stages["TF-IDF scores (fused folders)"] = clock() - start
     start = clock()
     for values, task in zip(logits, predictor.tasks):
-        fused_probabilities(values, predictor.calibration.get(task, TaskCalibration()))
+        fused_probabilities(values, calibrations[task], sparse.get(task))
     stages["calibrate"] = clock() - start
     return dict(stages), counts
 
@@ -318,10 +323,7 @@ def report(args, ceiling, whole, stages, counts, encoder_kinds, training, plain_
     lines = [
         f"## Profile: where the time goes ({args.window or 'model windows'}, {args.precision})",
         "",
-        f"`python benchmarks/speed_profile.py --model {Path(args.model).name} --articles {args.articles}"
-        + (f" --window {args.window}" if args.window else "")
-        + (f" --max-windows {args.max_windows}" if args.max_windows else "")
-        + f" --precision {args.precision} --threads {args.threads}`  ",
+        f"`python {shlex.join(sys.argv)}` (precision {args.precision})  ",
         f"on {describe_machine()}, {args.threads} threads, torch {torch.__version__}, {date.today().isoformat()}.",
         "",
         f"Matrix-product ceiling (2048², same run): bf16 {ceiling['bf16']:.0f} GFLOP/s, fp32 {ceiling['fp32']:.0f}.",
