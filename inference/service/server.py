@@ -195,14 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+
+
 def _app_from_args(args: argparse.Namespace, load_now: bool = False) -> FastAPI:
-    limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
     return create_app(
         args.model,
         options=options_from_args(args),
         max_batch=args.max_batch,
         max_wait_ms=args.max_wait_ms,
-        limits=limits,
+        limits=_limits(args),
         api_key=args.api_key,
         load_now=load_now,
     )
@@ -213,7 +216,7 @@ def _check_for_workers(args: argparse.Namespace, argv: list[str] | None) -> str:
     command's arguments; returns the import string of :func:`worker_app`."""
     check_model_folder(args.model)
     options_from_args(args)
-    Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+    _limits(args)
     arguments = list(sys.argv[1:] if argv is None else argv)
     if args.threads is None:  # the cores shared out, so the workers' threads do not contend for them
         arguments += ["--threads", str(max(1, (os.cpu_count() or 1) // args.workers))]

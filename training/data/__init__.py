@@ -15,7 +15,7 @@ fields and labels) → ``files`` (reading and checking one file).
 
 from training.data.files import DataError, file_format, quiet_datasets, read_rows, read_table, user_columns
 from training.data.labels import check_eval_labels, encode_labels, fit_labels, label_ids, untrained_label_ids
-from training.data.rows import field_columns, join_columns, prepare, where
+from training.data.rows import field_columns, join_columns, prepare, seeded_draw, where
 from training.data.splits import SPLITS, load_splits, scrub_splits, split_rows
 from training.data.task_data import TaskData, load_task_data
 
@@ -37,6 +37,7 @@ __all__ = [
     "read_rows",
     "read_table",
     "scrub_splits",
+    "seeded_draw",
     "split_rows",
     "untrained_label_ids",
     "user_columns",

@@ -187,3 +187,11 @@ def replace_column(table: datasets.Dataset, column: str, values: list[Any]) -> d
     if column in table.column_names:
         table = table.remove_columns(column)
     return table.add_column(column, values)
+
+
+def seeded_draw(rows: datasets.Dataset, limit: int | None, seed: int) -> datasets.Dataset:
+    """At most ``limit`` of ``rows``, drawn at random with ``seed`` (the same rows for the same seed); all of
+    them when ``limit`` is None or at least their number."""
+    if limit is None or limit >= len(rows):
+        return rows
+    return rows.shuffle(seed=seed).select(range(limit))

@@ -27,7 +27,7 @@ from training.data.files import (
     reading,
     require_columns,
 )
-from training.data.rows import join_columns, prepare, replace_column
+from training.data.rows import join_columns, prepare, replace_column, seeded_draw
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +176,8 @@ def _limited(splits: dict[str, datasets.Dataset], config: Config) -> dict[str, d
         ("validation", data.max_eval_samples),
         ("test", data.max_eval_samples),
     ):
-        if name in splits and limit and limit < len(splits[name]):
-            splits[name] = splits[name].shuffle(seed=config.run.seed).select(range(limit))
+        if name in splits and limit:
+            splits[name] = seeded_draw(splits[name], limit, config.run.seed)
     for name, part in splits.items():
         logger.info("%s split: %d articles", name, len(part))
     return splits

@@ -4,6 +4,7 @@ scores for the model's predictions of them. The command line is :mod:`training.e
 from __future__ import annotations
 
 import copy
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,17 @@ from inference.paths import refuse_overwriting_inputs
 from inference.prediction.predictor import Predictor
 from inference.prediction.tfidf import TfidfPredictor
 from training.config import Config, ConfigError, load_config
-from training.data import DataError, join_columns, label_ids, prepare, read_rows, split_rows, user_columns, where
+from training.data import (
+    DataError,
+    join_columns,
+    label_ids,
+    prepare,
+    read_rows,
+    seeded_draw,
+    split_rows,
+    user_columns,
+    where,
+)
 from training.runs.overwrite import dataset_files
 from training.scoring.metrics import summarise, task_scores
 
@@ -25,8 +36,8 @@ SAMPLE_SEED = 0  # the draw of ``sample`` rows: the same rows on every call
 
 
 def check_sample(sample: int | None) -> None:
-    """Refuses a ``sample`` of rows that is not a positive number."""
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+    """Refuses a ``sample`` of rows that is not a positive whole number (Python's or numpy's)."""
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, numbers.Integral) or sample < 1):
         raise ValueError(f"sample: expected a positive number of rows, got {sample!r}")
 
 
@@ -83,8 +94,7 @@ def evaluate(
     the model's tasks on it (``config`` is left as it is)."""
     check_sample(sample)
     rows, tasks = labelled_rows(predictor, config, data, split, unseen_label)
-    if sample is not None and sample < len(rows):
-        rows = rows.shuffle(seed=SAMPLE_SEED).select(range(sample))
+    rows = seeded_draw(rows, sample, SAMPLE_SEED)
     per_task = score_rows(predictor, rows, tasks)
     return {"data": str(data), "split": split, "articles": len(rows), "tasks": per_task, "summary": summarise(per_task)}
 
