@@ -162,6 +162,12 @@ class TrainingConfig:
         "distillation: a model folder (e.g. an all-mpnet-base-v2 probe) whose calibrated probabilities every "
         "training article also learns from; it must have this run's tasks with the same labels; null: labels only",
     )
+    teacher_targets: Literal["as_fitted", "out_of_fold"] = setting(
+        "as_fitted",
+        "with teacher: as_fitted: its probabilities as its folder predicts them; out_of_fold: a probe teacher's "
+        "heads fitted again on group_folds folds of data.group_column's groups, each training article scored by "
+        "heads that never saw its group (its outlet), so the targets do not give the article's labels back",
+    )
     distill_weight: float = setting(
         0.5,
         "with teacher: the teacher's probabilities' share of each task's loss (as soft targets); the gold labels "

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import datasets
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
 
 from training.config import Config, TaskConfig
 from training.data.files import DataError
@@ -110,3 +113,12 @@ def label_ids(values: Sequence[Any], labels: Sequence[str]) -> list[int]:
 def encode_labels(part: datasets.Dataset, label_lists: dict[str, list[str]]) -> dict[str, list[int]]:
     """Label ids per task (``-100`` for a label outside the task's list)."""
     return {task: label_ids(part[f"label_{task}"], labels) for task, labels in label_lists.items()}
+
+
+def balanced_class_weights(label_ids: list[int], num_labels: int) -> torch.Tensor:
+    """Inverse-frequency weights (``n / (k * count)``); a class absent from training gets 1."""
+    ids = np.asarray([i for i in label_ids if i != -100])
+    present = np.unique(ids)
+    weights = np.ones(num_labels, dtype=np.float32)
+    weights[present] = compute_class_weight("balanced", classes=present, y=ids)
+    return torch.tensor(weights)

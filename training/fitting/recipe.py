@@ -18,6 +18,7 @@ from transformers.trainer_utils import TrainOutput
 from inference.prediction.torch_backend import torch_threads
 from training.config import Config, save_config
 from training.data import DataError, encode_labels, load_task_data, untrained_label_ids
+from training.data.labels import balanced_class_weights
 from training.fitting.building import Prepared, build_model, tokenize
 from training.fitting.checks import check_config
 from training.fitting.finishing import adversarial_tasks, report_run, save_run, score_run
@@ -34,7 +35,6 @@ from training.model.trainer import (
     MultiTaskTrainer,
     ReversalSchedule,
     WindowCollator,
-    balanced_class_weights,
 )
 from training.runs import distributed
 from training.runs.folders import (
@@ -232,7 +232,9 @@ def learn_from_teacher(config: Config, prepared: Prepared, bf16: bool) -> None:
     check_teacher(config, prepared.label_lists)  # the labels the data gave, before the teacher's pass
     tasks = [task.name for task in config.tasks if task.kind != "adversarial"]
     train_set = prepared.datasets["train"]
-    train_set.soft_labels = teacher_probabilities(config, prepared.splits["train"], tasks, tokenize, bf16)
+    train_set.soft_labels = teacher_probabilities(
+        config, prepared.splits["train"], tasks, tokenize, bf16, train_set.labels
+    )
 
 
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:

@@ -5,7 +5,9 @@ frozen all-mpnet-base-v2, which is about 11 times MiniLM's cost per window: the 
 Its probabilities for every training article are computed once, the way the teacher predicts (its own
 tokenizer and windows, its fused TF-IDF model, its temperature unless ``training.teacher_temperature`` sets
 another), from the feature cache where the teacher's frozen encoder already embedded the same texts. Each task's
-loss is then ``(1 - distill_weight) * CE(labels) + distill_weight * CE(teacher's probabilities)``.
+loss is then ``(1 - distill_weight) * CE(labels) + distill_weight * CE(teacher's probabilities)``. With
+``training.teacher_targets: out_of_fold`` a probe teacher's heads are fitted again without each article's outlet
+(:mod:`training.heads.teacher_folds`), so its targets do not hand the article's own label back.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from inference.prediction.tfidf import pair_text
 from training.config import Config, ConfigError
 from training.heads.feature_cache import FeatureCache
 from training.heads.probe import cache_folder, model_logits
+from training.heads.teacher_folds import check_out_of_fold_teacher, out_of_fold_logits
 
 logger = logging.getLogger("newsclf")
 
@@ -57,10 +60,17 @@ def check_teacher(config: Config, label_lists: dict[str, list[str]] | None = Non
                 f"training.teacher: task {task.name!r} has the labels {list(expected)} in this run but "
                 f"{settings.task_labels(task.name)} in the teacher {folder}"
             )
+    if config.training.teacher_targets == "out_of_fold":
+        check_out_of_fold_teacher(config)
 
 
 def teacher_probabilities(
-    config: Config, split: Any, tasks: list[str], tokenize: Any, bf16: bool
+    config: Config,
+    split: Any,
+    tasks: list[str],
+    tokenize: Any,
+    bf16: bool,
+    labels: dict[str, list[int]] | None = None,
 ) -> dict[str, np.ndarray]:
     """The teacher's calibrated probabilities of ``tasks`` for every row of ``split`` (a ``datasets.Dataset``
     with ``text`` and, for pair tasks, ``target``), in the rows' order.
@@ -68,6 +78,8 @@ def teacher_probabilities(
     Args:
         tokenize: :func:`training.fitting.building.tokenize` (texts → windows with a tokenizer and window settings).
         bf16: the precision the teacher's vectors are cached in (the run's).
+        labels: task -> the rows' label ids, which ``training.teacher_targets: out_of_fold`` fits the teacher's
+            heads on again (:mod:`training.heads.teacher_folds`).
     """
     from inference.prediction.predictor import Predictor
 
@@ -88,7 +100,13 @@ def teacher_probabilities(
         windows = tokenize(tokenizer, texts, teacher.window, "train (teacher)", targets)
         sep = tokenizer.sep_token_id if kind == "pair" else None
         cache = FeatureCache(cache_folder(config), model, sep, tokenizer.pad_token_id, bf16)
-        logits = model_logits(model, cache.vectors(windows, "train (teacher)"))
+        vectors = cache.vectors(windows, "train (teacher)")
+        if config.training.teacher_targets == "out_of_fold":
+            assert labels is not None  # the recipe passes the training rows' labels
+            groups = split[str(config.data.group_column)]
+            logits = out_of_fold_logits(config, model, vectors, groups, labels, wanted)
+        else:
+            logits = model_logits(model, vectors)
         fused = [task for task in wanted if teacher.calibration.get(task, TaskCalibration()).tfidf_weight > 0]
         sparse_texts = texts if kind == "single" else [pair_text(t, x) for t, x in zip(targets or [], texts)]
         sparse: dict[str, np.ndarray] = {}

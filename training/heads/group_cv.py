@@ -27,8 +27,9 @@ from training.scoring.tfidf_baseline import full_rank
 logger = logging.getLogger("newsclf")
 
 
-def split_by_group(groups: Sequence[Any], folds: int, column: str) -> Folds:
-    """``(fit rows, held-out rows)`` of each of ``folds`` folds, no group in two folds.
+def split_by_group(groups: Sequence[Any], folds: int, column: str, key: str = "training.choose_on groups") -> Folds:
+    """``(fit rows, held-out rows)`` of each of ``folds`` folds, no group in two folds (``key``: the setting that
+    asked for them, named in errors).
 
     Raises:
         DataError: a row has no group, or there are fewer groups than folds.
@@ -36,14 +37,13 @@ def split_by_group(groups: Sequence[Any], folds: int, column: str) -> Folds:
     missing = [row for row, group in enumerate(groups) if group is None or group == ""]
     if missing:
         raise DataError(
-            f"training.choose_on groups: {len(missing)} training rows have no {column!r} (the first is row "
+            f"{key}: {len(missing)} training rows have no {column!r} (the first is row "
             f"{missing[0] + 1}); every row needs its group"
         )
     distinct = len(set(groups))
     if distinct < folds:
         raise DataError(
-            f"training.choose_on groups: the training split has {distinct} {column!r} groups, fewer than "
-            f"training.group_folds ({folds})"
+            f"{key}: the training split has {distinct} {column!r} groups, fewer than training.group_folds ({folds})"
         )
     return list(GroupKFold(n_splits=folds).split(np.zeros(len(groups)), groups=list(groups)))
 

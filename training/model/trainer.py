@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from transformers import Trainer, TrainerCallback, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
@@ -106,15 +105,6 @@ class WindowCollator:
             elif key.startswith("teacher_"):
                 batch[key] = torch.from_numpy(np.stack([item[key] for item in items]))
         return batch
-
-
-def balanced_class_weights(label_ids: list[int], num_labels: int) -> torch.Tensor:
-    """Inverse-frequency weights (``n / (k * count)``); a class absent from training gets 1."""
-    ids = np.asarray([i for i in label_ids if i != -100])
-    present = np.unique(ids)
-    weights = np.ones(num_labels, dtype=np.float32)
-    weights[present] = compute_class_weight("balanced", classes=present, y=ids)
-    return torch.tensor(weights)
 
 
 class DrawWindowsEachEpoch(TrainerCallback):

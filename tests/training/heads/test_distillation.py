@@ -127,3 +127,72 @@ def test_teacher_temperature_replaces_the_one_the_teacher_fitted(
     calibration = replace(read_calibration(tiny_mpnet_model_dir)["leaning"], temperature=3.0)
     assert calibration != read_calibration(tiny_mpnet_model_dir)["leaning"]
     np.testing.assert_allclose(got, fused_probabilities(logits, calibration, tfidf), atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def tiny_mpnet_probe_dir(tmp_path_factory: pytest.TempPathFactory, tiny_mpnet_dir: Path) -> Path:
+    """A probe teacher: the tiny MPNet frozen, only its heads fitted, no TF-IDF."""
+    tmp_path = tmp_path_factory.mktemp("tiny-mpnet-probe")
+    recipe = ["training.mode=probe", f"training.feature_cache={tmp_path / 'cache'}"]
+    return train(tiny_config(tmp_path, tiny_mpnet_dir, recipe)) / "model"
+
+
+def out_of_fold_targets(teacher: Path, tmp_path: Path, encoder: Path, rows: list[dict]) -> dict[str, np.ndarray]:
+    overrides = [f"training.teacher={teacher}", "training.teacher_targets=out_of_fold", "training.group_folds=3"]
+    config = tiny_config(tmp_path, encoder, [*overrides, f"training.feature_cache={tmp_path / 'cache'}"], rows)
+    prepared = prepare_run(config)
+    train_set = prepared.datasets["train"]
+    return teacher_probabilities(
+        config, prepared.splits["train"], ["topic", "leaning"], tokenize, False, train_set.labels
+    ) | {"source": np.asarray(prepared.splits["train"]["source"])}
+
+
+def test_out_of_fold_targets_do_not_depend_on_the_articles_own_outlets_labels(
+    tiny_mpnet_probe_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    """Relabelling one outlet's articles leaves their targets as they were (their fold's heads never saw them)
+    and moves other outlets' targets (whose heads did); the teacher as fitted would hand the labels back."""
+    rows = make_rows()
+    before = out_of_fold_targets(tiny_mpnet_probe_dir, tmp_path / "a", tiny_encoder_dir, rows)
+    relabelled = [{**row, "topic": "sport"} if row["source"] == "outlet-left-0" else row for row in rows]
+    after = out_of_fold_targets(tiny_mpnet_probe_dir, tmp_path / "b", tiny_encoder_dir, relabelled)
+    outlet = before["source"] == "outlet-left-0"
+    assert outlet.any() and (~outlet).any()
+    np.testing.assert_allclose(after["topic"][outlet], before["topic"][outlet], atol=1e-6)
+    assert np.abs(after["topic"][~outlet] - before["topic"][~outlet]).max() > 1e-3
+    for task in ("topic", "leaning"):
+        np.testing.assert_allclose(before[task].sum(1), 1.0, atol=1e-5)
+
+
+def test_a_student_trains_on_out_of_fold_targets(tiny_mpnet_probe_dir: Path, tiny_encoder_dir: Path, tmp_path: Path):
+    overrides = [
+        f"training.teacher={tiny_mpnet_probe_dir}",
+        "training.teacher_targets=out_of_fold",
+        "training.epochs=1",
+    ]
+    run = train(tiny_config(tmp_path, tiny_encoder_dir, [*overrides, "training.group_folds=3"], make_rows()))
+    assert "teacher_targets: out_of_fold" in (run / "config.yaml").read_text()
+    assert "out-of-fold" in (run / "train.log").read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ([], "was trained with training.mode probe\\+finetune"),
+        (["data.group_column=null"], "needs data.group_column"),
+    ],
+)
+def test_out_of_fold_targets_refuse_a_teacher_that_saw_every_article(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path, change: list[str], message: str
+):
+    overrides = [f"training.teacher={tiny_mpnet_model_dir}", "training.teacher_targets=out_of_fold", *change]
+    with pytest.raises(ConfigError, match=f"training.teacher_targets out_of_fold: .*{message}"):
+        check_config(tiny_config(tmp_path, tiny_encoder_dir, overrides))
+
+
+def test_out_of_fold_targets_refuse_a_probe_teacher_that_fuses_tfidf(tiny_mpnet_dir: Path, tmp_path: Path):
+    recipe = ["training.mode=probe", "training.fuse_tfidf=true", "training.tfidf_share=0.5"]
+    teacher = train(tiny_config(tmp_path / "teacher", tiny_mpnet_dir, recipe)) / "model"
+    overrides = [f"training.teacher={teacher}", "training.teacher_targets=out_of_fold"]
+    with pytest.raises(ConfigError, match=r"fuses TF-IDF for \['topic', 'leaning'\]"):
+        check_config(tiny_config(tmp_path / "student", tiny_mpnet_dir, overrides))

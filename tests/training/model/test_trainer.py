@@ -12,7 +12,8 @@ from torch import nn
 from transformers import TrainingArguments
 
 from inference.model.classifier import NewsClassifier
-from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator, balanced_class_weights
+from training.data.labels import balanced_class_weights
+from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowCollator
 from training.scoring.metrics import make_compute_metrics
 
 TOPICS = ["economy", "health", "sport"]
