@@ -17,14 +17,14 @@ from transformers.trainer_utils import TrainOutput
 
 from inference.prediction.torch_backend import torch_threads
 from training.config import Config, save_config
-from training.data import DataError, encode_labels, load_task_data, untrained_label_ids
+from training.data import encode_labels, load_task_data, untrained_label_ids
 from training.data.labels import balanced_class_weights
 from training.fitting.building import Prepared, build_model, tokenize
 from training.fitting.checks import check_config
 from training.fitting.finishing import adversarial_tasks, report_run, save_run, score_run
 from training.fitting.zero_shot import make_zero_shot
 from training.heads.distillation import check_teacher, teacher_probabilities
-from training.heads.group_cv import split_by_group
+from training.heads.group_cv import folds_of_split
 from training.heads.probe import Folds, ProbeStage, run_probe
 from training.model.arguments import training_arguments
 from training.model.encoders import resolve_encoder
@@ -261,10 +261,7 @@ def training_folds(config: Config, prepared: Prepared) -> Folds | None:
     """``training.choose_on: groups``'s folds over ``data.group_column`` of the training split (else None)."""
     if config.training.choose_on != "groups":
         return None
-    column, train_split = config.data.group_column, prepared.splits["train"]
-    if column is None or column not in train_split.column_names:
-        raise DataError(f"training.choose_on groups: the training split has no column {column!r} (data.group_column)")
-    return split_by_group(train_split[column], config.training.group_folds, column)
+    return folds_of_split(prepared.splits["train"], config)
 
 
 def run_trainer(trainer: MultiTaskTrainer, state: Any, resume: bool) -> tuple[Any, float]:

@@ -103,8 +103,7 @@ def teacher_probabilities(
         vectors = cache.vectors(windows, "train (teacher)")
         if config.training.teacher_targets == "out_of_fold":
             assert labels is not None  # the recipe passes the training rows' labels
-            groups = split[str(config.data.group_column)]
-            logits = out_of_fold_logits(config, model, vectors, groups, labels, wanted)
+            logits = out_of_fold_logits(config, model, vectors, split, labels, wanted)
         else:
             logits = model_logits(model, vectors)
         fused = [task for task in wanted if teacher.calibration.get(task, TaskCalibration()).tfidf_weight > 0]

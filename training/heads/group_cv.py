@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
+from training.config import Config
 from training.data import DataError
 from training.heads.probe import Folds
 from training.scoring.tfidf_baseline import full_rank
@@ -46,6 +47,19 @@ def split_by_group(groups: Sequence[Any], folds: int, column: str, key: str = "t
             f"{key}: the training split has {distinct} {column!r} groups, fewer than training.group_folds ({folds})"
         )
     return list(GroupKFold(n_splits=folds).split(np.zeros(len(groups)), groups=list(groups)))
+
+
+def folds_of_split(split: Any, config: Config, key: str = "training.choose_on groups") -> Folds:
+    """:func:`split_by_group` over ``data.group_column`` of a training split (a ``datasets.Dataset``), in
+    ``training.group_folds`` folds (``key``: the setting that asked for them, named in errors).
+
+    Raises:
+        DataError: the split has no such column, or see :func:`split_by_group`.
+    """
+    column = config.data.group_column
+    if column is None or column not in split.column_names:
+        raise DataError(f"{key}: the training split has no column {column!r} (data.group_column)")
+    return split_by_group(split[column], config.training.group_folds, column, key)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from inference.model.folder_layout import METRICS_FILE, TRAINING_CONFIG_FILE
 from inference.prediction.fusion import read_calibration
 from training.config import Config, ConfigError, load_config
 from training.data.labels import balanced_class_weights
-from training.heads.group_cv import split_by_group
+from training.heads.group_cv import folds_of_split
 from training.heads.probe import head_inputs, metric_kind, out_of_fold_heads
 
 logger = logging.getLogger("newsclf")
@@ -48,12 +48,25 @@ def check_out_of_fold_teacher(config: Config) -> None:
             f"{KEY}: the teacher {folder} was trained with training.mode {teacher.training.mode}; only a probe "
             "teacher (training.mode probe: a frozen encoder) gives a held-out article the vector it would have had"
         )
+    teacher_penalties(folder)
     fused = [task for task, calibration in read_calibration(folder).items() if calibration.tfidf_weight > 0]
     if fused:
         raise ConfigError(
             f"{KEY}: the teacher {folder} fuses TF-IDF for {fused}, fitted on every training article; train the "
             "teacher with training.fuse_tfidf false"
         )
+
+
+def teacher_penalties(folder: Path) -> dict[str, float]:
+    """Each task's penalty on the teacher's head weights, as its probe chose it (its ``metrics.json``)."""
+    try:
+        heads = json.loads((folder / METRICS_FILE).read_text(encoding="utf-8"))["train"]["probe"]["heads"]
+        return {task: float(head["l2"]) for task, head in heads.items()}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(
+            f"{KEY}: the teacher {folder} records no probe penalties in {METRICS_FILE} (train.probe.heads.TASK.l2: "
+            f"{error!r}); train the teacher with newsclf-train"
+        ) from None
 
 
 def teacher_config(folder: Path) -> Config:
@@ -68,35 +81,27 @@ def out_of_fold_logits(
     config: Config,
     model: Any,
     vectors: np.ndarray,
-    groups: Sequence[Any],
+    split: Any,
     labels: dict[str, list[int]],
     tasks: Sequence[str],
 ) -> dict[str, np.ndarray]:
-    """Each task's logits ``(rows, labels)`` for every training row, from the teacher's head fitted without the
-    row's group (``groups``: each row's ``data.group_column`` value; ``labels``: task -> label ids, -100: none)."""
+    """Each task's logits ``(rows, labels)`` for every row of the training ``split`` (a ``datasets.Dataset``
+    with ``data.group_column``), from the teacher's head fitted without the row's group (``labels``: task ->
+    label ids, -100: none)."""
     folder = Path(str(config.training.teacher))
-    teacher = teacher_config(folder)
-    penalties = json.loads((folder / METRICS_FILE).read_text(encoding="utf-8"))["train"]["probe"]["heads"]
-    folds = split_by_group(groups, config.training.group_folds, str(config.data.group_column), KEY)
+    teacher, penalties = teacher_config(folder), teacher_penalties(folder)
+    folds = folds_of_split(split, config, KEY)
     inputs = head_inputs(model, {"train": vectors})["train"]
     balanced = {task.name for task in teacher.tasks if task.class_weights == "balanced"}
     logits = {}
     for task in tasks:
         names, y = model.config.task_labels(task), np.asarray(labels[task])
         weights = balanced_class_weights(labels[task], len(names)) if task in balanced else None
-        l2 = float(penalties[task]["l2"])
-        kind = metric_kind(config)
-        scores, held_out = out_of_fold_heads(
-            inputs, y, names, kind, folds, (l2,), weights, teacher.training.label_smoothing
-        )
-        logits[task] = held_out[l2]
         logger.info(
-            "teacher %s: out-of-fold %s targets over %d folds of %s (%s on held-out groups %.4f)",
-            folder,
-            task,
-            len(folds),
-            config.data.group_column,
-            kind,
-            scores[l2],
+            "teacher %s: out-of-fold %s targets over %d folds of %s", folder, task, len(folds), config.data.group_column
         )
+        _, held_out = out_of_fold_heads(
+            inputs, y, names, metric_kind(config), folds, (penalties[task],), weights, teacher.training.label_smoothing
+        )
+        logits[task] = held_out[penalties[task]]
     return logits

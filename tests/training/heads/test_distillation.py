@@ -196,3 +196,17 @@ def test_out_of_fold_targets_refuse_a_probe_teacher_that_fuses_tfidf(tiny_mpnet_
     overrides = [f"training.teacher={teacher}", "training.teacher_targets=out_of_fold"]
     with pytest.raises(ConfigError, match=r"fuses TF-IDF for \['topic', 'leaning'\]"):
         check_config(tiny_config(tmp_path / "student", tiny_mpnet_dir, overrides))
+
+
+def test_out_of_fold_targets_refuse_a_teacher_without_its_probe_penalties(
+    tiny_mpnet_probe_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    import shutil
+
+    teacher = Path(shutil.copytree(tiny_mpnet_probe_dir, tmp_path / "teacher"))
+    metrics = json.loads((teacher / "metrics.json").read_text())
+    del metrics["train"]["probe"]
+    (teacher / "metrics.json").write_text(json.dumps(metrics))
+    overrides = [f"training.teacher={teacher}", "training.teacher_targets=out_of_fold"]
+    with pytest.raises(ConfigError, match=r"records no probe penalties in metrics.json"):
+        check_config(tiny_config(tmp_path / "student", tiny_encoder_dir, overrides))
