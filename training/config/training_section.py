@@ -168,6 +168,12 @@ class TrainingConfig:
         "heads fitted again on group_folds folds of data.group_column's groups, each training article scored by "
         "heads that never saw its group (its outlet), so the targets do not give the article's labels back",
     )
+    teacher_articles: list[str] = setting(
+        [],
+        "with teacher: files of articles without labels (read like data.files, the same text fields; outlet names "
+        "scrubbed as the training texts are) that the student also learns from, the teacher's probabilities their "
+        "only targets; articles the teacher never trained on carry its reading of unseen outlets; []: none",
+    )
     distill_weight: float = setting(
         0.5,
         "with teacher: the teacher's probabilities' share of each task's loss (as soft targets); the gold labels "

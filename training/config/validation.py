@@ -49,6 +49,7 @@ def validate_config(config: Config) -> None:
     _check_refit(config)
     _check_zero_shot(config)
     _check_choose_on(config)
+    _check_teacher_articles(config)
 
 
 def config_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any, type, str]]:
@@ -246,3 +247,16 @@ def _check_choose_on(config: Config) -> None:
         )
     if not config.data.group_column:
         raise ConfigError("training.choose_on: groups needs data.group_column (e.g. source, the outlet)")
+
+
+def _check_teacher_articles(config: Config) -> None:
+    if not config.training.teacher_articles:
+        return
+    if not config.training.teacher:
+        raise ConfigError(
+            "training.teacher_articles: needs training.teacher, whose probabilities are these articles' only targets"
+        )
+    if config.datasets:
+        raise ConfigError(
+            "training.teacher_articles: only with one dataset (no datasets:), whose text fields the files are read with"
+        )

@@ -194,9 +194,12 @@ def scrub_splits(
     require_columns(splits["train"], [column], config.data.train_file)
     names = sorted({str(name).strip() for name in splits["train"][column] if name and str(name).strip()})
     scrub = OutletScrubber(names)
-    scrubbed = {}
-    for name, part in splits.items():
-        texts = [scrub(text) for text in tqdm(part["text"], desc=f"scrubbing {name}", unit="article", disable=None)]
-        scrubbed[name] = replace_column(part, "text", texts)
+    scrubbed = {name: scrub_texts(part, scrub, name) for name, part in splits.items()}
     logger.info("scrubbed %d outlet names and outlet boilerplate from the texts", len(names))
     return scrubbed, names
+
+
+def scrub_texts(part: datasets.Dataset, scrub: OutletScrubber, name: str) -> datasets.Dataset:
+    """``part`` with its ``text`` column scrubbed (a progress bar named ``name``)."""
+    texts = [scrub(text) for text in tqdm(part["text"], desc=f"scrubbing {name}", unit="article", disable=None)]
+    return replace_column(part, "text", texts)

@@ -16,13 +16,15 @@ from training.model.trainer import ArticleDataset
 
 @dataclass
 class Prepared:
-    """What a run trains on: the splits as read, each task's labels, the model, its tokenizer, the encoded splits."""
+    """What a run trains on: the splits as read, each task's labels, the model, its tokenizer, the encoded splits,
+    and the articles without labels a teacher labels for it (``training.teacher_articles``; None: none)."""
 
     splits: dict[str, Any]
     label_lists: dict[str, list[str]]
     model: NewsClassifier
     tokenizer: Any
     datasets: dict[str, ArticleDataset]
+    teacher_articles: Any = None
 
 
 def tokenize(

@@ -19,6 +19,7 @@ import transformers
 from inference.model.folder_layout import CONFIG_FILE
 from inference.model.loading import exceeded_limit, explain_positions
 from training.config import Config, ConfigError, check_article_fields, validate_config
+from training.data.unlabelled import check_teacher_articles
 from training.heads.distillation import check_teacher
 from training.model.encoders import resolve_encoder
 from training.runs.tracking import trackers
@@ -40,6 +41,7 @@ def check_config(config: Config) -> None:
         check_encoder_length(config, encoder)
         check_trainable_layers(config, encoder)
         check_teacher(config)
+        check_teacher_articles(config)
     except ConfigError as error:
         if not config.source:
             raise

@@ -15,10 +15,12 @@ import transformers
 from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import TrainOutput
 
+from inference.model.windowing import TARGET_FIELD
 from inference.prediction.torch_backend import torch_threads
 from training.config import Config, save_config
 from training.data import encode_labels, load_task_data, untrained_label_ids
 from training.data.labels import balanced_class_weights
+from training.data.unlabelled import read_teacher_articles
 from training.fitting.building import Prepared, build_model, tokenize
 from training.fitting.checks import check_config
 from training.fitting.finishing import adversarial_tasks, report_run, save_run, score_run
@@ -26,7 +28,7 @@ from training.fitting.zero_shot import make_zero_shot
 from training.heads.distillation import check_teacher, teacher_probabilities
 from training.heads.group_cv import folds_of_split
 from training.heads.probe import Folds, ProbeStage, run_probe
-from training.model.arguments import training_arguments
+from training.model.arguments import training_arguments, uses_bf16
 from training.model.encoders import resolve_encoder
 from training.model.freezing import train_top_layers
 from training.model.trainer import (
@@ -96,9 +98,8 @@ def train(
         try:
             start_run(config, run_dir, main, resume, console=not quiet)
             prepared = prepare_run(config)
-            trainer = build_trainer(config, run_dir, prepared, main, extra_callbacks)
-            if config.training.teacher:
-                learn_from_teacher(config, prepared, trainer.args.bf16)
+            train_set = learn_from_teacher(config, prepared) if config.training.teacher else prepared.datasets["train"]
+            trainer = build_trainer(config, run_dir, prepared, train_set, main, extra_callbacks)
             if quiet:
                 hide_logged_numbers(trainer)
             elif not console_is_terminal():
@@ -161,6 +162,7 @@ def prepare_run(config: Config) -> Prepared:
     """Reads the data, builds the model from the encoder and tokenizes every split."""
     data = load_task_data(config)
     splits, label_lists = data.splits, data.label_lists
+    teacher_articles = read_teacher_articles(config, data.scrub_names)  # read and checked before the model loads
     for task, labels in label_lists.items():
         logger.info("task %s: %d labels %s", task, len(labels), labels[:20])
     model = build_model(config, label_lists, data.scrub_names)
@@ -180,13 +182,19 @@ def prepare_run(config: Config) -> Prepared:
         )
         for name, part in splits.items()
     }
-    return Prepared(splits, label_lists, model, tokenizer, datasets)
+    return Prepared(splits, label_lists, model, tokenizer, datasets, teacher_articles)
 
 
 def build_trainer(
-    config: Config, run_dir: Path, prepared: Prepared, main: bool, extra_callbacks: list[TrainerCallback] | None
+    config: Config,
+    run_dir: Path,
+    prepared: Prepared,
+    train_set: ArticleDataset,
+    main: bool,
+    extra_callbacks: list[TrainerCallback] | None,
 ) -> MultiTaskTrainer:
-    """The multi-task Trainer of the run, with its callbacks (log, tracking, early stopping)."""
+    """The multi-task Trainer of the run, with its callbacks (log, tracking, early stopping), learning from
+    ``train_set`` (the training split, with a teacher's articles after it where it has them)."""
     datasets, label_lists, tokenizer = prepared.datasets, prepared.label_lists, prepared.tokenizer
     class_weights = {
         task.name: balanced_class_weights(datasets["train"].labels[task.name], len(label_lists[task.name]))
@@ -201,7 +209,7 @@ def build_trainer(
     if has_validation and config.training.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(config.training.early_stopping_patience))
     if config.model.train_windows:
-        callbacks.append(DrawWindowsEachEpoch(datasets["train"]))
+        callbacks.append(DrawWindowsEachEpoch(train_set))
     adversarial = adversarial_tasks(config)
     if adversarial:
         callbacks.append(ReversalSchedule({t.name: (t.reversal, t.reversal_schedule) for t in adversarial}))
@@ -209,7 +217,7 @@ def build_trainer(
     return MultiTaskTrainer(
         model=prepared.model,
         args=training_arguments(config, run_dir, has_validation, list(label_lists)),
-        train_dataset=datasets["train"],
+        train_dataset=train_set,
         eval_dataset=datasets.get("validation"),
         data_collator=WindowCollator(tokenizer.pad_token_id, tokenizer.sep_token_id if pairs else None),
         compute_metrics=make_compute_metrics(
@@ -227,14 +235,22 @@ def build_trainer(
     )
 
 
-def learn_from_teacher(config: Config, prepared: Prepared, bf16: bool) -> None:
-    """Gives the training articles the teacher's probabilities as soft targets (``training.teacher``)."""
+def learn_from_teacher(config: Config, prepared: Prepared) -> ArticleDataset:
+    """Gives the training articles the teacher's probabilities as soft targets (``training.teacher``); returns
+    what the Trainer learns from: those articles, then ``training.teacher_articles`` with soft targets alone."""
     check_teacher(config, prepared.label_lists)  # the labels the data gave, before the teacher's pass
     tasks = [task.name for task in config.tasks if task.kind != "adversarial"]
-    train_set = prepared.datasets["train"]
+    train_set, bf16 = prepared.datasets["train"], uses_bf16(config)
     train_set.soft_labels = teacher_probabilities(
         config, prepared.splits["train"], tasks, tokenize, bf16, train_set.labels
     )
+    extra = prepared.teacher_articles
+    if extra is None:
+        return train_set
+    model_config = prepared.model.config
+    targets = extra[TARGET_FIELD] if model_config.reads_pairs else None
+    windows = tokenize(prepared.tokenizer, extra["text"], model_config.window_config, "teacher articles", targets)
+    return train_set.followed_by(windows, teacher_probabilities(config, extra, tasks, tokenize, bf16))
 
 
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:

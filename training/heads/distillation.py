@@ -79,7 +79,8 @@ def teacher_probabilities(
         tokenize: :func:`training.fitting.building.tokenize` (texts → windows with a tokenizer and window settings).
         bf16: the precision the teacher's vectors are cached in (the run's).
         labels: task -> the rows' label ids, which ``training.teacher_targets: out_of_fold`` fits the teacher's
-            heads on again (:mod:`training.heads.teacher_folds`).
+            heads on again (:mod:`training.heads.teacher_folds`); None for articles outside the training split
+            (``training.teacher_articles``), which no head saw: the heads as fitted score them.
     """
     from inference.prediction.predictor import Predictor
 
@@ -101,8 +102,7 @@ def teacher_probabilities(
         sep = tokenizer.sep_token_id if kind == "pair" else None
         cache = FeatureCache(cache_folder(config), model, sep, tokenizer.pad_token_id, bf16)
         vectors = cache.vectors(windows, "train (teacher)")
-        if config.training.teacher_targets == "out_of_fold":
-            assert labels is not None  # the recipe passes the training rows' labels
+        if config.training.teacher_targets == "out_of_fold" and labels is not None:
             logits = out_of_fold_logits(config, model, vectors, split, labels, wanted)
         else:
             logits = model_logits(model, vectors)
@@ -117,7 +117,7 @@ def teacher_probabilities(
             if config.training.teacher_temperature is not None:
                 calibration = replace(calibration, temperature=config.training.teacher_temperature)
             probabilities[task] = fused_probabilities(logits[task], calibration, sparse.get(task))
-    logger.info("teacher %s: probabilities of %s for %d training rows", config.training.teacher, tasks, len(texts))
+    logger.info("teacher %s: probabilities of %s for %d rows", config.training.teacher, tasks, len(texts))
     return probabilities
 
 

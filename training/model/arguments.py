@@ -12,12 +12,15 @@ from training.config import Config
 from training.model.trainer import default_eval_batch_size
 
 
+def uses_bf16(config: Config) -> bool:
+    """Whether the run computes in bf16: ``training.bf16`` true, or auto where the device has fast bf16."""
+    setting = config.training.bf16
+    return setting == "true" or (setting == "auto" and bf16_supported("cuda" if torch.cuda.is_available() else "cpu"))
+
+
 def training_arguments(config: Config, run_dir: Path, has_validation: bool, task_names: list[str]) -> TrainingArguments:
     train = config.training
     strategy = ("steps" if train.eval_steps else "epoch") if has_validation else "no"
-    use_bf16 = train.bf16 == "true" or (
-        train.bf16 == "auto" and bf16_supported("cuda" if torch.cuda.is_available() else "cpu")
-    )
     windows = config.model.max_windows if config.model.window == "chunks" else 1  # an article's, at most
     return TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
@@ -31,7 +34,7 @@ def training_arguments(config: Config, run_dir: Path, has_validation: bool, task
         warmup_steps=train.warmup_ratio,
         max_grad_norm=train.max_grad_norm,
         optim=train.optimizer,
-        bf16=use_bf16,
+        bf16=uses_bf16(config),
         use_cpu=not torch.cuda.is_available(),
         eval_strategy=strategy,
         eval_steps=train.eval_steps,

@@ -70,6 +70,20 @@ class ArticleDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.windows)
 
+    def followed_by(self, windows: list[list[list[int]]], soft_labels: dict[str, np.ndarray]) -> ArticleDataset:
+        """A new dataset: these articles, then ``windows``' articles, which have no label (``-100`` for every
+        task) and learn from their ``soft_labels`` alone. This dataset is left as it is."""
+        if self.sources is not None:
+            raise ValueError("articles without labels join the articles of one dataset, not of several")
+        missing = [-100] * len(windows)
+        return ArticleDataset(
+            [*self.windows, *windows],
+            {task: [*ids, *missing] for task, ids in self.labels.items()},
+            draw_windows=self.draw_windows,
+            seed=self.seed,
+            soft_labels={task: np.concatenate([ours, soft_labels[task]]) for task, ours in self.soft_labels.items()},
+        )
+
     def article_windows(self, index: int) -> list[list[int]]:
         windows = self.windows[index]
         if not self.draw_windows or len(windows) <= self.draw_windows:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from testkit.articles import make_rows
+from testkit.articles import make_rows, write_jsonl
 from testkit.same import raw_logits
 from testkit.tiny import tiny_config
 
@@ -210,3 +210,76 @@ def test_out_of_fold_targets_refuse_a_teacher_without_its_probe_penalties(
     overrides = [f"training.teacher={teacher}", "training.teacher_targets=out_of_fold"]
     with pytest.raises(ConfigError, match=r"records no probe penalties in metrics.json"):
         check_config(tiny_config(tmp_path / "student", tiny_encoder_dir, overrides))
+
+
+def test_articles_without_labels_follow_the_training_articles_with_soft_targets_only():
+    soft = {"topic": np.asarray([[0.2, 0.8], [0.6, 0.4]], dtype=np.float32)}
+    dataset = ArticleDataset([[[1, 5, 2]], [[1, 6, 2]]], {"topic": [1, 0]}, soft_labels=soft)
+    extra = {"topic": np.asarray([[0.9, 0.1]], dtype=np.float32)}
+    joined = dataset.followed_by([[[1, 7, 8, 2]]], extra)
+    assert len(joined) == 3 and len(dataset) == 2
+    assert joined.labels["topic"] == [1, 0, -100] and dataset.labels["topic"] == [1, 0]
+    np.testing.assert_array_equal(joined[2]["teacher_topic"], extra["topic"][0])
+    batch = WindowCollator(pad_token_id=0)([joined[1], joined[2]])
+    assert batch["labels_topic"].tolist() == [0, -100]
+
+
+def test_a_batch_of_articles_without_labels_learns_from_the_teacher_alone():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    soft = torch.tensor([[0.1, 0.9], [0.3, 0.7]])
+    trainer = SimpleNamespace(
+        task_names=["topic"], task_weights={}, class_weights={}, label_smoothing=0.0, distill_weight=0.25
+    )
+    inputs = {"input_ids": torch.ones(2, 3, dtype=torch.long), "attention_mask": torch.ones(2, 3)}
+    unlabelled = torch.tensor([-100, -100])
+    loss = MultiTaskTrainer.compute_loss(
+        trainer, Scores(logits), {**inputs, "labels_topic": unlabelled, "teacher_topic": soft}
+    )
+    assert float(loss) == pytest.approx(0.25 * float(-(soft * logits.log_softmax(1)).sum(1).mean()), rel=1e-6)
+
+
+def test_a_student_learns_from_the_teachers_reading_of_articles_without_labels(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path
+):
+    rows = make_rows()
+    unlabelled = write_jsonl(
+        tmp_path / "unlabelled.jsonl", [{"title": r["title"], "content": r["content"]} for r in rows[:7]]
+    )
+    overrides = [
+        f"training.teacher={tiny_mpnet_model_dir}",
+        f"training.teacher_articles=[{unlabelled}]",
+        "training.epochs=1",
+    ]
+    run = train(tiny_config(tmp_path, tiny_encoder_dir, overrides, rows))
+    log = (run / "train.log").read_text()
+    training = sum(row["split"] == "train" for row in rows)
+    assert f"training on {training + 7} articles" in log
+    assert "teacher articles: 7 articles without labels" in log
+    assert str(unlabelled) in (run / "config.yaml").read_text()
+
+
+def test_teacher_articles_are_scrubbed_of_the_training_outlets(tiny_encoder_dir: Path, tmp_path: Path):
+    from training.data.unlabelled import read_teacher_articles
+
+    unlabelled = write_jsonl(tmp_path / "unlabelled.jsonl", [{"content": "Reporting by Daily Planet staff on taxes."}])
+    overrides = [f"training.teacher={tmp_path}", f"training.teacher_articles=[{unlabelled}]"]  # read, not loaded
+    config = tiny_config(tmp_path, tiny_encoder_dir, overrides)
+    table = read_teacher_articles(config, ["Daily Planet"])
+    assert table is not None and len(table) == 1
+    assert "Daily Planet" not in table["text"][0] and "taxes" in table["text"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ([], "needs training.teacher"),
+        (["training.teacher={teacher}"], "nowhere.jsonl: no such file"),
+    ],
+)
+def test_teacher_articles_are_refused_before_any_work(
+    tiny_mpnet_model_dir: Path, tiny_encoder_dir: Path, tmp_path: Path, change: list[str], message: str
+):
+    overrides = [f"training.teacher_articles=[{tmp_path / 'nowhere.jsonl'}]"]
+    overrides += [item.format(teacher=tiny_mpnet_model_dir) for item in change]
+    with pytest.raises(ConfigError, match=f"training.teacher_articles: .*{message}"):
+        check_config(tiny_config(tmp_path, tiny_encoder_dir, overrides))
