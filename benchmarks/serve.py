@@ -139,7 +139,8 @@ def measure_server(args: argparse.Namespace, articles: list[dict], extra: list[s
     port = free_port()
     server = start_server(args.model, port, extra)
     try:
-        load(port, articles, min(args.clients, 4), 2)  # warm-up
+        # warm-up with the load itself: a fresh process builds its kernels once for each batch size it meets
+        load(port, articles, args.clients, args.requests)
         results = {"load": load(port, articles, args.clients, args.requests)}
         if args.single:
             results["single"] = load(port, articles, 1, args.single)

@@ -11,8 +11,8 @@ import datasets
 from inference.model.windowing import TARGET_FIELD
 from inference.prediction.scrub import OutletScrubber
 from training.config import Config, ConfigError
-from training.data.files import DataError, file_format, read_rows
-from training.data.rows import prepare
+from training.data.files import DataError, file_format, quiet_datasets, read_rows
+from training.data.rows import join_columns, prepare
 from training.data.splits import scrub_texts
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ def check_teacher_articles(config: Config) -> None:
 
 
 def read_teacher_articles(config: Config, scrub_names: list[str] | None) -> datasets.Dataset | None:
-    """The ``training.teacher_articles`` files' articles in one table (``text``, and ``target`` for pair tasks),
-    with ``scrub_names`` (the training split's outlets) scrubbed from them; None when the setting names none.
+    """The ``training.teacher_articles`` files' articles in one table (``text``, and ``target`` for pair tasks), read
+    as the training file is (``data.join`` included), with ``scrub_names`` (the training split's outlets) scrubbed from
+    them; None when the setting names none.
 
     Raises:
         DataError: naming the file (and row) that cannot be read, lacks the text fields or has an empty text.
@@ -45,8 +46,9 @@ def read_teacher_articles(config: Config, scrub_names: list[str] | None) -> data
     if not files:
         return None
     columns = ["text", *([TARGET_FIELD] if any(task.kind == "pair" for task in config.tasks) else [])]
-    parts = [prepare(read_rows(file), config, file, labelled=False).select_columns(columns) for file in files]
-    table = datasets.concatenate_datasets(parts)
+    with quiet_datasets():
+        parts = [prepare(join_columns(read_rows(file), config, file), config, file, labelled=False) for file in files]
+        table = datasets.concatenate_datasets([part.select_columns(columns) for part in parts])
     if scrub_names:
         table = scrub_texts(table, OutletScrubber(scrub_names), "teacher articles")
     logger.info("teacher articles: %d articles without labels from %s", len(table), ", ".join(files))
