@@ -451,3 +451,21 @@ def test_zero_shot_curve_grows_suggested_labels_round_by_round(tmp_path: Path):
     assert all(0 <= scores["macro_f1"] <= 1 for scores in results.values())
     table = zero_shot.table([results, results])
     assert "| 6 | suggest, probe from zero-shot |" in table
+
+
+def test_teacher_articles_writes_each_body_once_without_fnc1s_test_bodies(tmp_path):
+    import json
+
+    data = tmp_path / "data"
+    (data / "bbc_news").mkdir(parents=True)
+    (data / "fnc1").mkdir()
+    bodies = ["a b", "c", "a b"]  # BBC News repeats a body; FNC-1's body 7 repeats one of BBC's
+    bbc = [{"id": n, "category": "tech", "title": f"T{n}", "content": body} for n, body in enumerate(bodies)]
+    (data / "bbc_news" / "bbc_news.jsonl").write_text("".join(json.dumps(row) + "\n" for row in bbc))
+    (data / "fnc1" / "train_bodies.csv").write_text('Body ID,articleBody\n7,"c"\n8,"d, e\nf"\n9,""\n')
+    (data / "fnc1" / "competition_test_bodies.csv").write_text('Body ID,articleBody\n1,"test body"\n')
+    output = tmp_path / "articles.jsonl"
+    assert _script("teacher_articles").main(["--output", str(output), "--data", str(data)]) == 0
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [row["id"] for row in rows] == ["bbc-0", "bbc-1", "fnc1-8"]
+    assert rows[2] == {"id": "fnc1-8", "title": "", "content": "d, e\nf"}

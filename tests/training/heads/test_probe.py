@@ -232,7 +232,8 @@ def test_the_heads_learning_rate_is_their_own(tmp_path, tiny_encoder_dir):
     from training.fitting.recipe import build_trainer, prepare_run
 
     config = tiny_config(tmp_path, tiny_encoder_dir, ["training.head_learning_rate=0.05"])
-    trainer = build_trainer(config, tmp_path / "run", prepare_run(config), True, None)
+    prepared = prepare_run(config)
+    trainer = build_trainer(config, tmp_path / "run", prepared, prepared.datasets["train"], True, None)
     optimizer = trainer.create_optimizer()
     heads = {id(p) for p in trainer.model.heads.parameters()}
     rates = {(id(p) in heads, group["lr"]) for group in optimizer.param_groups for p in group["params"]}
