@@ -8,7 +8,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from inference.model.classifier import NewsClassifier
-from inference.model.windowing import WindowConfig, encode_articles, encode_pairs
+from inference.model.windowing import TARGET_FIELD, WindowConfig, encode_articles, encode_pairs
 from training.config import Config
 from training.model.encoders import resolve_encoder
 from training.model.trainer import ArticleDataset
@@ -53,6 +53,13 @@ def tokenize(
                 encoded[i] = article
         windows.extend(encoded)
     return windows
+
+
+def part_windows(tokenizer: Any, model: NewsClassifier, part: Any, name: str) -> list[list[list[int]]]:
+    """The windows ``model`` reads of each row of ``part`` (a ``datasets.Dataset`` with ``text``, and ``target``
+    where the model has pair tasks)."""
+    targets = part[TARGET_FIELD] if model.config.reads_pairs else None
+    return tokenize(tokenizer, part["text"], model.config.window_config, name, targets)
 
 
 def build_model(

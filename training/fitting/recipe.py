@@ -15,17 +15,16 @@ import transformers
 from transformers import EarlyStoppingCallback, TrainerCallback
 from transformers.trainer_utils import TrainOutput
 
-from inference.model.windowing import TARGET_FIELD
 from inference.prediction.torch_backend import torch_threads
 from training.config import Config, save_config
 from training.data import encode_labels, load_task_data, untrained_label_ids
 from training.data.labels import balanced_class_weights
 from training.data.unlabelled import read_teacher_articles
-from training.fitting.building import Prepared, build_model, tokenize
+from training.fitting.building import Prepared, build_model, part_windows, tokenize
 from training.fitting.checks import check_config
 from training.fitting.finishing import adversarial_tasks, report_run, save_run, score_run
 from training.fitting.zero_shot import make_zero_shot
-from training.heads.distillation import check_teacher, teacher_probabilities
+from training.heads.distillation import check_teacher, load_teacher, teacher_probabilities
 from training.heads.group_cv import folds_of_split
 from training.heads.probe import Folds, ProbeStage, run_probe
 from training.model.arguments import training_arguments, uses_bf16
@@ -170,11 +169,9 @@ def prepare_run(config: Config) -> Prepared:
         trained = train_top_layers(model, config.training.trainable_layers)
         logger.info("fine-tuning the top %d encoder layers: %d parameters", config.training.trainable_layers, trained)
     tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_encoder(config.model.name))
-    window = model.config.window_config
-    pairs = model.config.reads_pairs
     datasets = {
         name: ArticleDataset(
-            tokenize(tokenizer, part["text"], window, name, part["target"] if pairs else None),
+            part_windows(tokenizer, model, part, name),
             encode_labels(part, label_lists),
             part["_dataset"] if "_dataset" in part.column_names else None,
             draw_windows=config.model.train_windows if name == "train" else 0,  # evaluation reads every window
@@ -240,17 +237,15 @@ def learn_from_teacher(config: Config, prepared: Prepared) -> ArticleDataset:
     what the Trainer learns from: those articles, then ``training.teacher_articles`` with soft targets alone."""
     check_teacher(config, prepared.label_lists)  # the labels the data gave, before the teacher's pass
     tasks = [task.name for task in config.tasks if task.kind != "adversarial"]
-    train_set, bf16 = prepared.datasets["train"], uses_bf16(config)
+    train_set, bf16, teacher = prepared.datasets["train"], uses_bf16(config), load_teacher(config)
     train_set.soft_labels = teacher_probabilities(
-        config, prepared.splits["train"], tasks, tokenize, bf16, train_set.labels
+        config, prepared.splits["train"], tasks, tokenize, bf16, train_set.labels, teacher=teacher
     )
     extra = prepared.teacher_articles
     if extra is None:
         return train_set
-    model_config = prepared.model.config
-    targets = extra[TARGET_FIELD] if model_config.reads_pairs else None
-    windows = tokenize(prepared.tokenizer, extra["text"], model_config.window_config, "teacher articles", targets)
-    return train_set.followed_by(windows, teacher_probabilities(config, extra, tasks, tokenize, bf16))
+    windows = part_windows(prepared.tokenizer, prepared.model, extra, "teacher articles")
+    return train_set.followed_by(windows, teacher_probabilities(config, extra, tasks, tokenize, bf16, teacher=teacher))
 
 
 def probe_heads(config: Config, prepared: Prepared, trainer: MultiTaskTrainer) -> ProbeStage:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,9 @@ from training.config import Config, ConfigError
 from training.heads.feature_cache import FeatureCache
 from training.heads.probe import cache_folder, model_logits
 from training.heads.teacher_folds import check_out_of_fold_teacher, out_of_fold_logits
+
+if TYPE_CHECKING:
+    from inference.prediction.predictor import Predictor
 
 logger = logging.getLogger("newsclf")
 
@@ -64,6 +67,22 @@ def check_teacher(config: Config, label_lists: dict[str, list[str]] | None = Non
         check_out_of_fold_teacher(config)
 
 
+def load_teacher(config: Config) -> Predictor:
+    """``training.teacher``'s folder as a torch Predictor in fp32.
+
+    Raises:
+        ConfigError: the folder loads as a TF-IDF baseline, not a model of newsclf-train.
+    """
+    from inference.prediction.predictor import Predictor
+
+    folder = config.training.teacher
+    assert folder is not None  # a run learns from a teacher only where training.teacher names one
+    teacher = Predictor.from_pretrained(folder, backend="torch", precision="fp32")
+    if not isinstance(teacher, Predictor):  # baseline.json beside config.json loads the TF-IDF baseline
+        raise ConfigError(f"training.teacher: {folder} loads as a TF-IDF baseline, not a model of newsclf-train")
+    return teacher
+
+
 def teacher_probabilities(
     config: Config,
     split: Any,
@@ -71,6 +90,8 @@ def teacher_probabilities(
     tokenize: Any,
     bf16: bool,
     labels: dict[str, list[int]] | None = None,
+    *,
+    teacher: Predictor | None = None,
 ) -> dict[str, np.ndarray]:
     """The teacher's calibrated probabilities of ``tasks`` for every row of ``split`` (a ``datasets.Dataset``
     with ``text`` and, for pair tasks, ``target``), in the rows' order.
@@ -81,14 +102,9 @@ def teacher_probabilities(
         labels: task -> the rows' label ids, which ``training.teacher_targets: out_of_fold`` fits the teacher's
             heads on again (:mod:`training.heads.teacher_folds`); None for articles outside the training split
             (``training.teacher_articles``), which no head saw: the heads as fitted score them.
+        teacher: the teacher already loaded (:func:`load_teacher`; None: loaded here).
     """
-    from inference.prediction.predictor import Predictor
-
-    folder = config.training.teacher
-    assert folder is not None  # a run learns from a teacher only where training.teacher names one
-    teacher = Predictor.from_pretrained(folder, backend="torch", precision="fp32")
-    if not isinstance(teacher, Predictor):  # baseline.json beside config.json loads the TF-IDF baseline
-        raise ConfigError(f"training.teacher: {folder} loads as a TF-IDF baseline, not a model of newsclf-train")
+    teacher = teacher or load_teacher(config)
     model, tokenizer = teacher.model, teacher.tokenizer
     assert model is not None  # the torch backend keeps the model
     texts = list(split["text"])

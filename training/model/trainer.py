@@ -75,6 +75,11 @@ class ArticleDataset(torch.utils.data.Dataset):
         task) and learn from their ``soft_labels`` alone. This dataset is left as it is."""
         if self.sources is not None:
             raise ValueError("articles without labels join the articles of one dataset, not of several")
+        if not self.soft_labels or set(soft_labels) != set(self.soft_labels):
+            raise ValueError(
+                f"articles without labels need soft labels for the tasks this dataset has them for "
+                f"({sorted(self.soft_labels)}), got {sorted(soft_labels)}"
+            )
         missing = [-100] * len(windows)
         return ArticleDataset(
             [*self.windows, *windows],

@@ -224,6 +224,15 @@ def test_articles_without_labels_follow_the_training_articles_with_soft_targets_
     assert batch["labels_topic"].tolist() == [0, -100]
 
 
+def test_articles_without_labels_are_refused_without_targets_for_each_task_the_dataset_learns_from_a_teacher():
+    soft = {"topic": np.asarray([[0.2, 0.8]], dtype=np.float32)}
+    taught = ArticleDataset([[[1, 5, 2]]], {"topic": [1]}, soft_labels=soft)
+    with pytest.raises(ValueError, match=r"soft labels for the tasks .*\(\['topic'\]\), got \[\]"):
+        taught.followed_by([[[1, 7, 2]]], {})
+    with pytest.raises(ValueError, match=r"got \['topic'\]"):
+        ArticleDataset([[[1, 5, 2]]], {"topic": [1]}).followed_by([[[1, 7, 2]]], soft)
+
+
 def test_a_batch_of_articles_without_labels_learns_from_the_teacher_alone():
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
     soft = torch.tensor([[0.1, 0.9], [0.3, 0.7]])
