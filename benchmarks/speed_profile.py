@@ -96,6 +96,10 @@ def prediction_stages(predictor: Predictor, articles: list[dict]) -> tuple[dict[
     start = clock()
     texts = [article_text(article, predictor.text_fields) for article in articles]
     stages["join text fields"] = clock() - start
+    if predictor.scrub is not None:
+        start = clock()
+        texts = [predictor.scrub(text) for text in texts]
+        stages["scrub outlet names (scrubbing folders)"] = clock() - start
     start = clock()
     tokens = token_ids(predictor.tokenizer, texts, predictor.window)
     stages["tokenize"] = clock() - start

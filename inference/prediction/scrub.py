@@ -33,48 +33,78 @@ BOILERPLATE = re.compile(
     ),
     re.IGNORECASE,
 )
-# Every line with a sentence BOILERPLATE matches holds one of these once casefolded (IGNORECASE matches no letter
-# that casefold does not map to the keyword's, but the dotless i): most lines hold none, and a substring test is
-# far cheaper than the regex, so only the rest are searched.
+# Every sentence BOILERPLATE matches holds one of these once casefolded (IGNORECASE matches no letter that casefold
+# does not map to the keyword's, but the dotless i). Most articles hold none, and substring tests are far cheaper
+# than the regex, so only the lines of an article that hold one are split into sentences and searched.
 BOILERPLATE_WORDS = (
     "contributed",
-    "sign",
+    "sign up",
+    "sign-up",
+    "signing up",
+    "signing-up",
     "newsletter",
-    "follow",
-    "like",
+    " on twitter",
+    " on facebook",
+    " on instagram",
+    " on x",
     "click here",
+    "image caption",
+    "photo caption",
+    "video caption",
+    "image credit",
+    "photo credit",
+    "video credit",
     "copyright",
-    "caption",
-    "credit",
     "©",
     "all rights reserved",
-    "appeared",
-    "published",
+    "this article",
+    "this story",
 )
 BYLINE = re.compile(r"^\s*by\s+[A-Z][\w.'’-]*(?:\s+(?:and\s+)?[A-Z][\w.'’-]*){0,5}\s*(?:,.{0,80})?$", re.IGNORECASE)
-WIRE_DATELINE = re.compile(r"\s*\((?:AP|Reuters|AFP|UPI|CNN)\)")  # "WASHINGTON (AP) —"
+WIRE_SERVICES = ("AP", "Reuters", "AFP", "UPI", "CNN")
+WIRE_DATELINE = re.compile(rf"\s*\((?:{'|'.join(WIRE_SERVICES)})\)")  # "WASHINGTON (AP) —"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_GAP = re.compile(r"(?<=[.!?])[^\S\n]+")  # SENTENCE_END within a line: the gaps a line's sentences join at
+SPACE_RUN = re.compile(r"[ \t]{2,}")
+SPACE_BEFORE_PUNCTUATION = re.compile(r" +([.,;:!?])")
+BLANK_LINES = re.compile(r"\n{3,}")
 _SUFFIXES = re.compile(r"\s*(?:\([^)]*\)|-\s*(?:news|opinion)|(?:online|web)\s+news|news\s+online)\s*$", re.I)
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """A regex matching any of ``words``, factored by common prefixes (much faster than a flat alternation)."""
-    trie: dict[str, Any] = {}
+def _trie(words: Iterable[str]) -> dict[str, Any]:
+    """The words as a prefix tree of characters; ``""`` marks where a word ends."""
+    root: dict[str, Any] = {}
     for word in words:
-        node = trie
+        node = root
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    return root
 
-    def build(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
 
-    return build(trie)
+def _trie_regex(node: dict[str, Any]) -> str:
+    """A regex matching the words below ``node``, factored by common prefixes (much faster than a flat alternation)."""
+    ends = "" in node
+    branches = [re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
+def _names_regex(variants: Iterable[str]) -> str:
+    r"""A regex matching any of the names, "The "/"the " before it and "'s" after it included, as whole words.
+
+    It means ``(?<!\w)(?:[Tt]he\s+)?NAME(?:['’]s)?(?!\w)``, written so that each alternative starts with one
+    literal character and checks what stands before the match only after it: ``re`` then looks for those
+    characters alone, instead of trying the whole pattern at every position (twice as fast on news articles).
+    """
+    trie = _trie(variants)
+    any_name = _trie_regex(trie)
+    nothing_before = r"(?<!\w[\s\S])"  # after the match's first character: no word character before that one
+    alternatives = [rf"{the[0]}{nothing_before}{the[1:]}\s+{any_name}" for the in ("The", "the")]
+    alternatives += [re.escape(char) + nothing_before + _trie_regex(child) for char, child in sorted(trie.items())]
+    return rf"(?:{'|'.join(alternatives)})(?:['’]s)?(?!\w)"
 
 
 def name_variants(name: str) -> set[str]:
@@ -106,22 +136,26 @@ class OutletScrubber:
         # case-sensitive (plus ALL CAPS): "Reason" and "Time" are outlets, "reason" and "time" are not
         variants = {v for name in self.names for v in name_variants(name)}
         variants |= {v.upper() for v in variants}
-        pattern = _trie_pattern(sorted(variants))
-        self._names = re.compile(rf"(?<!\w)(?:[Tt]he\s+)?{pattern}(?:['’]s)?(?!\w)") if variants else None
+        self._names = re.compile(_names_regex(variants)) if variants else None
 
     def __call__(self, text: str) -> str:
-        lines = []
-        for line in text.split("\n"):
-            if BYLINE.match(line):
-                continue
-            sentences = SENTENCE_END.split(line)
-            folded = line.casefold().replace("ı", "i")  # IGNORECASE also takes a dotless i for an i
-            if any(word in folded for word in BOILERPLATE_WORDS):
-                sentences = [s for s in sentences if not BOILERPLATE.search(s)]
-            lines.append(" ".join(sentences))
-        text = WIRE_DATELINE.sub("", "\n".join(lines))
+        folded = text.casefold().replace("ı", "i")  # IGNORECASE also takes a dotless i for an i
+        words = [word for word in BOILERPLATE_WORDS if word in folded]
+        lines = [_without_boilerplate(line, words) for line in text.split("\n") if not BYLINE.match(line)]
+        text = SENTENCE_GAP.sub(" ", "\n".join(lines))
+        if any(f"({service})" in text for service in WIRE_SERVICES):
+            text = WIRE_DATELINE.sub("", text)
         if self._names is not None:
             text = self._names.sub("", text)
-        text = re.sub(r"[ \t]{2,}", " ", text)
-        text = re.sub(r" +([.,;:!?])", r"\1", text)
-        return re.sub(r"\n{3,}", "\n\n", text).strip()
+        text = SPACE_RUN.sub(" ", text)
+        if any(f" {mark}" in text for mark in ".,;:!?"):
+            text = SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+        return (BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
+
+
+def _without_boilerplate(line: str, words: list[str]) -> str:
+    """The line without its boilerplate sentences, when it holds one of the article's boilerplate ``words``."""
+    folded = line.casefold().replace("ı", "i") if words else ""
+    if not any(word in folded for word in words):
+        return line
+    return " ".join(sentence for sentence in SENTENCE_END.split(line) if not BOILERPLATE.search(sentence))

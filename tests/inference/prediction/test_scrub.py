@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from unittest.mock import patch
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -98,38 +98,61 @@ def test_scrub_names_are_saved_and_applied_by_the_predictor(tmp_path, tiny_encod
     assert predictor.predict_proba(with_name)["topic"].tolist() == predictor.predict_proba(plain)["topic"].tolist()
 
 
-def _search_every_sentence(scrubber: OutletScrubber, text: str) -> str:
-    """The scrubber without its keyword filter: every sentence searched for boilerplate."""
-    with patch.object(scrub_module, "BOILERPLATE_WORDS", ("",)):  # "" is in every line
-        return scrubber(text)
+def _scrub_plainly(names: list[str], text: str) -> str:
+    """The scrubber's rules read plainly: each line, then each sentence, searched in turn; the names one flat regex."""
+    lines = []
+    for line in text.split("\n"):
+        if scrub_module.BYLINE.match(line):
+            continue
+        sentences = scrub_module.SENTENCE_END.split(line)
+        lines.append(" ".join(s for s in sentences if not scrub_module.BOILERPLATE.search(s)))
+    text = scrub_module.WIRE_DATELINE.sub("", "\n".join(lines))
+    variants = {v for name in names for v in name_variants(name)}
+    longest_first = sorted(variants | {v.upper() for v in variants}, key=len, reverse=True)
+    flat = "|".join(re.escape(variant) for variant in longest_first)
+    text = re.sub(rf"(?<!\w)(?:[Tt]he\s+)?(?:{flat})(?:['’]s)?(?!\w)", "", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r" +([.,;:!?])", r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 FRAGMENTS = [
     "The vote failed.",
     "Sign up for our newsletter!",
     "SIGN-UP now.",
+    "Signing-up takes a minute.",
     "Follow us on Twitter.",
+    "Like them on Facebook!",
+    "Follow @jane on X.",
     "Reuters contributed to this report.",
     "Copyright 2024 The Daily Planet.",
     "© 2023 all rights reserved",
     "Photo credit: AP.",
+    "Image caption Crowds gathered.",
+    "Credit card rates rose.",
     "This story originally appeared in Time.",
+    "This article was published on Monday.",
     "The Daily Planet reported it.",
+    "the  Daily Planet’s editors agreed.",
+    "THE DAILY PLANET (Web News) wrote.",
+    "OverTime rules, Timeless, xTIMES and TIME's cover.",
     "Sıgn up today.",  # a dotless i, which IGNORECASE takes for an i
     "ſign up here.",  # a long s, which IGNORECASE and casefold take for an s
     "Click HERE to read more?",
     "Lawmakers liked the plan.",
     "By John Smith",
     "WASHINGTON (AP) — Rates rose.",
+    "LONDON (Reuters)- Talks resumed .",
 ]
+GAPS = [" ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\r\n", "\u00a0", ""]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from([" ", "  ", "\n", "\n\n", "\t"])), max_size=12))
-def test_the_keyword_filter_changes_no_scrubbed_text(pieces):
-    scrubber = OutletScrubber(["The Daily Planet (Web News)", "Time"])
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FRAGMENTS), st.sampled_from(GAPS)), max_size=14))
+def test_the_scrubber_gives_what_its_rules_read_plainly_give(pieces):
+    names = ["The Daily Planet (Web News)", "Time", "Times"]
     text = "".join(fragment + gap for fragment, gap in pieces)
-    assert scrubber(text) == _search_every_sentence(scrubber, text)
+    assert OutletScrubber(names)(text) == _scrub_plainly(names, text)
 
 
 def test_the_keyword_filter_still_drops_boilerplate_written_with_unusual_letters():

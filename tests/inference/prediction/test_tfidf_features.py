@@ -59,6 +59,8 @@ def test_unknown_settings_and_a_mismatched_idf_are_refused_by_name():
         TfidfRows.from_settings(["vote"], np.ones(1), {"ngram_range": [1, 2], "analyzer": "char"})
     with pytest.raises(ValueError, match="2 terms but the IDF 3 values"):
         TfidfRows(["vote", "budget"], np.ones(3))
+    with pytest.raises(ValueError, match="n-grams of up to 4 words"):
+        TfidfRows(["the senate passes the", "vote"], np.ones(2), ngram_range=(1, 4))
     saved = {key: list(value) if isinstance(value, tuple) else value for key, value in VECTORIZER.items()}
     assert TfidfRows.from_settings(["vote"], np.ones(1), saved).ngram_range == VECTORIZER["ngram_range"]
 
