@@ -33,9 +33,9 @@ BOILERPLATE = re.compile(
     ),
     re.IGNORECASE,
 )
-# Every sentence BOILERPLATE matches holds one of these once casefolded (IGNORECASE matches no letter that casefold
-# does not map to the keyword's, but the dotless i). Most articles hold none, and substring tests are far cheaper
-# than the regex, so only the lines of an article that hold one are split into sentences and searched.
+# Every sentence BOILERPLATE matches holds one of these once folded by _as_ignorecase_reads. Most articles hold none,
+# and substring tests are far cheaper than the regex, so only the lines of an article that hold one are split into
+# sentences and searched.
 BOILERPLATE_WORDS = (
     "contributed",
     "sign up",
@@ -139,7 +139,7 @@ class OutletScrubber:
         self._names = re.compile(_names_regex(variants)) if variants else None
 
     def __call__(self, text: str) -> str:
-        folded = text.casefold().replace("ı", "i")  # IGNORECASE also takes a dotless i for an i
+        folded = _as_ignorecase_reads(text)
         words = [word for word in BOILERPLATE_WORDS if word in folded]
         lines = [_without_boilerplate(line, words) for line in text.split("\n") if not BYLINE.match(line)]
         text = SENTENCE_GAP.sub(" ", "\n".join(lines))
@@ -155,7 +155,13 @@ class OutletScrubber:
 
 def _without_boilerplate(line: str, words: list[str]) -> str:
     """The line without its boilerplate sentences, when it holds one of the article's boilerplate ``words``."""
-    folded = line.casefold().replace("ı", "i") if words else ""
+    folded = _as_ignorecase_reads(line) if words else ""
     if not any(word in folded for word in words):
         return line
     return " ".join(sentence for sentence in SENTENCE_END.split(line) if not BOILERPLATE.search(sentence))
+
+
+def _as_ignorecase_reads(text: str) -> str:
+    """The text casefolded, and its dotless i and dotted capital I made plain i's: ``re.IGNORECASE`` takes both for
+    an i, and they are the only letters it matches to an ASCII letter that casefolding maps elsewhere."""
+    return text.casefold().replace("ı", "i").replace("i\u0307", "i")

@@ -138,6 +138,7 @@ FRAGMENTS = [
     "OverTime rules, Timeless, xTIMES and TIME's cover.",
     "Sıgn up today.",  # a dotless i, which IGNORECASE takes for an i
     "ſign up here.",  # a long s, which IGNORECASE and casefold take for an s
+    "İmage credit: a crowd.",  # a dotted capital I, which IGNORECASE takes for an i and casefold for i + a dot
     "Click HERE to read more?",
     "Lawmakers liked the plan.",
     "By John Smith",
@@ -155,6 +156,6 @@ def test_the_scrubber_gives_what_its_rules_read_plainly_give(pieces):
     assert OutletScrubber(names)(text) == _scrub_plainly(names, text)
 
 
-def test_the_keyword_filter_still_drops_boilerplate_written_with_unusual_letters():
-    scrubber = OutletScrubber()
-    assert scrubber("Rates rose. Sıgn up today. ſign up here. Markets fell.") == "Rates rose. Markets fell."
+@pytest.mark.parametrize("boilerplate", ["Sıgn up today.", "ſign up here.", "İmage credit: AP."])
+def test_the_keyword_filter_still_drops_boilerplate_written_with_unusual_letters(boilerplate):
+    assert OutletScrubber()(f"Rates rose. {boilerplate} Markets fell.") == "Rates rose. Markets fell."
