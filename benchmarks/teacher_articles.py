@@ -34,10 +34,14 @@ def bbc_articles(data: Path) -> Iterator[dict[str, str]]:
 
 
 def fnc1_bodies(data: Path) -> Iterator[dict[str, str]]:
-    csv.field_size_limit(sys.maxsize)  # a few bodies are longer than the csv module's default field limit
-    with (data / "fnc1" / "train_bodies.csv").open(encoding="utf-8", newline="") as rows:
-        for row in csv.DictReader(rows):
-            yield {"id": f"fnc1-{row['Body ID']}", "title": "", "content": row["articleBody"]}
+    limit = csv.field_size_limit(sys.maxsize)  # a few bodies are longer than the csv module's default field limit
+    try:  # the limit is process-wide: put it back before anything else reads a CSV
+        with (data / "fnc1" / "train_bodies.csv").open(encoding="utf-8", newline="") as rows:
+            bodies = [(row["Body ID"], row["articleBody"]) for row in csv.DictReader(rows)]
+    finally:
+        csv.field_size_limit(limit)
+    for body_id, body in bodies:
+        yield {"id": f"fnc1-{body_id}", "title": "", "content": body}
 
 
 def distinct(articles: Iterator[dict[str, str]]) -> Iterator[dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 from pathlib import Path
@@ -465,7 +466,9 @@ def test_teacher_articles_writes_each_body_once_without_fnc1s_test_bodies(tmp_pa
     (data / "fnc1" / "train_bodies.csv").write_text('Body ID,articleBody\n7,"c"\n8,"d, e\nf"\n9,""\n')
     (data / "fnc1" / "competition_test_bodies.csv").write_text('Body ID,articleBody\n1,"test body"\n')
     output = tmp_path / "articles.jsonl"
+    limit = csv.field_size_limit()
     assert _script("teacher_articles").main(["--output", str(output), "--data", str(data)]) == 0
+    assert csv.field_size_limit() == limit  # the process-wide limit put back (other tests read CSVs after it)
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [row["id"] for row in rows] == ["bbc-0", "bbc-1", "fnc1-8"]
     assert rows[2] == {"id": "fnc1-8", "title": "", "content": "d, e\nf"}
