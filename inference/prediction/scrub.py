@@ -155,7 +155,9 @@ class OutletScrubber:
 
 def _without_boilerplate(line: str, words: list[str]) -> str:
     """The line without its boilerplate sentences, when it holds one of the article's boilerplate ``words``."""
-    folded = _as_ignorecase_reads(line) if words else ""
+    if not words:
+        return line
+    folded = _as_ignorecase_reads(line)
     if not any(word in folded for word in words):
         return line
     return " ".join(sentence for sentence in SENTENCE_END.split(line) if not BOILERPLATE.search(sentence))

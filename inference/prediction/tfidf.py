@@ -135,7 +135,8 @@ class TfidfPredictor:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+        columns = self.vectorizer.vocabulary_  # TfidfRows builds this term -> column dict on each read
+        vocabulary = sorted(columns, key=columns.__getitem__)
         settings = {k: list(v) if isinstance(v, tuple) else v for k, v in VECTORIZER.items()}
         meta = {
             "kind": "tfidf-linear-svm",

@@ -10,7 +10,7 @@ the saved vocabulary and IDF. Prediction uses it because importing scikit-learn 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -61,9 +61,13 @@ class TfidfRows:
             raise ValueError(f"unsupported vectorizer settings {unknown} (expected {[*READ_SETTINGS, *FIT_SETTINGS]})")
         return cls(vocabulary, idf, **{key: settings[key] for key in READ_SETTINGS if key in settings})
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def transform(self, texts: Iterable[str]) -> sparse.csr_matrix:
         """``(texts, vocabulary)`` float64 rows: term counts (``1 + log`` of them when sublinear) times IDF, each
-        row scaled to length 1 (a text with no known term stays all zero)."""
+        row scaled to length 1 (a text with no known term stays all zero). ``texts`` may be any iterable of
+        strings, but not one string (scikit-learn refuses it too: it would be read as one text per character)."""
+        if isinstance(texts, str):
+            raise TypeError("TfidfRows.transform takes an iterable of texts, not one string: wrap it in a list")
+        texts = list(texts)
         words = [self._word_ids(text) for text in texts]
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         ids = np.concatenate(words) if words else np.zeros(0, dtype=np.int64)

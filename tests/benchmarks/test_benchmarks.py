@@ -455,8 +455,6 @@ def test_zero_shot_curve_grows_suggested_labels_round_by_round(tmp_path: Path):
 
 
 def test_teacher_articles_writes_each_body_once_without_fnc1s_test_bodies(tmp_path):
-    import json
-
     data = tmp_path / "data"
     (data / "bbc_news").mkdir(parents=True)
     (data / "fnc1").mkdir()

@@ -104,7 +104,8 @@ def teacher_probabilities(
             (``training.teacher_articles``), which no head saw: the heads as fitted score them.
         teacher: the teacher already loaded (:func:`load_teacher`; None: loaded here).
     """
-    teacher = teacher or load_teacher(config)
+    if teacher is None:
+        teacher = load_teacher(config)
     model, tokenizer = teacher.model, teacher.tokenizer
     assert model is not None  # the torch backend keeps the model
     texts = list(split["text"])

@@ -54,6 +54,14 @@ def test_an_empty_batch_is_zero_rows():
     assert rows.transform([]).shape == (0, 2)
 
 
+def test_any_iterable_of_texts_is_read_but_one_string_is_refused():
+    rows = TfidfRows(["vote", "budget"], np.ones(2))
+    expected = rows.transform(["vote budget", "budget"]).toarray()
+    assert np.array_equal(rows.transform(text for text in ["vote budget", "budget"]).toarray(), expected)
+    with pytest.raises(TypeError, match="not one string"):
+        rows.transform("vote budget")
+
+
 def test_unknown_settings_and_a_mismatched_idf_are_refused_by_name():
     with pytest.raises(ValueError, match=r"unsupported vectorizer settings \['analyzer'\]"):
         TfidfRows.from_settings(["vote"], np.ones(1), {"ngram_range": [1, 2], "analyzer": "char"})
