@@ -33,8 +33,9 @@ from training.model.trainer import ArticleDataset, MultiTaskTrainer, WindowColla
 BEGIN, END = "<!-- eval-batch:begin -->", "<!-- eval-batch:end -->"
 
 
-def build_trainers(args: argparse.Namespace, sizes: list[int]) -> tuple[dict[int, MultiTaskTrainer], int]:
-    """One trainer per evaluation batch size over one model and dataset; and the dataset's length."""
+def build_trainers(args: argparse.Namespace, sizes: list[int], scratch: str) -> tuple[dict[int, MultiTaskTrainer], int]:
+    """One trainer per evaluation batch size over one model and dataset (writing nothing outside ``scratch``);
+    and the dataset's length."""
     encoder = resolve_encoder(args.encoder)
     tokenizer = transformers.AutoTokenizer.from_pretrained(encoder)
     texts, _ = article_texts(args.articles, seed=1)
@@ -48,7 +49,7 @@ def build_trainers(args: argparse.Namespace, sizes: list[int]) -> tuple[dict[int
     trainers = {}
     for size in sizes:
         options = TrainingArguments(
-            output_dir=tempfile.mkdtemp(prefix="eval-batch-"),
+            output_dir=scratch,
             per_device_eval_batch_size=size,
             bf16=bf16_supported(),
             use_cpu=True,
@@ -76,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python benchmarks/eval_batch.py", *(sys.argv[1:] if argv is None else argv)])
     default = default_eval_batch_size(args.max_length)
     sizes = list(dict.fromkeys([default, *args.sizes]))
-    trainers, count = build_trainers(args, sizes)
-    seconds = time_turns({size: trainer.evaluate for size, trainer in trainers.items()}, args.rounds)
+    with tempfile.TemporaryDirectory(prefix="eval-batch-") as scratch:
+        trainers, count = build_trainers(args, sizes, scratch)
+        seconds = time_turns({size: trainer.evaluate for size, trainer in trainers.items()}, args.rounds)
     speeds = {size: [count / t for t in values] for size, values in seconds.items()}
     slowest = min(statistics.median(values) for values in speeds.values())
     lines = [

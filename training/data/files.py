@@ -13,6 +13,7 @@ import io
 import json
 import lzma
 import sys
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -201,8 +202,12 @@ def read_table(path: str | Path) -> datasets.Dataset:
     # a progress bar helps while a big file is read, and only clutters the output of a small one
     loud = file.stat().st_size > BIG_FILE_BYTES
     try:
-        with quiet_datasets(not loud):
-            table = datasets.load_dataset(builder, data_files=str(file), split="train", **options)
+        # datasets keeps an Arrow copy of every file it reads in its cache and never removes one; read into memory
+        # through a scratch cache instead, so that reading a file (each training run, each test) leaves nothing behind
+        with quiet_datasets(not loud), tempfile.TemporaryDirectory(prefix="newsclf-read-") as scratch:
+            table = datasets.load_dataset(
+                builder, data_files=str(file), split="train", cache_dir=scratch, keep_in_memory=True, **options
+            )
     except Exception as error:  # the builders raise many types; all mean the file is unreadable
         cause = error.__cause__ or error
         jsonl = builder == "json" and ".jsonl" in _suffixes(file) and _readable_here(file)

@@ -8,10 +8,12 @@ import gzip
 import json
 import lzma
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import datasets
 import pandas as pd
 import pytest
 from testkit.articles import make_rows, write_jsonl
@@ -85,6 +87,24 @@ def test_read_table_formats(tmp_path: Path, name: str) -> None:
     assert list(table["title"]) == ["First", "Second", "Third"]
     assert list(table["topic"]) == ["economy", "health", "sport"]
     assert list(table["n"]) == [1, 2, 3]
+
+
+def test_reading_a_file_leaves_nothing_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """datasets would keep an Arrow copy of each file in its cache for good: a CI disk filled with them."""
+    cache, scratch = tmp_path / "hf-cache", tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ["a.csv", "a.jsonl.gz", "a.parquet"]:
+        table = read_rows(_write_small(data / name))
+        shuffled = table.shuffle(seed=0).flatten_indices()  # what the splits do with a table
+        assert table.cache_files == [] and shuffled.cache_files == []
+        assert sorted(shuffled["id"]) == ["a1", "a2", "a3"]
+    assert not cache.exists() or not any(cache.rglob("*"))
+    assert list(scratch.iterdir()) == []
+    assert sorted(path.name for path in data.iterdir()) == ["a.csv", "a.jsonl.gz", "a.parquet"]
 
 
 @pytest.mark.parametrize(
