@@ -218,6 +218,30 @@ def test_fit_changes_nothing_of_the_callers(tmp_path, tiny_encoder_dir, capsys, 
     assert "run folder" not in err and "INFO" not in err
 
 
+def test_fit_after_a_run_in_the_same_process_leaves_that_runs_log_closed(tmp_path, tiny_encoder_dir):
+    """A run started the command line's way keeps its train.log open; a later fit takes the log over, and the
+    earlier log must not come back closed: it would reopen on the next message (its folder may be gone)."""
+    from training.runs.logs import close_log_file, setup_logging
+
+    project = logging.getLogger("newsclf")
+    before = project.handlers[:], project.level, project.propagate
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    try:
+        setup_logging(earlier, console=False)
+        project.info("the earlier run")
+        fit(frame(), tasks=["topic"], settings=tiny(tiny_encoder_dir), output_dir=tmp_path / "runs")
+        (earlier / "train.log").rename(tmp_path / "earlier.log")
+        earlier.rmdir()
+        project.info("after the fit")  # raised FileNotFoundError when the closed handler was given back
+        assert not earlier.exists()
+        assert "after the fit" not in (tmp_path / "earlier.log").read_text()
+        assert all(getattr(handler, "stream", True) is not None for handler in project.handlers)
+    finally:
+        close_log_file()
+        project.handlers, project.level, project.propagate = before
+
+
 def test_verbose_prints_as_the_command_line_does(tmp_path, tiny_encoder_dir, capsys):
     model = fit(frame(), tasks=["topic"], settings=tiny(tiny_encoder_dir), output_dir=tmp_path, verbose=True)
     out, err = capsys.readouterr()

@@ -186,7 +186,7 @@ def check_file(file: Path, builder: str) -> None:
 
 
 def read_table(path: str | Path) -> datasets.Dataset:
-    """Reads one data file into a ``datasets.Dataset``.
+    """Reads one data file into an in-memory ``datasets.Dataset`` (no copy of it is left in any cache).
 
     Raises:
         DataError: naming the file (and the line, where one is to blame) when it is missing, of an unknown

@@ -120,14 +120,23 @@ def close_log_file() -> None:
 @contextlib.contextmanager
 def logging_restored() -> Iterator[None]:
     """Gives the project's loggers and transformers' verbosity back as they were, and closes a ``train.log``
-    opened inside: a run started from Python leaves the caller's logging as it found it."""
+    opened inside: a run started from Python leaves the caller's logging as it found it.
+
+    An earlier run's ``train.log`` that a run inside took over (see :func:`setup_logging`) stays closed: given
+    back, it would reopen on the next message and append it to that run's log (or fail, its folder gone).
+    """
+    global _file_handler
     loggers = [*(logging.getLogger(name) for name in LOGGERS), progress_log]
     saved = [(target.handlers[:], target.level, target.propagate) for target in loggers]
-    verbosity = transformers.utils.logging.get_verbosity()
+    verbosity, earlier = transformers.utils.logging.get_verbosity(), _file_handler
     try:
         yield
     finally:
-        close_log_file()
+        if _file_handler is not earlier:
+            close_log_file()
+        taken_over = earlier is not None and earlier.stream is None  # setup_logging closed it
         for target, (handlers, level, propagate) in zip(loggers, saved):
-            target.handlers, target.level, target.propagate = handlers, level, propagate
+            kept = [handler for handler in handlers if not (taken_over and handler is earlier)]
+            target.handlers, target.level, target.propagate = kept, level, propagate
+        _file_handler = None if taken_over else earlier
         transformers.utils.logging.set_verbosity(verbosity)
