@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,15 +96,14 @@ class _PredictorActor:
         import ray
 
         files: dict[str, bytes] = ray.get(shipped[0])
-        self.folder = Path(tempfile.mkdtemp(prefix="newsclf-model-"))
-        for name, data in files.items():
-            target = self.folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        self.predictor = Predictor.from_options(self.folder, options)
-
-    def __del__(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        # a loaded Predictor reads no file of its folder again, so the copy goes at once: Ray ends an actor
+        # without running __del__, and each actor of each job left a copy of the model in the worker's /tmp
+        with tempfile.TemporaryDirectory(prefix="newsclf-model-") as scratch:
+            for name, data in files.items():
+                target = Path(scratch) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            self.predictor = Predictor.from_options(Path(scratch), options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         articles = list(_articles(batch))

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -111,6 +112,23 @@ def test_an_actor_killed_mid_run_still_gives_a_complete_output(tiny_model_dir, t
             killed.append(workers[0].pid)
     assert killed and len(seen) == len(expected)
     assert_same_prediction_lines("".join(seen), "".join(expected))  # complete, in order, no duplicates
+
+
+def test_an_actor_keeps_no_copy_of_the_model_on_disk(tiny_model_dir: Path, tmp_path: Path, monkeypatch):
+    """Ray ends actors without running ``__del__``: a copy kept for the actor's life stayed in /tmp for good."""
+    from inference.batch.ray_engine import LINE, _PredictorActor, ship_model
+    from inference.prediction.predictor import Predictor
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    options = PredictOptions(backend="torch", precision="fp32")
+    actor = _PredictorActor(ship_model(tiny_model_dir), options)
+    assert list(scratch.iterdir()) == []
+    batch = [json.dumps(article) for article in articles(3)]
+    lines = actor({"text": batch})[LINE]
+    local = Predictor.from_options(tiny_model_dir, options).predict([json.loads(line) for line in batch])
+    assert [json.loads(line)["topic"]["label"] for line in lines] == [result["topic"]["label"] for result in local]
 
 
 def test_bad_inputs_are_refused_before_ray_does_any_work(tiny_model_dir: Path, tmp_path: Path, capsys):
