@@ -109,7 +109,9 @@ def serve_in_background(app: FastAPI, host: str = "127.0.0.1", port: int = 0, ti
     """
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # log_config=None: uvicorn's own logging setup closes every logging handler of the process (the caller's, a
+    # training run's train.log), which then reopen on their next message
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, name="newsclf-serve", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -283,6 +283,24 @@ def test_health_and_routes_answer_503_until_the_model_is_loaded(offline: Predict
         assert call(url, "/predict", {"articles": "a"})[0] == 200
 
 
+def test_a_server_in_the_background_leaves_the_callers_logging_alone(offline: Predictor, tmp_path: Path):
+    """A notebook's own log handlers (or a run's train.log) stay open and in place while a server runs beside them."""
+    mine = logging.getLogger("notebook")
+    handler = logging.FileHandler(tmp_path / "notebook.log", encoding="utf-8")
+    mine.addHandler(handler)
+    root_handlers = logging.getLogger().handlers[:]
+    try:
+        with serve_in_background(build_app(lambda: offline, None, ServeSettings())) as url:
+            wait_ready(url)
+            assert handler.stream is not None and not handler.stream.closed  # uvicorn's setup closed it
+            mine.warning("while serving")
+        assert mine.handlers == [handler] and logging.getLogger().handlers == root_handlers
+    finally:
+        mine.removeHandler(handler)
+        handler.close()
+    assert "while serving" in (tmp_path / "notebook.log").read_text()
+
+
 def test_a_model_that_fails_to_load_is_reported_by_health(offline: Predictor):
     def load() -> Predictor:
         raise OSError("disk gone")
