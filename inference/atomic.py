@@ -6,6 +6,7 @@
 ...     _ = out.write("done")
 >>> target.read_text()
 'done'
+>>> import shutil; shutil.rmtree(target.parent)
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ A file that was changed, truncated or removed after saving is then caught before
 >>> _ = (folder / "config.json").write_text('{"edited": true}')
 >>> manifest_problems(folder)[0].startswith("config.json changed since the model was saved")
 True
+>>> import shutil; shutil.rmtree(folder)
 """
 
 from __future__ import annotations
