@@ -43,7 +43,9 @@ def launch(launcher: str, tmp_path: Path, encoder_dir: Path, data: Path, *extra:
     config = str(ROOT / "configs" / "default.yaml")
     overrides = tiny_overrides(tmp_path, encoder_dir, data, ["run.name=ddp", *extra])
     command = [*LAUNCHERS[launcher], "-m", "training.train", "--config", config, "--set", *overrides]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    scratch = tmp_path / "tmp"  # the launchers' own temporary folders (torchelastic_*), removed with tmp_path
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "TMPDIR": str(scratch)}
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
