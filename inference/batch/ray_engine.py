@@ -83,10 +83,9 @@ def read_dataset(path: str | Path) -> ray.data.Dataset:
     """
     ray = import_ray()
     files = [str(file) for file in input_files(path)]
-    light = {"num_cpus": 0}
     if files[0].endswith(".parquet"):
-        return ray.data.read_parquet(files, ray_remote_args=light)
-    return ray.data.read_text(files, drop_empty_lines=True, ray_remote_args=light)
+        return ray.data.read_parquet(files, num_cpus=0)
+    return ray.data.read_text(files, drop_empty_lines=True, num_cpus=0)
 
 
 class _PredictorActor:
