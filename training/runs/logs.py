@@ -132,9 +132,9 @@ def logging_restored() -> Iterator[None]:
     try:
         yield
     finally:
-        if _file_handler is not earlier:
+        taken_over = _file_handler is not earlier  # a run inside opened its own log, closing the earlier one
+        if taken_over:
             close_log_file()
-        taken_over = earlier is not None and earlier.stream is None  # setup_logging closed it
         for target, (handlers, level, propagate) in zip(loggers, saved):
             kept = [handler for handler in handlers if not (taken_over and handler is earlier)]
             target.handlers, target.level, target.propagate = kept, level, propagate
